@@ -1,0 +1,111 @@
+// The protocol interface: every secure operation above this layer (non-linear operators, the
+// secure transformer, the secure cache policies) is written once against it. One implementation
+// per backend: 2PC with a dealer (protocols/two_party.hpp) and 3PC replicated (protocols/three_party.hpp).
+//
+// Control flow above this interface may depend only on public data (shapes, counts, budgets):
+// the 2PC dealer runs the very same program with its own implementation (protocols/dealer.hpp),
+// producing correlated randomness in the order the parties consume it.
+#pragma once
+
+#include "mpc/fixed_point.hpp"
+#include "mpc/ring.hpp"
+#include "net/mesh.hpp"
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace protocols {
+
+using mpc::RingMatrix;
+using mpc::u64;
+
+inline constexpr int kRevealToAll = -1;
+
+enum class Backend { TwoPartyDealer, ThreePartyReplicated };
+enum class Role { P0, P1, P2, Dealer };
+
+std::string to_string(Backend b);
+std::string to_string(Role r);
+
+// A party's share of a secret ring matrix.
+//  2PC: `first` is this party's additive share, `second` is empty.
+//  3PC: party i holds (x_i, x_{i+1}) of x = x_0 + x_1 + x_2, as `first` and `second`.
+//  Dealer: `first` is a zero matrix that only carries the shape.
+struct Share {
+  RingMatrix first;
+  RingMatrix second;
+
+  Eigen::Index rows() const { return first.rows(); }
+  Eigen::Index cols() const { return first.cols(); }
+};
+
+// A long-lived secret operand (a weight, the cached keys or values) masked once, so that later
+// products with it open only the fresh operand. Rows can be appended (the KV cache grows).
+struct FixedOperand {
+  Share value;
+  std::shared_ptr<void> state;  // backend-specific: the mask's shares and the opened masked value
+};
+
+class Protocol {
+ public:
+  virtual ~Protocol() = default;
+
+  virtual Backend backend() const = 0;
+  virtual Role role() const = 0;
+  const mpc::FixedPoint& fixed_point() const { return fp_; }
+  net::Mesh& mesh() { return *mesh_; }
+
+  // --- input and output -------------------------------------------------------------------
+  // `owner` supplies `value` (ignored elsewhere); every party gets a share of it.
+  virtual Share input(int owner, const RingMatrix* value, Eigen::Index rows, Eigen::Index cols) = 0;
+  // Reconstructs x for party `to` (or everyone with kRevealToAll); other parties get an empty matrix.
+  virtual RingMatrix reveal(const Share& x, int to) = 0;
+
+  // --- local linear operations (no communication) ------------------------------------------
+  Share add(const Share& x, const Share& y) const;
+  Share sub(const Share& x, const Share& y) const;
+  Share neg(const Share& x) const;
+  virtual Share add_public(const Share& x, const RingMatrix& c) const = 0;
+  Share scale(const Share& x, u64 c) const;                        // x * c
+  Share mul_public(const Share& x, const RingMatrix& c) const;     // elementwise
+  Share matmul_public(const Share& x, const RingMatrix& c) const;  // x . c
+  Share public_matmul(const RingMatrix& c, const Share& x) const;  // c . x
+
+  // --- interactive operations: one round each, whatever the sizes --------------------------
+  // Elementwise products of many pairs in a single round.
+  virtual std::vector<Share> mul(std::span<const Share> x, std::span<const Share> y) = 0;
+  // Matrix products of many pairs in a single round (e.g. all heads of an attention layer).
+  virtual std::vector<Share> matmul(std::span<const Share> x, std::span<const Share> y) = 0;
+  // Masks a long-lived operand once (one round); products with it then open only x.
+  virtual FixedOperand fix(const Share& w) = 0;
+  virtual void append_rows(FixedOperand& w, const Share& rows) = 0;
+  // x . W and x . W^T against fixed operands, many in one round.
+  virtual std::vector<Share> matmul_fixed(std::span<const Share> x, std::span<const FixedOperand* const> w) = 0;
+  virtual std::vector<Share> matmul_fixed_transposed(std::span<const Share> x,
+                                                     std::span<const FixedOperand* const> w) = 0;
+  // Signed division by 2^bits (probabilistic: off by at most one unit in the last place,
+  // for |x| < 2^(62 - bits)); many tensors in one round.
+  virtual std::vector<Share> truncate(std::span<const Share> x, int bits) = 0;
+
+  // --- single-tensor conveniences -----------------------------------------------------------
+  Share mul(const Share& x, const Share& y);
+  Share matmul(const Share& x, const Share& y);
+  Share matmul_fixed(const Share& x, const FixedOperand& w);
+  Share matmul_fixed_transposed(const Share& x, const FixedOperand& w);
+  Share truncate(const Share& x, int bits);
+  Share truncate(const Share& x) { return truncate(x, fp_.frac_bits()); }
+  // Fixed-point products: ring product followed by truncation by F bits.
+  Share mul_fp(const Share& x, const Share& y) { return truncate(mul(x, y)); }
+  Share matmul_fp(const Share& x, const Share& y) { return truncate(matmul(x, y)); }
+
+ protected:
+  Protocol(net::Mesh& mesh, mpc::FixedPoint fp) : mesh_(&mesh), fp_(fp) {}
+
+  net::Mesh* mesh_;
+  mpc::FixedPoint fp_;
+};
+
+}  // namespace protocols
