@@ -1,0 +1,54 @@
+#include "kvcache/layer_cache.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace kvcache {
+
+void HeadCache::append(const Eigen::RowVectorXd& key, const Eigen::RowVectorXd& value, int position) {
+  const int rows = size();
+  if (rows == 0 && keys.cols() == 0) {
+    keys.resize(0, key.size());
+    values.resize(0, value.size());
+  }
+  if (key.size() != keys.cols() || value.size() != values.cols()) {
+    throw std::invalid_argument("HeadCache::append: key/value width " + std::to_string(key.size()) + "/" +
+                                std::to_string(value.size()) + " does not match the cache width " +
+                                std::to_string(keys.cols()) + "/" + std::to_string(values.cols()));
+  }
+  // conservativeResize keeps the existing rows; amortised growth is left to the allocator because
+  // a decode step appends one row per head and the copy is small next to the attention itself.
+  keys.conservativeResize(rows + 1, Eigen::NoChange);
+  values.conservativeResize(rows + 1, Eigen::NoChange);
+  keys.row(rows) = key;
+  values.row(rows) = value;
+  positions.push_back(position);
+}
+
+void HeadCache::keep(const std::vector<int>& rows) {
+  const int current = size();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] < 0 || rows[i] >= current) {
+      throw std::out_of_range("HeadCache::keep: row " + std::to_string(rows[i]) + " outside [0, " +
+                              std::to_string(current) + ")");
+    }
+    if (i > 0 && rows[i] <= rows[i - 1]) {
+      throw std::invalid_argument("HeadCache::keep: rows must be strictly increasing");
+    }
+  }
+  // Rows are strictly increasing, so compacting in place never overwrites a row still to be read.
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const int from = rows[i];
+    if (from != static_cast<int>(i)) {
+      keys.row(static_cast<Eigen::Index>(i)) = keys.row(from);
+      values.row(static_cast<Eigen::Index>(i)) = values.row(from);
+      positions[i] = positions[from];
+    }
+  }
+  const auto kept = static_cast<Eigen::Index>(rows.size());
+  keys.conservativeResize(kept, Eigen::NoChange);
+  values.conservativeResize(kept, Eigen::NoChange);
+  positions.resize(rows.size());
+}
+
+}  // namespace kvcache

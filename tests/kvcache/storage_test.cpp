@@ -1,0 +1,65 @@
+#include "kvcache/layer_cache.hpp"
+#include "kvcache/policy.hpp"
+#include "fake_engine.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kvcache {
+namespace {
+
+using testing::row;
+
+TEST(Budget, RatioRoundsToNearestAndClamps) {
+  EXPECT_EQ((Budget{0.2, 0}.resolve(10)), 2);
+  EXPECT_EQ((Budget{0.25, 0}.resolve(10)), 3);  // 2.5 rounds away from zero
+  EXPECT_EQ((Budget{0.01, 0}.resolve(10)), 1);  // at least one token
+  EXPECT_EQ((Budget{1.0, 0}.resolve(7)), 7);
+}
+
+TEST(Budget, TokenCountWinsOverRatioAndIsCappedByPrompt) {
+  EXPECT_EQ((Budget{0.5, 5}.resolve(100)), 5);
+  EXPECT_EQ((Budget{0.5, 5}.resolve(3)), 3);
+}
+
+TEST(Budget, RejectsInvalidInputs) {
+  EXPECT_THROW((Budget{0.0, 0}.resolve(10)), std::invalid_argument);
+  EXPECT_THROW((Budget{1.5, 0}.resolve(10)), std::invalid_argument);
+  EXPECT_THROW((Budget{0.5, 0}.resolve(0)), std::invalid_argument);
+}
+
+TEST(HeadCache, AppendKeepsRowsAndPositions) {
+  HeadCache head;
+  head.append(row({1, 2}), row({3, 4}), 0);
+  head.append(row({5, 6}), row({7, 8}), 5);
+  ASSERT_EQ(head.size(), 2);
+  EXPECT_EQ(head.keys(1, 0), 5);
+  EXPECT_EQ(head.values(0, 1), 4);
+  EXPECT_EQ(head.positions, (std::vector<int>{0, 5}));
+  EXPECT_THROW(head.append(row({1, 2, 3}), row({1, 2}), 6), std::invalid_argument);
+}
+
+TEST(HeadCache, KeepCompactsInOrder) {
+  HeadCache head;
+  for (int i = 0; i < 5; ++i) head.append(row({double(i), 0}), row({0, double(10 * i)}), 100 + i);
+  head.keep({1, 3, 4});
+  ASSERT_EQ(head.size(), 3);
+  EXPECT_EQ(head.positions, (std::vector<int>{101, 103, 104}));
+  EXPECT_EQ(head.keys(1, 0), 3);
+  EXPECT_EQ(head.values(2, 1), 40);
+  head.keep({});
+  EXPECT_EQ(head.size(), 0);
+  head.append(row({9, 9}), row({9, 9}), 200);  // usable again after being emptied
+  EXPECT_EQ(head.size(), 1);
+}
+
+TEST(HeadCache, KeepRejectsBadRows) {
+  HeadCache head;
+  for (int i = 0; i < 3; ++i) head.append(row({1}), row({1}), i);
+  EXPECT_THROW(head.keep({0, 3}), std::out_of_range);
+  EXPECT_THROW(head.keep({-1}), std::out_of_range);
+  EXPECT_THROW(head.keep({1, 1}), std::invalid_argument);
+  EXPECT_THROW(head.keep({2, 1}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace kvcache
