@@ -1,0 +1,27 @@
+// The frame format on every party-to-party channel (inside TLS):
+//   magic u32 | sequence u64 | payload length u64   (little-endian, 20 bytes) | payload
+// Sequence numbers count frames per direction from 0 (the hello frame), so a replayed, dropped
+// or reordered frame is detected even though TLS already protects the byte stream.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace net {
+
+inline constexpr std::uint32_t kFrameMagic = 0x4650434dU;  // "MCPF" read as little-endian bytes
+inline constexpr std::size_t kFrameHeaderBytes = 20;
+
+struct FrameHeader {
+  std::uint32_t magic = kFrameMagic;
+  std::uint64_t sequence = 0;
+  std::uint64_t length = 0;
+};
+
+using EncodedHeader = std::array<std::uint8_t, kFrameHeaderBytes>;
+
+EncodedHeader encode_header(const FrameHeader& header);
+FrameHeader decode_header(const EncodedHeader& bytes);
+
+}  // namespace net

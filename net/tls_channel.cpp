@@ -1,0 +1,86 @@
+#include "net/tls_channel.hpp"
+
+#include "net/mesh.hpp"
+#include "net/socket_bio.hpp"
+
+#include <openssl/err.h>
+#include <spdlog/spdlog.h>
+
+namespace net {
+
+TlsChannel::TlsChannel(boost::asio::ip::tcp::socket socket, SSL_CTX* ctx, bool accepting, int self,
+                       std::string peer_label)
+    : socket_(std::move(socket)), accepting_(accepting), self_(self), peer_label_(std::move(peer_label)) {
+  socket_.non_blocking(true);
+  // Frames are written whole and the reader waits for all of them: Nagle would only add latency.
+  socket_.set_option(boost::asio::ip::tcp::no_delay(true));
+  ERR_clear_error();
+  ssl_.reset(SSL_new(ctx));
+  BIO* bio = ssl_ ? new_socket_bio(socket_.native_handle()) : nullptr;
+  if (bio == nullptr) fail("setting up TLS with", "out of memory (" + ossl::drain_errors() + ")");
+  SSL_set_bio(ssl_.get(), bio, bio);
+  attach_verify_notes(ssl_.get(), &notes_);
+  if (accepting_)
+    SSL_set_accept_state(ssl_.get());
+  else
+    SSL_set_connect_state(ssl_.get());
+}
+
+TlsChannel::~TlsChannel() {
+  // Best effort close_notify so the peer sees a clean end rather than a reset; never blocks.
+  if (ssl_ && broken_.empty() && SSL_is_init_finished(ssl_.get())) {
+    ERR_clear_error();
+    SSL_shutdown(ssl_.get());
+    BIO_flush(SSL_get_wbio(ssl_.get()));
+    ERR_clear_error();
+  }
+  boost::system::error_code ignored;
+  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+void TlsChannel::identify_peer(int id) {
+  peer_ = id;
+  peer_label_ = "party " + std::to_string(id);
+}
+
+std::string TlsChannel::remote_address() const {
+  boost::system::error_code ec;
+  const auto endpoint = socket_.remote_endpoint(ec);
+  return ec ? std::string("(unknown address)") : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+void TlsChannel::await(IoWant want) {
+  bool& pending = want == IoWant::read ? waits_->read : waits_->write;
+  if (pending) return;
+  pending = true;
+  // The handler holds the flags by shared_ptr, so it stays valid whenever the io_context runs it.
+  auto waits = waits_;
+  socket_.async_wait(want == IoWant::read ? boost::asio::ip::tcp::socket::wait_read
+                                          : boost::asio::ip::tcp::socket::wait_write,
+                     [waits, want](const boost::system::error_code&) {
+                       (want == IoWant::read ? waits->read : waits->write) = false;
+                     });
+}
+
+void TlsChannel::cancel_waits() {
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);
+}
+
+void TlsChannel::mark_broken(const std::string& reason) {
+  if (broken_.empty()) broken_ = reason;
+}
+
+void TlsChannel::throw_if_broken() const {
+  if (!broken_.empty())
+    throw NetError("party " + std::to_string(self_) + ": the connection to " + peer_label_ +
+                   " is unusable after an earlier failure: " + broken_);
+}
+
+void TlsChannel::fail(const std::string& action, const std::string& what) const {
+  throw NetError("party " + std::to_string(self_) + ": " + action + " " + peer_label_ + " failed in phase '" +
+                 phase() + "': " + what);
+}
+
+}  // namespace net

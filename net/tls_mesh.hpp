@@ -1,0 +1,39 @@
+// The party mesh over mutually authenticated TLS 1.3 (Boost.Asio + OpenSSL).
+// Every party listens on its own port; party i dials every j < i and accepts every j > i, learns who
+// connected from the certificate common name "mpcache-party-<id>", and both sides confirm with a
+// hello frame. All reads and writes are bounded by timeouts, so a vanished or stalled peer ends in
+// a NetError naming it, never in a hang.
+//
+// Usage notes:
+//  - A mesh is used by one thread at a time; all its I/O runs on its own io_context in the caller.
+//  - send() returns once the frame is in the kernel's socket buffer; a frame larger than the buffers
+//    waits for the peer to read. Two parties that must send each other large frames use exchange().
+//  - After any failure on a channel its byte stream is out of step, so every later use of that
+//    channel throws at once; other channels stay usable.
+//  - Accounting counts payload plus the 20-byte frame header; the set-up (handshake and hello
+//    frames) is not counted.
+#pragma once
+
+#include "net/mesh.hpp"
+#include "net/parties_config.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+
+namespace net {
+
+struct MeshOptions {
+  // Total time for setting up the mesh (dialling with retries, accepting, handshakes, hellos).
+  std::chrono::milliseconds connect_timeout{15000};
+  // Longest time an operation may go without moving a byte before the peer is declared stalled.
+  std::chrono::milliseconds io_timeout{120000};
+  // Largest accepted frame payload; a longer announced length is rejected before allocating.
+  std::size_t max_frame_bytes = std::size_t(1) << 30;
+};
+
+// Connects party `self` to every other party of `cfg`. Throws ConfigError for a bad config or
+// missing files and NetError for every network or authentication failure.
+std::unique_ptr<Mesh> connect_tls_mesh(const PartiesConfig& cfg, int self, const MeshOptions& opts = {});
+
+}  // namespace net

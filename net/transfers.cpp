@@ -1,0 +1,277 @@
+#include "net/transfers.hpp"
+
+#include <openssl/err.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <initializer_list>
+#include <stdexcept>
+
+namespace net {
+
+namespace {
+
+// The first TLS record of a frame carries the header and this much payload, so that a small
+// frame costs one record, while the rest of a large payload goes to TLS straight from the caller.
+constexpr std::size_t kStagingBytes = 16384;
+
+enum class Outcome { progressed, want_read, want_write, closed };
+
+// Before every SSL call: SSL_get_error() reads both the error queue and errno afterwards.
+void clear_errors() {
+  ERR_clear_error();
+  errno = 0;
+}
+
+bool mentions_any(const std::string& text, std::initializer_list<const char*> markers) {
+  for (const char* marker : markers)
+    if (text.find(marker) != std::string::npos) return true;
+  return false;
+}
+
+std::string hint_for(const std::string& detail) {
+  if (mentions_any(detail, {"wrong version number", "http request", "packet length too long", "record layer failure"}))
+    return " (the peer does not speak TLS?)";
+  if (mentions_any(detail, {"alert unknown ca", "alert certificate expired", "alert bad certificate",
+                            "alert certificate required", "alert certificate unknown", "alert decrypt error"}))
+    return " (the peer rejected this party's certificate)";
+  return "";
+}
+
+std::string describe_errno(int error) {
+  const std::string text = std::strerror(error);
+  return error == EPIPE || error == ECONNRESET ? "the peer closed the connection (" + text + ")" : text;
+}
+
+std::string verify_context(const TlsChannel& channel) {
+  const VerifyNotes& notes = channel.verify_notes();
+  std::string text;
+  if (!notes.failure.empty()) text += "; certificate rejected: " + notes.failure;
+  if (!notes.presented_name.empty()) text += "; peer certificate names '" + notes.presented_name + "'";
+  return text;
+}
+
+// Classifies the result of an SSL call; throws for every real failure. What the certificate check
+// saw is only worth reporting while the peer is not yet authenticated.
+Outcome classify(TlsChannel& channel, int ret, const char* action) {
+  const int saved_errno = errno;
+  const std::string notes = SSL_is_init_finished(channel.ssl()) ? std::string() : verify_context(channel);
+  switch (SSL_get_error(channel.ssl(), ret)) {
+    case SSL_ERROR_NONE: return Outcome::progressed;
+    case SSL_ERROR_WANT_READ: return Outcome::want_read;
+    case SSL_ERROR_WANT_WRITE: return Outcome::want_write;
+    case SSL_ERROR_ZERO_RETURN: return Outcome::closed;
+    case SSL_ERROR_SYSCALL: {
+      std::string detail = ossl::drain_errors();
+      if (saved_errno == 0 && detail.empty()) return Outcome::closed;
+      if (saved_errno != 0) detail = describe_errno(saved_errno) + (detail.empty() ? "" : "; " + detail);
+      channel.fail(action, detail + notes);
+    }
+    default: {
+      const std::string detail = ossl::drain_errors();
+      channel.fail(action, (detail.empty() ? std::string("TLS error") : detail) + hint_for(detail) + notes);
+    }
+  }
+}
+
+Step to_step(Outcome outcome) { return outcome == Outcome::want_write ? Step::want_write : Step::want_read; }
+
+std::string hex32(std::uint32_t value) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%08x", value);
+  return text;
+}
+
+}  // namespace
+
+std::string format_seconds(std::chrono::milliseconds duration) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g s", static_cast<double>(duration.count()) / 1000.0);
+  return text;
+}
+
+Step Handshake::step() {
+  clear_errors();
+  const int ret = SSL_do_handshake(channel_.ssl());
+  if (ret == 1) {
+    done_ = true;
+    return Step::done;
+  }
+  const Outcome outcome = classify(channel_, ret, "TLS handshake with");
+  if (outcome == Outcome::closed)
+    channel_.fail("TLS handshake with", "the connection was closed during the handshake" + verify_context(channel_));
+  return to_step(outcome);
+}
+
+SendBytes::SendBytes(TlsChannel& channel, Bytes staging, std::span<const std::uint8_t> rest)
+    : Transfer(channel), staging_(std::move(staging)), rest_(rest) {}
+
+SendBytes SendBytes::frame(TlsChannel& channel, std::span<const std::uint8_t> payload) {
+  const EncodedHeader header = encode_header({kFrameMagic, channel.take_send_sequence(), payload.size()});
+  const std::size_t head = std::min(payload.size(), kStagingBytes - kFrameHeaderBytes);
+  Bytes staging(header.begin(), header.end());
+  staging.insert(staging.end(), payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(head));
+  return SendBytes(channel, std::move(staging), payload.subspan(head));
+}
+
+SendBytes SendBytes::raw(TlsChannel& channel, std::span<const std::uint8_t> bytes) {
+  return SendBytes(channel, Bytes{}, bytes);
+}
+
+Step SendBytes::step() {
+  while (offset_ < total_bytes()) {
+    const bool in_staging = offset_ < staging_.size();
+    const std::uint8_t* data = in_staging ? staging_.data() + offset_ : rest_.data() + (offset_ - staging_.size());
+    const std::size_t length = in_staging ? staging_.size() - offset_ : total_bytes() - offset_;
+    std::size_t written = 0;
+    clear_errors();
+    const int ret = SSL_write_ex(channel_.ssl(), data, length, &written);
+    if (ret == 1) {
+      offset_ += written;
+      bytes_moved_ += written;
+      continue;
+    }
+    const Outcome outcome = classify(channel_, ret, "sending to");
+    if (outcome == Outcome::closed) channel_.fail("sending to", "the peer closed the connection");
+    return to_step(outcome);
+  }
+  // The socket BIO batches records; the frame is only sent once its last bytes have left it.
+  clear_errors();
+  if (BIO* wire = SSL_get_wbio(channel_.ssl()); BIO_flush(wire) <= 0) {
+    const int saved_errno = errno;
+    if (BIO_should_retry(wire)) return Step::want_write;
+    channel_.fail("sending to", describe_errno(saved_errno));
+  }
+  done_ = true;
+  return Step::done;
+}
+
+std::string SendBytes::outstanding() const {
+  return "sending a frame: " + std::to_string(offset_) + " of " + std::to_string(total_bytes()) + " bytes written";
+}
+
+void ReceiveFrame::accept_header() {
+  const FrameHeader header = decode_header(header_);
+  if (header.magic != kFrameMagic)
+    channel_.fail("receiving from", "bad frame magic " + hex32(header.magic) + " (expected " + hex32(kFrameMagic) +
+                                        "): not an mpcache frame or the stream is corrupt");
+  const std::uint64_t expected = channel_.expected_receive_sequence();
+  if (header.sequence < expected)
+    channel_.fail("receiving from", "replayed frame: sequence " + std::to_string(header.sequence) +
+                                        " was already received (expected " + std::to_string(expected) + ")");
+  if (header.sequence > expected)
+    channel_.fail("receiving from", "out-of-order frame: sequence " + std::to_string(header.sequence) + ", expected " +
+                                        std::to_string(expected) + " (frames were dropped or reordered)");
+  if (header.length > max_frame_bytes_)
+    channel_.fail("receiving from", "frame length " + std::to_string(header.length) + " bytes exceeds the limit of " +
+                                        std::to_string(max_frame_bytes_) + " bytes");
+  channel_.advance_receive_sequence();
+  payload_.resize(header.length);
+  header_accepted_ = true;
+}
+
+Step ReceiveFrame::step() {
+  while (!header_accepted_ || payload_received_ < payload_.size()) {
+    std::uint8_t* data = header_accepted_ ? payload_.data() + payload_received_ : header_.data() + header_received_;
+    const std::size_t wanted = header_accepted_ ? payload_.size() - payload_received_ : kFrameHeaderBytes - header_received_;
+    std::size_t got = 0;
+    clear_errors();
+    const int ret = SSL_read_ex(channel_.ssl(), data, wanted, &got);
+    if (ret == 1) {
+      (header_accepted_ ? payload_received_ : header_received_) += got;
+      bytes_moved_ += got;
+      if (!header_accepted_ && header_received_ == kFrameHeaderBytes) accept_header();
+      continue;
+    }
+    const Outcome outcome = classify(channel_, ret, "receiving from");
+    if (outcome != Outcome::closed) return to_step(outcome);
+    if (header_received_ == 0) channel_.fail("receiving from", "the peer closed the connection");
+    channel_.fail("receiving from", "truncated frame: the connection ended after " + outstanding());
+  }
+  done_ = true;
+  return Step::done;
+}
+
+std::string ReceiveFrame::outstanding() const {
+  if (!header_accepted_)
+    return std::to_string(header_received_) + " of " + std::to_string(kFrameHeaderBytes) + " frame header bytes";
+  return std::to_string(payload_received_) + " of " + std::to_string(payload_.size()) + " frame payload bytes";
+}
+
+namespace {
+
+bool blocked_by_earlier(std::span<Transfer* const> transfers, std::size_t index) {
+  const Transfer* t = transfers[index];
+  for (std::size_t i = 0; i < index; ++i) {
+    const Transfer* earlier = transfers[i];
+    if (earlier->done() || &earlier->channel() != &t->channel()) continue;
+    if (earlier->lane() == t->lane() || earlier->lane() == Transfer::Lane::both || t->lane() == Transfer::Lane::both)
+      return true;
+  }
+  return false;
+}
+
+// One pass over every runnable transfer. Returns true when all are done afterwards; otherwise
+// every unfinished transfer is either waiting on its socket or queued behind one that is.
+bool sweep(std::span<Transfer* const> transfers, std::uint64_t& bytes_moved) {
+  bool all_done = true;
+  for (std::size_t i = 0; i < transfers.size(); ++i) {
+    Transfer* t = transfers[i];
+    if (t->done()) continue;
+    if (blocked_by_earlier(transfers, i)) {
+      all_done = false;
+      continue;
+    }
+    const std::uint64_t before = t->bytes_moved();
+    const Step step = t->step();
+    bytes_moved += t->bytes_moved() - before;
+    if (step == Step::done) continue;
+    all_done = false;
+    t->channel().await(step == Step::want_read ? IoWant::read : IoWant::write);
+  }
+  return all_done;
+}
+
+[[noreturn]] void time_out(std::span<Transfer* const> transfers, std::chrono::milliseconds patience, bool reset) {
+  for (Transfer* t : transfers)
+    if (!t->done())
+      t->channel().fail("waiting for", std::string(reset ? "no progress for " : "not finished within ") +
+                                           format_seconds(patience) + " (" + t->outstanding() + ")");
+  throw std::logic_error("run_transfers timed out with every transfer finished");
+}
+
+void abandon(boost::asio::io_context& io, std::span<Transfer* const> transfers, const std::string& reason) {
+  for (Transfer* t : transfers) {
+    if (t->done()) continue;
+    t->channel().mark_broken(reason);
+    t->channel().cancel_waits();
+  }
+  // Runs the cancelled wait handlers now, so no stale wait is left registered on a socket.
+  io.restart();
+  io.poll();
+}
+
+}  // namespace
+
+void run_transfers(boost::asio::io_context& io, std::span<Transfer* const> transfers,
+                   std::chrono::milliseconds patience, bool reset_on_progress) {
+  using Clock = std::chrono::steady_clock;
+  for (Transfer* t : transfers) t->channel().throw_if_broken();
+  auto deadline = Clock::now() + patience;
+  try {
+    for (;;) {
+      std::uint64_t moved = 0;
+      if (sweep(transfers, moved)) return;
+      if (moved > 0 && reset_on_progress) deadline = Clock::now() + patience;
+      if (io.stopped()) io.restart();
+      if (io.run_one_until(deadline) == 0 && Clock::now() >= deadline) time_out(transfers, patience, reset_on_progress);
+    }
+  } catch (const std::exception& e) {
+    abandon(io, transfers, e.what());
+    throw;
+  }
+}
+
+}  // namespace net

@@ -1,0 +1,98 @@
+// Non-blocking operations on TLS channels and the loop that drives several of them at once on
+// one io_context: a TLS handshake, sending a frame (or raw bytes), receiving a frame. Running
+// every send and receive of a round together is what keeps two parties that send each other
+// large tensors from deadlocking on full socket buffers.
+#pragma once
+
+#include "net/frame.hpp"
+#include "net/mesh.hpp"
+#include "net/tls_channel.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace net {
+
+enum class Step { done, want_read, want_write };
+
+class Transfer {
+ public:
+  explicit Transfer(TlsChannel& channel) : channel_(channel) {}
+  virtual ~Transfer() = default;
+
+  // Progresses as far as possible without blocking. Throws NetError on failure.
+  virtual Step step() = 0;
+  // What is still outstanding, for a timeout message ("frame payload: 100 of 4096 bytes").
+  virtual std::string outstanding() const = 0;
+  // Transfers on the same channel and lane run one after the other, in list order.
+  enum class Lane { send, receive, both };
+  virtual Lane lane() const = 0;
+
+  bool done() const { return done_; }
+  TlsChannel& channel() const { return channel_; }
+  std::uint64_t bytes_moved() const { return bytes_moved_; }
+
+ protected:
+  TlsChannel& channel_;
+  bool done_ = false;
+  std::uint64_t bytes_moved_ = 0;
+};
+
+class Handshake final : public Transfer {
+ public:
+  using Transfer::Transfer;
+  Step step() override;
+  std::string outstanding() const override { return "TLS handshake"; }
+  Lane lane() const override { return Lane::both; }
+};
+
+// Sends one frame (header + payload, taking the channel's next sequence number) or, for tools and
+// tests that speak the wire format themselves, raw bytes. The payload must outlive the transfer.
+class SendBytes final : public Transfer {
+ public:
+  static SendBytes frame(TlsChannel& channel, std::span<const std::uint8_t> payload);
+  static SendBytes raw(TlsChannel& channel, std::span<const std::uint8_t> bytes);
+  Step step() override;
+  std::string outstanding() const override;
+  Lane lane() const override { return Lane::send; }
+  std::uint64_t total_bytes() const { return staging_.size() + rest_.size(); }
+
+ private:
+  SendBytes(TlsChannel& channel, Bytes staging, std::span<const std::uint8_t> rest);
+  Bytes staging_;                      // the header and the start of the payload, so a small frame is one record
+  std::span<const std::uint8_t> rest_; // the remainder, written straight from the caller's buffer
+  std::size_t offset_ = 0;             // over staging_ then rest_
+};
+
+class ReceiveFrame final : public Transfer {
+ public:
+  ReceiveFrame(TlsChannel& channel, std::uint64_t max_frame_bytes) : Transfer(channel), max_frame_bytes_(max_frame_bytes) {}
+  Step step() override;
+  std::string outstanding() const override;
+  Lane lane() const override { return Lane::receive; }
+  Bytes take_payload() { return std::move(payload_); }
+  std::uint64_t total_bytes() const { return kFrameHeaderBytes + payload_.size(); }
+
+ private:
+  void accept_header();
+  std::uint64_t max_frame_bytes_;
+  EncodedHeader header_{};
+  std::size_t header_received_ = 0;
+  bool header_accepted_ = false;
+  Bytes payload_;
+  std::size_t payload_received_ = 0;
+};
+
+// Runs the transfers until all are done. `patience` bounds the time without progress (any byte
+// moved restarts it) when `reset_on_progress`, or the total time otherwise. On failure or timeout
+// the channels with unfinished transfers are marked broken and the error is rethrown.
+void run_transfers(boost::asio::io_context& io, std::span<Transfer* const> transfers,
+                   std::chrono::milliseconds patience, bool reset_on_progress);
+
+std::string format_seconds(std::chrono::milliseconds duration);
+
+}  // namespace net
