@@ -65,6 +65,11 @@ Share Protocol::mul(const Share& x, const Share& y) {
 Share Protocol::matmul(const Share& x, const Share& y) {
   return matmul(std::span<const Share>(&x, 1), std::span<const Share>(&y, 1)).front();
 }
+FixedOperand Protocol::fix(const Share& w) { return std::move(fix(std::span<const Share>(&w, 1)).front()); }
+void Protocol::append_rows(FixedOperand& w, const Share& rows) {
+  FixedOperand* p = &w;
+  append_rows(std::span<FixedOperand* const>(&p, 1), std::span<const Share>(&rows, 1));
+}
 Share Protocol::matmul_fixed(const Share& x, const FixedOperand& w) {
   const FixedOperand* p = &w;
   return matmul_fixed(std::span<const Share>(&x, 1), std::span<const FixedOperand* const>(&p, 1)).front();

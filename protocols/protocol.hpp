@@ -23,6 +23,9 @@ using mpc::RingMatrix;
 using mpc::u64;
 
 inline constexpr int kRevealToAll = -1;
+// Accounting phase of the 2PC dealer's traffic (on the dealer and on P1); online traffic stays in
+// the caller's phase.
+inline constexpr const char* kOfflinePhase = "offline";
 
 enum class Backend { TwoPartyDealer, ThreePartyReplicated };
 enum class Role { P0, P1, P2, Dealer };
@@ -79,20 +82,24 @@ class Protocol {
   virtual std::vector<Share> mul(std::span<const Share> x, std::span<const Share> y) = 0;
   // Matrix products of many pairs in a single round (e.g. all heads of an attention layer).
   virtual std::vector<Share> matmul(std::span<const Share> x, std::span<const Share> y) = 0;
-  // Masks a long-lived operand once (one round); products with it then open only x.
-  virtual FixedOperand fix(const Share& w) = 0;
-  virtual void append_rows(FixedOperand& w, const Share& rows) = 0;
+  // Masks long-lived operands once (one round for the whole list); products with them then open
+  // only x. append_rows grows operands by new rows (the KV cache), masking only those rows.
+  virtual std::vector<FixedOperand> fix(std::span<const Share> w) = 0;
+  virtual void append_rows(std::span<FixedOperand* const> w, std::span<const Share> rows) = 0;
   // x . W and x . W^T against fixed operands, many in one round.
   virtual std::vector<Share> matmul_fixed(std::span<const Share> x, std::span<const FixedOperand* const> w) = 0;
   virtual std::vector<Share> matmul_fixed_transposed(std::span<const Share> x,
                                                      std::span<const FixedOperand* const> w) = 0;
-  // Signed division by 2^bits (probabilistic: off by at most one unit in the last place,
-  // for |x| < 2^(62 - bits)); many tensors in one round.
+  // Signed division by 2^bits, many tensors at once: the result is floor(x / 2^bits) or one more
+  // (never anything else) for every |x| < 2^62, with 0 < bits < 62. One round for 2PC (dealer
+  // material), two rounds for 3PC (see three_party.hpp for why).
   virtual std::vector<Share> truncate(std::span<const Share> x, int bits) = 0;
 
   // --- single-tensor conveniences -----------------------------------------------------------
   Share mul(const Share& x, const Share& y);
   Share matmul(const Share& x, const Share& y);
+  FixedOperand fix(const Share& w);
+  void append_rows(FixedOperand& w, const Share& rows);
   Share matmul_fixed(const Share& x, const FixedOperand& w);
   Share matmul_fixed_transposed(const Share& x, const FixedOperand& w);
   Share truncate(const Share& x, int bits);

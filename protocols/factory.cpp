@@ -1,0 +1,75 @@
+#include "protocols/factory.hpp"
+
+#include "mpc/prg.hpp"
+#include "net/stats.hpp"
+#include "protocols/dealer.hpp"
+#include "protocols/matrix_codec.hpp"
+#include "protocols/three_party.hpp"
+#include "protocols/two_party.hpp"
+
+#include <cstring>
+#include <vector>
+
+namespace protocols {
+
+namespace {
+
+constexpr int kParties = 3;
+
+mpc::Seed seed_from(const net::Bytes& frame, int peer) {
+  mpc::Seed s;
+  if (frame.size() != s.size())
+    throw net::NetError("session set-up: party " + std::to_string(peer) + " sent a seed of " +
+                        std::to_string(frame.size()) + " bytes");
+  std::memcpy(s.data(), frame.data(), s.size());
+  return s;
+}
+
+std::span<const std::uint8_t> bytes_of(const mpc::Seed& s) { return {s.data(), s.size()}; }
+
+// Dealer -> P0 and dealer -> P1 seeds, and a P0 -> P1 seed for input masks; one round.
+std::unique_ptr<Protocol> make_two_party(net::Mesh& mesh, mpc::FixedPoint fp) {
+  net::PhaseScope setup(mesh.stats(), "setup");
+  const int self = mesh.self();
+  if (self == kDealerId) {
+    const mpc::Seed with_p0 = mpc::random_seed(), with_p1 = mpc::random_seed();
+    const net::Outgoing out[] = {{0, bytes_of(with_p0)}, {1, bytes_of(with_p1)}};
+    mesh.exchange(out, {});
+    return std::make_unique<DealerProtocol>(mesh, fp, with_p0, with_p1);
+  }
+  if (self == 0) {
+    const mpc::Seed with_p1 = mpc::random_seed();
+    const net::Outgoing out[] = {{1, bytes_of(with_p1)}};
+    const int from[] = {kDealerId};
+    const auto received = mesh.exchange(out, from);
+    return std::make_unique<TwoPartyProtocol>(mesh, fp, seed_from(received[0], kDealerId), with_p1);
+  }
+  const int from[] = {0, kDealerId};
+  const auto received = mesh.exchange({}, from);
+  return std::make_unique<TwoPartyProtocol>(mesh, fp, seed_from(received[1], kDealerId), seed_from(received[0], 0));
+}
+
+// Party i draws k_i and gives it to party i-1, so that each key is held by exactly two parties.
+std::unique_ptr<Protocol> make_three_party(net::Mesh& mesh, mpc::FixedPoint fp) {
+  net::PhaseScope setup(mesh.stats(), "setup");
+  const int next = (mesh.self() + 1) % kParties, prev = (mesh.self() + kParties - 1) % kParties;
+  const mpc::Seed own = mpc::random_seed();
+  const net::Outgoing out[] = {{prev, bytes_of(own)}};
+  const int from[] = {next};
+  const auto received = mesh.exchange(out, from);
+  return std::make_unique<ReplicatedProtocol>(mesh, fp, own, seed_from(received[0], next));
+}
+
+}  // namespace
+
+std::unique_ptr<Protocol> make_protocol(Backend backend, net::Mesh& mesh, mpc::FixedPoint fp,
+                                        const std::string& session_config) {
+  if (mesh.size() != kParties)
+    throw std::invalid_argument("backend " + to_string(backend) + " needs a 3-party mesh" +
+                                (backend == Backend::TwoPartyDealer ? " (P0, P1, dealer)" : "") + ", got " +
+                                std::to_string(mesh.size()) + " parties");
+  run_session_handshake(mesh, SessionDescription{to_string(backend), fp.frac_bits(), mesh.size(), session_config});
+  return backend == Backend::TwoPartyDealer ? make_two_party(mesh, fp) : make_three_party(mesh, fp);
+}
+
+}  // namespace protocols

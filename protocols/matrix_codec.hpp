@@ -1,0 +1,43 @@
+// Packing several ring matrices into one frame and back, so that a batched operation sends one
+// message per peer per round whatever the number of tensors. Shapes are public and known to the
+// receiver, so only the elements travel.
+#pragma once
+
+#include "mpc/ring.hpp"
+#include "net/mesh.hpp"
+
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace protocols {
+
+struct Shape {
+  Eigen::Index rows = 0;
+  Eigen::Index cols = 0;
+  Eigen::Index size() const { return rows * cols; }
+};
+
+// Concatenates the elements of all matrices (row-major, native little-endian u64).
+net::Bytes pack(std::span<const mpc::RingMatrix> matrices);
+net::Bytes pack(std::span<const mpc::RingMatrix* const> matrices);
+// Splits a frame into matrices of the given shapes; throws net::NetError if the size does not match.
+std::vector<mpc::RingMatrix> unpack(const net::Bytes& frame, std::span<const Shape> shapes, const char* what);
+
+Shape shape_of(const mpc::RingMatrix& m);
+
+// Sequential reader over a frame of concatenated matrices whose shapes are learned one at a time.
+class MatrixReader {
+ public:
+  MatrixReader(net::Bytes frame, const char* what) : frame_(std::move(frame)), what_(what) {}
+  mpc::RingMatrix next(Eigen::Index rows, Eigen::Index cols);
+  // Throws if bytes are left over: sender and receiver disagree about the sequence of operations.
+  void expect_end() const;
+
+ private:
+  net::Bytes frame_;
+  std::size_t offset_ = 0;
+  const char* what_;
+};
+
+}  // namespace protocols

@@ -1,0 +1,90 @@
+// Fixed operands (weights, the growing KV cache): products against them are exact in the ring,
+// before and after rows are appended, in both orientations, one at a time and batched.
+#include "tests/protocols/backend_harness.hpp"
+
+namespace protocols_test {
+namespace {
+
+class FixedOperands : public testing::TestWithParam<Backend> {};
+
+TEST_P(FixedOperands, ProductsWithAFixedWeightAreExact) {
+  const RingMatrix w = public_random(12, 5, 40);
+  const RingMatrix x1 = public_random(1, 12, 41), x2 = public_random(6, 12, 42);
+  std::array<std::array<RingMatrix, 3>, kParties> got;
+  run_backend(GetParam(), [&](Protocol& p) {
+    const protocols::FixedOperand fw = p.fix(input_from(p, 0, w));
+    got[p.mesh().self()][0] = p.reveal(p.matmul_fixed(input_from(p, 1, x1), fw), 1);
+    got[p.mesh().self()][1] = p.reveal(p.matmul_fixed(input_from(p, 1, x2), fw), 1);
+    got[p.mesh().self()][2] = p.reveal(fw.value, 1);
+  });
+  EXPECT_EQ(got[1][0], RingMatrix(x1 * w));
+  EXPECT_EQ(got[1][1], RingMatrix(x2 * w));
+  EXPECT_EQ(got[1][2], w);
+}
+
+// The KV cache pattern: keys and values grow by one row per token; scores are q . K^T, the
+// attention output p . V.
+TEST_P(FixedOperands, AppendedRowsJoinBothProductOrientations) {
+  const int d = 8;
+  const RingMatrix prompt_k = public_random(5, d, 50), prompt_v = public_random(5, d, 51);
+  const RingMatrix new_k = public_random(1, d, 52), new_v = public_random(1, d, 53), more_k = public_random(3, d, 54);
+  const RingMatrix q = public_random(1, d, 55), probs = public_random(2, 6, 56);
+  std::array<std::array<RingMatrix, 4>, kParties> got;
+  run_backend(GetParam(), [&](Protocol& p) {
+    protocols::FixedOperand k = p.fix(input_from(p, 0, prompt_k));
+    protocols::FixedOperand v = p.fix(input_from(p, 0, prompt_v));
+    auto& out = got[p.mesh().self()];
+    out[0] = p.reveal(p.matmul_fixed_transposed(input_from(p, 1, q), k), 1);
+    protocols::FixedOperand* both[] = {&k, &v};
+    const Share rows[] = {input_from(p, 1, new_k), input_from(p, 1, new_v)};
+    p.append_rows(both, rows);
+    out[1] = p.reveal(p.matmul_fixed_transposed(input_from(p, 1, q), k), 1);
+    out[2] = p.reveal(p.matmul_fixed(input_from(p, 1, probs), v), 1);
+    p.append_rows(k, input_from(p, 0, more_k));
+    out[3] = p.reveal(p.matmul_fixed_transposed(input_from(p, 1, q), k), 1);
+  });
+  RingMatrix k6(6, d), v6(6, d), k9(9, d);
+  k6 << prompt_k, new_k;
+  v6 << prompt_v, new_v;
+  k9 << k6, more_k;
+  EXPECT_EQ(got[1][0], RingMatrix(q * prompt_k.transpose()));
+  EXPECT_EQ(got[1][1], RingMatrix(q * k6.transpose()));
+  EXPECT_EQ(got[1][2], RingMatrix(probs * v6));
+  EXPECT_EQ(got[1][3], RingMatrix(q * k9.transpose()));
+}
+
+TEST_P(FixedOperands, BatchedProductsAgainstSeveralOperandsAreExact) {
+  const std::array<RingMatrix, 3> ws = {public_random(4, 4, 60), public_random(4, 9, 61), public_random(7, 4, 62)};
+  const std::array<RingMatrix, 3> xs = {public_random(2, 4, 63), public_random(1, 4, 64), public_random(3, 4, 65)};
+  std::array<std::vector<RingMatrix>, kParties> got;
+  run_backend(GetParam(), [&](Protocol& p) {
+    std::vector<Share> sw, sx;
+    for (int i = 0; i < 3; ++i) {
+      sw.push_back(input_from(p, 0, ws[i]));
+      sx.push_back(input_from(p, 1, xs[i]));
+    }
+    const auto fixed = p.fix(sw);
+    const protocols::FixedOperand* plain[] = {&fixed[0], &fixed[1]};
+    const protocols::FixedOperand* transposed[] = {&fixed[2]};
+    for (const Share& z : p.matmul_fixed(std::span<const Share>(sx).first(2), plain))
+      got[p.mesh().self()].push_back(p.reveal(z, 1));
+    for (const Share& z : p.matmul_fixed_transposed(std::span<const Share>(sx).last(1), transposed))
+      got[p.mesh().self()].push_back(p.reveal(z, 1));
+  });
+  EXPECT_EQ(got[1][0], RingMatrix(xs[0] * ws[0]));
+  EXPECT_EQ(got[1][1], RingMatrix(xs[1] * ws[1]));
+  EXPECT_EQ(got[1][2], RingMatrix(xs[2] * ws[2].transpose()));
+}
+
+TEST_P(FixedOperands, AppendingRowsOfTheWrongWidthIsRejected) {
+  run_backend(GetParam(), [&](Protocol& p) {
+    protocols::FixedOperand k = p.fix(input_from(p, 0, public_random(3, 4, 70)));
+    EXPECT_THROW(p.append_rows(k, input_from(p, 0, public_random(1, 5, 71))), std::invalid_argument);
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, FixedOperands,
+                         testing::Values(Backend::TwoPartyDealer, Backend::ThreePartyReplicated), backend_name);
+
+}  // namespace
+}  // namespace protocols_test
