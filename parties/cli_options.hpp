@@ -1,0 +1,37 @@
+// Flags shared by several subcommands, and the way a subcommand hands its exit code to main.
+#pragma once
+
+#include "net/tls_mesh.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <stdexcept>
+
+namespace parties {
+
+// Thrown by a subcommand's callback to end the program with this exit code.
+struct CommandExit {
+  int code;
+};
+
+struct NetworkOptions {
+  double connect_timeout_s = 30;
+  double io_timeout_s = 120;
+
+  net::MeshOptions mesh_options() const {
+    net::MeshOptions m;
+    m.connect_timeout = std::chrono::milliseconds(static_cast<long>(connect_timeout_s * 1000));
+    m.io_timeout = std::chrono::milliseconds(static_cast<long>(io_timeout_s * 1000));
+    return m;
+  }
+};
+
+inline void add_network_flags(CLI::App& cmd, NetworkOptions& o) {
+  cmd.add_option("--connect-timeout", o.connect_timeout_s, "seconds to wait for all peers to connect")
+      ->check(CLI::Range(0.1, 3600.0));
+  cmd.add_option("--io-timeout", o.io_timeout_s, "seconds a send or receive may go without progress before the peer counts as stalled")
+      ->check(CLI::Range(0.1, 86400.0));
+}
+
+}  // namespace parties

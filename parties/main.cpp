@@ -1,0 +1,39 @@
+// The mpcache executable: every subcommand in one binary, so the demo can start copies of itself.
+#include "parties/cli_options.hpp"
+#include "parties/demo_command.hpp"
+#include "parties/keygen_command.hpp"
+#include "parties/party_command.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  CLI::App app{"mpcache: private LLM inference under MPC with MPC-friendly KV-cache eviction"};
+  app.require_subcommand(1);
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.parse_complete_callback([&] {
+    spdlog::set_default_logger(spdlog::stderr_color_mt("mpcache"));
+    spdlog::set_level(spdlog::level::from_str(log_level));
+  });
+
+  parties::add_keygen_command(app);
+  parties::add_party_command(app);
+  parties::add_dealer_command(app);
+  parties::add_demo_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const parties::CommandExit& e) {
+    return e.code;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,117 @@
+#include "parties/party_command.hpp"
+
+#include "net/parties_config.hpp"
+#include "net/tls_mesh.hpp"
+#include "parties/cli_options.hpp"
+#include "parties/matmul_job.hpp"
+#include "protocols/factory.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+namespace parties {
+
+namespace {
+
+struct PartyOptions {
+  int id = -1;
+  std::string parties_file;
+  std::string protocol = "2pc";
+  int frac_bits = mpc::kDefaultFracBits;
+  std::string json_file;
+  NetworkOptions network;
+  MatmulJobOptions matmul;
+};
+
+protocols::Backend parse_backend(const std::string& name) {
+  if (name == "2pc") return protocols::Backend::TwoPartyDealer;
+  if (name == "3pc") return protocols::Backend::ThreePartyReplicated;
+  throw CLI::ValidationError("--protocol", "must be 2pc or 3pc, got '" + name + "'");
+}
+
+// A short, public description of the job; parties refuse to run together unless theirs agree.
+std::string job_descriptor(const PartyOptions& o) {
+  return "matmul " + std::to_string(o.matmul.rows) + "x" + std::to_string(o.matmul.inner) + "x" +
+         std::to_string(o.matmul.cols) + (o.matmul.fixed_weight ? " fixed" : " plain") + " repeats " +
+         std::to_string(o.matmul.repeats) + " seed " + std::to_string(o.matmul.demo_seed);
+}
+
+void print_summary(protocols::Protocol& proto, const MatmulJobResult& result, const net::Stats& stats) {
+  std::cout << "party " << proto.mesh().self() << " (" << protocols::to_string(proto.role()) << ", "
+            << protocols::to_string(proto.backend()) << ")\n";
+  for (std::size_t i = 0; i < result.product_seconds.size(); ++i)
+    std::cout << "  product " << i << ": " << result.product_seconds[i] * 1e3 << " ms\n";
+  const net::Counters online = stats.phase_total("matmul"), offline = stats.phase_total("offline");
+  std::cout << "  matmul phase: sent " << online.bytes_sent << " B, received " << online.bytes_received << " B, "
+            << online.rounds << " rounds\n";
+  std::cout << "  offline (dealer) traffic: sent " << offline.bytes_sent << " B, received " << offline.bytes_received
+            << " B\n";
+  if (result.checked) std::cout << "  max |secure - plaintext| = " << result.max_abs_error << "\n";
+}
+
+int run_party(const PartyOptions& o) {
+  const auto backend = parse_backend(o.protocol);
+  const auto config = net::PartiesConfig::load(o.parties_file);
+  spdlog::info("party {} connecting ({} parties)", o.id, config.parties.size());
+  auto mesh = net::connect_tls_mesh(config, o.id, o.network.mesh_options());
+  auto proto = protocols::make_protocol(backend, *mesh, mpc::FixedPoint(o.frac_bits), job_descriptor(o));
+  const MatmulJobResult result = run_matmul_job(*proto, o.matmul);
+  print_summary(*proto, result, mesh->stats());
+  if (!o.json_file.empty()) {
+    nlohmann::json j = {{"party", o.id},
+                        {"role", protocols::to_string(proto->role())},
+                        {"protocol", o.protocol},
+                        {"frac_bits", o.frac_bits},
+                        {"job", job_descriptor(o)},
+                        {"result", result.to_json()},
+                        {"communication", mesh->stats().to_json()}};
+    std::ofstream(o.json_file) << j.dump(2) << "\n";
+  }
+  return 0;
+}
+
+void add_job_flags(CLI::App& cmd, PartyOptions& o) {
+  cmd.add_option("--protocol", o.protocol, "2pc (P0, P1 and a dealer) or 3pc (replicated)")
+      ->check(CLI::IsMember({"2pc", "3pc"}));
+  cmd.add_option("--frac-bits", o.frac_bits, "fixed-point fraction bits")->check(CLI::Range(8, 30));
+  cmd.add_option("--rows", o.matmul.rows, "rows of the user's activation X")->check(CLI::Range(1, 1 << 16));
+  cmd.add_option("--inner", o.matmul.inner, "columns of X = rows of the weight W")->check(CLI::Range(1, 1 << 16));
+  cmd.add_option("--cols", o.matmul.cols, "columns of W")->check(CLI::Range(1, 1 << 16));
+  cmd.add_option("--repeats", o.matmul.repeats, "products with the same weight")->check(CLI::Range(1, 1000));
+  cmd.add_flag("!--no-fixed-weight", o.matmul.fixed_weight, "do not mask the weight once; use fresh matrix triples");
+  cmd.add_option("--demo-seed", o.matmul.demo_seed, "public seed of the demo inputs");
+  cmd.add_option("--json", o.json_file, "write timings and communication to this JSON file");
+  add_network_flags(cmd, o.network);
+}
+
+}  // namespace
+
+void add_party_command(CLI::App& app) {
+  auto options = std::make_shared<PartyOptions>();
+  auto* cmd = app.add_subcommand("party", "run one party of a secure computation");
+  cmd->add_option("--id", options->id, "this party's id in the parties file")->required()->check(CLI::Range(0, 2));
+  cmd->add_option("--parties", options->parties_file, "parties file written by `mpcache keygen`")
+      ->required()
+      ->check(CLI::ExistingFile);
+  add_job_flags(*cmd, *options);
+  cmd->callback([options] { throw CommandExit(run_party(*options)); });
+}
+
+void add_dealer_command(CLI::App& app) {
+  auto options = std::make_shared<PartyOptions>();
+  auto* cmd = app.add_subcommand("dealer", "run the 2PC dealer (party id 2), which only produces correlated randomness");
+  cmd->add_option("--parties", options->parties_file, "parties file written by `mpcache keygen`")
+      ->required()
+      ->check(CLI::ExistingFile);
+  add_job_flags(*cmd, *options);
+  cmd->callback([options] {
+    options->id = 2;
+    options->protocol = "2pc";
+    throw CommandExit(run_party(*options));
+  });
+}
+
+}  // namespace parties
