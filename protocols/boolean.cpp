@@ -1,0 +1,65 @@
+#include "protocols/boolean.hpp"
+
+#include "protocols/boolean_three_party.hpp"
+#include "protocols/boolean_two_party.hpp"
+
+#include <stdexcept>
+
+namespace protocols {
+
+namespace {
+template <class F>
+BoolShare componentwise(const BoolShare& x, F f) {
+  BoolShare out;
+  out.first = f(x.first);
+  if (x.second.size() > 0) out.second = f(x.second);
+  return out;
+}
+}  // namespace
+
+BoolShare BooleanBackend::xor_(const BoolShare& x, const BoolShare& y) {
+  if (x.rows() != y.rows() || x.cols() != y.cols()) throw std::invalid_argument("xor_: shape mismatch");
+  BoolShare out;
+  out.first = x.first.binaryExpr(y.first, [](u64 a, u64 b) { return a ^ b; });
+  if (x.second.size() > 0) out.second = x.second.binaryExpr(y.second, [](u64 a, u64 b) { return a ^ b; });
+  return out;
+}
+
+BoolShare BooleanBackend::and_public(const BoolShare& x, u64 mask) {
+  return componentwise(x, [mask](const RingMatrix& a) -> RingMatrix { return a.unaryExpr([mask](u64 v) { return v & mask; }); });
+}
+
+BoolShare BooleanBackend::shift_left(const BoolShare& x, int bits) {
+  if (bits < 0 || bits > 63) throw std::invalid_argument("shift_left: shift must be in [0, 63]");
+  return componentwise(x, [bits](const RingMatrix& a) -> RingMatrix { return a.unaryExpr([bits](u64 v) { return v << bits; }); });
+}
+
+BoolShare BooleanBackend::shift_right(const BoolShare& x, int bits) {
+  if (bits < 0 || bits > 63) throw std::invalid_argument("shift_right: shift must be in [0, 63]");
+  return componentwise(x, [bits](const RingMatrix& a) -> RingMatrix { return a.unaryExpr([bits](u64 v) { return v >> bits; }); });
+}
+
+BoolShare BooleanBackend::xor_public(const BoolShare& x, u64 c) const {
+  return xor_public(x, RingMatrix::Constant(x.rows(), x.cols(), c));
+}
+
+BoolShare BooleanBackend::constant(const RingMatrix& c) const {
+  BoolShare zero;
+  zero.first = RingMatrix::Zero(c.rows(), c.cols());
+  if (proto_->backend() == Backend::ThreePartyReplicated) zero.second = RingMatrix::Zero(c.rows(), c.cols());
+  return xor_public(zero, c);
+}
+
+BoolShare BooleanBackend::and_(const BoolShare& x, const BoolShare& y) {
+  return and_(std::span<const BoolShare>(&x, 1), std::span<const BoolShare>(&y, 1)).front();
+}
+
+std::unique_ptr<BooleanBackend> make_boolean_backend(Protocol& proto) {
+  switch (proto.backend()) {
+    case Backend::TwoPartyDealer: return std::make_unique<BooleanTwoParty>(proto);
+    case Backend::ThreePartyReplicated: return std::make_unique<BooleanThreeParty>(proto);
+  }
+  throw std::invalid_argument("make_boolean_backend: unknown backend");
+}
+
+}  // namespace protocols

@@ -1,0 +1,203 @@
+#include "protocols/boolean_two_party.hpp"
+
+#include "protocols/boolean_wire.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace protocols {
+
+namespace {
+constexpr const char* kOffline = "offline";
+
+mpc::Seed seed_from(const net::Bytes& frame) {
+  mpc::Seed seed{};
+  if (frame.size() != seed.size()) throw net::NetError("boolean 2PC set-up: malformed seed frame from the dealer");
+  std::copy(frame.begin(), frame.end(), seed.begin());
+  return seed;
+}
+
+RingMatrix bit_xor(const RingMatrix& a, const RingMatrix& b) {
+  return a.binaryExpr(b, [](u64 u, u64 v) { return u ^ v; });
+}
+RingMatrix bit_and(const RingMatrix& a, const RingMatrix& b) {
+  return a.binaryExpr(b, [](u64 u, u64 v) { return u & v; });
+}
+RingMatrix low_bit(const RingMatrix& a) {
+  return a.unaryExpr([](u64 v) { return v & 1u; });
+}
+}  // namespace
+
+BooleanTwoParty::BooleanTwoParty(Protocol& proto) : BooleanBackend(proto), self_(proto.mesh().self()) {
+  net::Mesh& mesh = proto.mesh();
+  if (mesh.size() != 3 || self_ < 0 || self_ > 2) throw std::invalid_argument("boolean 2PC needs a mesh of P0, P1 and the dealer");
+  net::PhaseScope phase(mesh.stats(), kOffline);
+  if (is_dealer()) {
+    const mpc::Seed s0 = mpc::random_seed(), s1 = mpc::random_seed();
+    mesh.send(0, s0);
+    mesh.send(1, s1);
+    prg_p0_.emplace(s0);
+    prg_p1_.emplace(s1);
+  } else if (self_ == 0) {
+    prg_p0_.emplace(seed_from(mesh.recv(kDealer)));
+  } else {
+    prg_p1_.emplace(seed_from(mesh.recv(kDealer)));
+  }
+}
+
+BoolShare BooleanTwoParty::zeros(Eigen::Index rows, Eigen::Index cols) const {
+  return BoolShare{RingMatrix::Zero(rows, cols), RingMatrix()};
+}
+
+BoolShare BooleanTwoParty::xor_public(const BoolShare& x, const RingMatrix& c) const {
+  if (self_ != 0) return x;  // the public value enters through P0's share only
+  return BoolShare{bit_xor(x.first, c), RingMatrix()};
+}
+
+void BooleanTwoParty::send_corrections(std::span<const RingMatrix* const> corrections) {
+  net::PhaseScope phase(proto_->mesh().stats(), kOffline);
+  proto_->mesh().send(1, boolean_wire::pack(corrections));
+}
+
+void BooleanTwoParty::receive_corrections(std::span<RingMatrix* const> corrections, const char* what) {
+  net::PhaseScope phase(proto_->mesh().stats(), kOffline);
+  boolean_wire::unpack_into(proto_->mesh().recv(kDealer), corrections, what);
+}
+
+std::vector<BoolShare> BooleanTwoParty::and_as_dealer(std::span<const BoolShare> x) {
+  std::vector<RingMatrix> c1(x.size());
+  std::vector<const RingMatrix*> frame;
+  for (std::size_t t = 0; t < x.size(); ++t) {
+    const auto r = x[t].rows(), c = x[t].cols();
+    const RingMatrix a0 = prg_p0_->random(r, c), b0 = prg_p0_->random(r, c), c0 = prg_p0_->random(r, c);
+    const RingMatrix a1 = prg_p1_->random(r, c), b1 = prg_p1_->random(r, c);
+    c1[t] = bit_xor(bit_and(bit_xor(a0, a1), bit_xor(b0, b1)), c0);
+    frame.push_back(&c1[t]);
+  }
+  send_corrections(frame);
+  std::vector<BoolShare> out;
+  for (const auto& s : x) out.push_back(zeros(s.rows(), s.cols()));
+  return out;
+}
+
+std::vector<BoolShare> BooleanTwoParty::and_(std::span<const BoolShare> x, std::span<const BoolShare> y) {
+  if (x.size() != y.size()) throw std::invalid_argument("and_: operand lists differ in length");
+  for (std::size_t t = 0; t < x.size(); ++t) {
+    if (x[t].rows() != y[t].rows() || x[t].cols() != y[t].cols()) throw std::invalid_argument("and_: shape mismatch");
+  }
+  if (is_dealer()) return and_as_dealer(x);
+
+  // Beaver triples over GF(2): (a, b, c = a & b); P1's c arrives from the dealer.
+  const std::size_t n = x.size();
+  std::vector<RingMatrix> a(n), b(n), c(n), masked(2 * n);
+  std::vector<RingMatrix*> corrections;
+  mpc::Prg& prg = self_ == 0 ? *prg_p0_ : *prg_p1_;
+  for (std::size_t t = 0; t < n; ++t) {
+    const auto r = x[t].rows(), cl = x[t].cols();
+    a[t] = prg.random(r, cl);
+    b[t] = prg.random(r, cl);
+    if (self_ == 0) {
+      c[t] = prg.random(r, cl);
+    } else {
+      c[t].resize(r, cl);
+      corrections.push_back(&c[t]);
+    }
+  }
+  if (self_ == 1) receive_corrections(corrections, "boolean AND triples");
+
+  std::vector<const RingMatrix*> outgoing;
+  for (std::size_t t = 0; t < n; ++t) {
+    masked[t] = bit_xor(x[t].first, a[t]);
+    masked[n + t] = bit_xor(y[t].first, b[t]);
+  }
+  for (auto& m : masked) outgoing.push_back(&m);
+  const int peer = 1 - self_;
+  const net::Bytes payload = boolean_wire::pack(outgoing);
+  const net::Outgoing out[] = {{peer, payload}};
+  const int from[] = {peer};
+  const auto frames = proto_->mesh().exchange(out, from);
+
+  std::vector<RingMatrix> theirs(2 * n);
+  std::vector<RingMatrix*> targets;
+  for (std::size_t t = 0; t < 2 * n; ++t) {
+    theirs[t].resize(masked[t].rows(), masked[t].cols());
+    targets.push_back(&theirs[t]);
+  }
+  boolean_wire::unpack_into(frames.front(), targets, "boolean AND");
+
+  std::vector<BoolShare> result;
+  for (std::size_t t = 0; t < n; ++t) {
+    const RingMatrix e = bit_xor(masked[t], theirs[t]);
+    const RingMatrix f = bit_xor(masked[n + t], theirs[n + t]);
+    RingMatrix z = bit_xor(bit_xor(c[t], bit_and(e, b[t])), bit_and(f, a[t]));
+    if (self_ == 0) z = bit_xor(z, bit_and(e, f));
+    result.push_back(BoolShare{std::move(z), RingMatrix()});
+  }
+  return result;
+}
+
+std::array<BoolShare, 2> BooleanTwoParty::from_arithmetic_shares(const Share& x, Summand second) {
+  const auto r = x.rows(), c = x.cols();
+  std::array<BoolShare, 2> out{zeros(r, c), zeros(r, c)};
+  if (self_ == 0) out[0].first = x.first;
+  if (self_ == 1) out[1].first = second == Summand::Plus ? RingMatrix(x.first) : RingMatrix(RingMatrix::Zero(r, c) - x.first);
+  return out;
+}
+
+RingMatrix BooleanTwoParty::open_between_parties(const RingMatrix& mine, const char* what) {
+  const int peer = 1 - self_;
+  const net::Bytes payload = boolean_wire::pack(std::span<const RingMatrix* const>(std::array{&mine}));
+  const net::Outgoing out[] = {{peer, payload}};
+  const int from[] = {peer};
+  const auto frames = proto_->mesh().exchange(out, from);
+  RingMatrix theirs(mine.rows(), mine.cols());
+  boolean_wire::unpack_into(frames.front(), std::span<RingMatrix* const>(std::array{&theirs}), what);
+  return bit_xor(mine, theirs);
+}
+
+Share BooleanTwoParty::bit_to_arithmetic(const BoolShare& bits) {
+  // A daBit r (boolean r0 ^ r1, arithmetic s0 + s1) masks the bit: open c = b ^ r, then
+  // b = c + r - 2cr is linear in the arithmetic shares of r.
+  const auto rows = bits.rows(), cols = bits.cols();
+  if (is_dealer()) {
+    const RingMatrix r0 = low_bit(prg_p0_->random(rows, cols));
+    const RingMatrix s0 = prg_p0_->random(rows, cols);
+    const RingMatrix r1 = low_bit(prg_p1_->random(rows, cols));
+    const RingMatrix s1 = bit_xor(r0, r1) - s0;
+    send_corrections(std::span<const RingMatrix* const>(std::array{&s1}));
+    return Share{RingMatrix::Zero(rows, cols), RingMatrix()};
+  }
+  mpc::Prg& prg = self_ == 0 ? *prg_p0_ : *prg_p1_;
+  const RingMatrix r = low_bit(prg.random(rows, cols));
+  RingMatrix s(rows, cols);
+  if (self_ == 0) {
+    s = prg.random(rows, cols);
+  } else {
+    receive_corrections(std::span<RingMatrix* const>(std::array{&s}), "daBits");
+  }
+  const RingMatrix mine = boolean_wire::pack_low_bits(bit_xor(low_bit(bits.first), r));
+  const RingMatrix opened = boolean_wire::unpack_low_bits(open_between_parties(mine, "daBit opening"), rows, cols);
+  RingMatrix out = s - 2 * opened.cwiseProduct(s);
+  if (self_ == 0) out += opened;
+  return Share{std::move(out), RingMatrix()};
+}
+
+RingMatrix BooleanTwoParty::reveal(const BoolShare& x, int to) {
+  if (to != kRevealToAll && to != 0 && to != 1) throw std::invalid_argument("boolean reveal: 2PC reveals to P0, P1 or both");
+  if (is_dealer()) return RingMatrix();
+  const int peer = 1 - self_;
+  const bool i_receive = to == kRevealToAll || to == self_;
+  const bool i_send = to == kRevealToAll || to == peer;
+  const net::Bytes payload = boolean_wire::pack(std::span<const RingMatrix* const>(std::array{&x.first}));
+  std::vector<net::Outgoing> out;
+  std::vector<int> from;
+  if (i_send) out.push_back({peer, payload});
+  if (i_receive) from.push_back(peer);
+  const auto frames = proto_->mesh().exchange(out, from);
+  if (!i_receive) return RingMatrix();
+  RingMatrix theirs(x.rows(), x.cols());
+  boolean_wire::unpack_into(frames.front(), std::span<RingMatrix* const>(std::array{&theirs}), "boolean reveal");
+  return bit_xor(x.first, theirs);
+}
+
+}  // namespace protocols

@@ -1,0 +1,69 @@
+// GeLU and SiLU as x/2 + P((x/T)^2) on [-T, T], 0 below and x above (protocols/ops/polynomial.hpp).
+#include "protocols/ops/secure_ops.hpp"
+#include "protocols/ops/share_layout.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace protocols::ops {
+
+namespace {
+// Fraction bits of the powers v^k: v <= 1 inside [-T, T], so products stay below 2^60.
+constexpr int kPowerBits = 30;
+
+// v^1 .. v^degree, doubling the known powers each level: ceil(log2 degree) multiplication levels.
+std::vector<Share> powers(Protocol& proto, const Share& v, int degree) {
+  std::vector<Share> p{v};
+  while (static_cast<int>(p.size()) < degree) {
+    const int known = static_cast<int>(p.size());
+    std::vector<Share> lhs, rhs;
+    for (int i = 0; i < known && known + i + 1 <= degree; ++i) {
+      lhs.push_back(p[static_cast<std::size_t>(known - 1)]);
+      rhs.push_back(p[static_cast<std::size_t>(i)]);
+    }
+    for (auto& s : proto.truncate(proto.mul(lhs, rhs), kPowerBits)) p.push_back(std::move(s));
+  }
+  return p;
+}
+}  // namespace
+
+Share SecureOps::piecewise_odd_plus_even(const Share& x, const EvenPolynomial& poly) {
+  const int f = proto_.fixed_point().frac_bits();
+  const int log2_t = std::ilogb(poly.threshold);
+  if (std::ldexp(1.0, log2_t) != poly.threshold) throw std::invalid_argument("activation threshold must be a power of two");
+  const auto r = x.rows(), c = x.cols();
+
+  // Which piece: below -T, above T, or inside (both comparisons in one batch).
+  const Share bounds[] = {proto_.add_public(x, fixed_matrix(r, c, poly.threshold)),
+                          proto_.add_public(proto_.neg(x), fixed_matrix(r, c, poly.threshold))};
+  const Share outside = less_than_zero(concat_rows(bounds));
+  const Share below = rows_of(outside, 0, r), above = rows_of(outside, r, r);
+  const Share inside = proto_.add_public(proto_.neg(proto_.add(below, above)), filled(r, c, 1));
+
+  // v = (x/T)^2 at kPowerBits and x/2 at F bits come out of one truncation by `drop` bits.
+  const int drop = 2 * f + 2 * log2_t - kPowerBits;
+  if (drop < 2) throw std::invalid_argument("activation: fraction bits too small for the polynomial precision");
+  const Share square = proto_.mul(x, x);
+  const Share stacked_in[] = {square, proto_.scale(x, u64{1} << (drop - 1))};
+  const auto stacked = proto_.truncate(std::span<const Share>(stacked_in), drop);
+  const Share& half_x = stacked[1];
+
+  const int degree = static_cast<int>(poly.coefficients.size()) - 1;
+  const auto v = powers(proto_, stacked[0], degree);
+  // P(v) = sum_k c_k v^k, accumulated at F + kPowerBits bits and truncated once.
+  Share acc = constant(proto_, filled(r, c, static_cast<u64>(std::llround(std::ldexp(poly.coefficients[0], f + kPowerBits)))));
+  for (int k = 1; k <= degree; ++k) {
+    acc = proto_.add(acc, proto_.scale(v[static_cast<std::size_t>(k - 1)], proto_.fixed_point().encode(poly.coefficients[k])));
+  }
+  const Share inner = proto_.add(half_x, proto_.truncate(acc, kPowerBits));
+
+  const Share bits[] = {inside, above};
+  const Share values[] = {inner, x};
+  const auto pieces = proto_.mul(bits, values);  // integer bits: no truncation
+  return proto_.add(pieces[0], pieces[1]);
+}
+
+Share SecureOps::gelu(const Share& x) { return piecewise_odd_plus_even(x, gelu_poly_); }
+Share SecureOps::silu(const Share& x) { return piecewise_odd_plus_even(x, silu_poly_); }
+
+}  // namespace protocols::ops

@@ -1,0 +1,136 @@
+// exp, reciprocal, rsqrt, GeLU and SiLU (protocols/ops/secure_ops.hpp).
+#include "protocols/ops/secure_ops.hpp"
+#include "protocols/ops/share_layout.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace protocols::ops {
+
+namespace {
+// Working precision of the exp squarings: y <= 1, so y^2 * 2^(2*30) stays below 2^62 and each
+// squaring adds an error of 2^-30 instead of 2^-F.
+constexpr int kExpBits = 30;
+// Newton iterations: the linear initial guesses are within 9% (1/x) and 8% (1/sqrt x) on [0.5, 1),
+// and three quadratic steps take that below 2^-20.
+constexpr int kNewtonSteps = 3;
+// Extra fraction bits of the rsqrt exponent factors 2^((F_in - j - 1) / 2).
+constexpr int kRsqrtFactorBits = 24;
+
+u64 signed_ring(std::int64_t v) { return static_cast<u64>(v); }
+}  // namespace
+
+RingMatrix SecureOps::fixed_matrix(Eigen::Index rows, Eigen::Index cols, double value) const {
+  return filled(rows, cols, proto_.fixed_point().encode(value));
+}
+
+Share SecureOps::mul_fp(const Share& x, const Share& y) { return proto_.truncate(proto_.mul(x, y)); }
+
+// exp(x) = exp(t)^(2^n) with t = x / 2^n and exp(t) ~ 1 + t + t^2/2: the relative error is about
+// |x|^3 / (6 * 4^n), far below the first-order base's x^2 / 2^(n+1) at the same number of rounds.
+Share SecureOps::exp_negative(const Share& x, const ExpOptions& options) {
+  const int n = options.squarings, f = proto_.fixed_point().frac_bits();
+  if (n < 1 || n > 12) throw std::invalid_argument("exp_negative: squarings must be in [1, 12]");
+  // The base at kExpBits fraction bits: x/2^n is a shift of x's encoding, t^2/2 one truncation.
+  const int shift = kExpBits - f - n;
+  const int square_drop = 2 * f + 2 * n + 1 - kExpBits;
+  if (shift < 0 || square_drop < 1) throw std::invalid_argument("exp_negative: unsupported fraction bits / squarings");
+  const Share half_t_squared = proto_.truncate(proto_.mul(x, x), square_drop);
+  Share y = proto_.add(proto_.scale(x, u64{1} << shift), half_t_squared);
+  y = proto_.add_public(y, filled(x.rows(), x.cols(), u64{1} << kExpBits));
+  for (int i = 0; i < n; ++i) {
+    const bool last = i + 1 == n;
+    // The last squaring also drops back from kExpBits to F fraction bits.
+    y = proto_.truncate(proto_.mul(y, y), last ? 2 * kExpBits - f : kExpBits);
+  }
+  if (options.cutoff) {
+    const Share below = less_than_zero(proto_.add_public(x, fixed_matrix(x.rows(), x.cols(), -*options.cutoff)));
+    y = proto_.sub(y, proto_.mul(below, y));
+  }
+  return y;
+}
+
+Share SecureOps::bits_as_arithmetic(const BoolShare& x, int count) {
+  // Element e's bit j goes to row e, column j; bit extraction is linear over XOR, so it is local.
+  const auto spread = [count](const RingMatrix& m) -> RingMatrix {
+    RingMatrix out(m.size(), count);
+    for (Eigen::Index e = 0; e < m.size(); ++e) {
+      for (int j = 0; j < count; ++j) out(e, j) = (m.data()[e] >> j) & 1u;
+    }
+    return out;
+  };
+  return boolean_->bit_to_arithmetic(map_share(x, spread));
+}
+
+// x = m * 2^(j+1-F) with m in [0.5, 1): the highest set bit j of x's encoding as a one-hot
+// (prefix OR from the top, then the difference of neighbours), and m = x * 2^(K-1-j) / 2^(K-F).
+SecureOps::Normalized SecureOps::normalize(const Share& x) {
+  const int K = normalize_bits_, f = proto_.fixed_point().frac_bits();
+  BooleanBackend& B = *boolean_;
+  BoolShare ones_below = BooleanBackend::and_public(to_boolean(x), (u64{1} << K) - 1);
+  for (int k = 1; k < K; k *= 2) {  // a | b = ~(~a & ~b)
+    ones_below = B.not_(B.and_(B.not_(ones_below), B.not_(BooleanBackend::shift_right(ones_below, k))));
+  }
+  const BoolShare highest = BooleanBackend::xor_(ones_below, BooleanBackend::shift_right(ones_below, 1));
+  Share one_hot_bits = bits_as_arithmetic(highest, K);
+  const Share scaled = scale_by_exponent(x, one_hot_bits, {}, x.rows(), x.cols());
+  return Normalized{proto_.truncate(scaled, K - f), std::move(one_hot_bits)};
+}
+
+// y * (sum_j one_hot_j * factor_j), unscaled: factor_j = 2^(K-1-j) when `factors` is empty,
+// otherwise the given integers. The caller truncates.
+Share SecureOps::scale_by_exponent(const Share& y, const Share& one_hot, const std::vector<double>& factors,
+                                   Eigen::Index rows, Eigen::Index cols) {
+  const int K = normalize_bits_;
+  RingMatrix column(K, 1);
+  for (int j = 0; j < K; ++j) {
+    column(j, 0) = factors.empty() ? u64{1} << (K - 1 - j) : signed_ring(std::llround(factors[static_cast<std::size_t>(j)]));
+  }
+  const Share per_element = reshape(proto_.matmul_public(one_hot, column), rows, cols);
+  return proto_.mul(y, per_element);
+}
+
+Share SecureOps::newton_reciprocal(const Share& m) {
+  const auto r = m.rows(), c = m.cols();
+  Share y = proto_.add_public(proto_.scale(m, signed_ring(-2)), fixed_matrix(r, c, 2.9142));
+  for (int i = 0; i < kNewtonSteps; ++i) {
+    const Share my = mul_fp(m, y);  // y <- y (2 - m y)
+    y = mul_fp(y, proto_.add_public(proto_.neg(my), fixed_matrix(r, c, 2.0)));
+  }
+  return y;
+}
+
+Share SecureOps::newton_rsqrt(const Share& m) {
+  const auto r = m.rows(), c = m.cols();
+  const int f = proto_.fixed_point().frac_bits();
+  // y0 = 2 - m is within 8% of 1/sqrt(m) on [0.5, 1] and needs no truncation; the error then
+  // falls as 1.5 e^2: 1e-2, 1.4e-4, 3e-8.
+  Share y = proto_.add_public(proto_.neg(m), fixed_matrix(r, c, 2.0));
+  for (int i = 0; i < kNewtonSteps; ++i) {  // y <- y (3/2 - m y^2 / 2)
+    const Share y2 = mul_fp(y, y);
+    const Share half_my2 = proto_.truncate(proto_.mul(m, y2), f + 1);
+    y = mul_fp(y, proto_.add_public(proto_.neg(half_my2), fixed_matrix(r, c, 1.5)));
+  }
+  return y;
+}
+
+Share SecureOps::reciprocal(const Share& x) {
+  const int f = proto_.fixed_point().frac_bits();
+  const Normalized n = normalize(x);
+  const Share y = newton_reciprocal(n.mantissa);
+  return proto_.truncate(scale_by_exponent(y, n.one_hot, {}, x.rows(), x.cols()), normalize_bits_ - f);
+}
+
+Share SecureOps::rsqrt(const Share& x) { return rsqrt_scaled(x, proto_.fixed_point().frac_bits()); }
+
+Share SecureOps::rsqrt_scaled(const Share& x, int input_frac_bits) {
+  const Normalized n = normalize(x);
+  const Share y = newton_rsqrt(n.mantissa);
+  std::vector<double> factors(static_cast<std::size_t>(normalize_bits_));
+  for (int j = 0; j < normalize_bits_; ++j) {
+    factors[static_cast<std::size_t>(j)] = std::ldexp(std::pow(2.0, (input_frac_bits - j - 1) / 2.0), kRsqrtFactorBits);
+  }
+  return proto_.truncate(scale_by_exponent(y, n.one_hot, factors, x.rows(), x.cols()), kRsqrtFactorBits);
+}
+
+}  // namespace protocols::ops

@@ -1,0 +1,98 @@
+// Bit decomposition, comparisons, selection and equality (protocols/ops/secure_ops.hpp).
+#include "protocols/ops/secure_ops.hpp"
+#include "protocols/ops/share_layout.hpp"
+
+#include <stdexcept>
+
+namespace protocols::ops {
+
+namespace {
+constexpr int kWordBits = 64;
+// Carries into bit 63 depend on bits 0..62 only.
+constexpr int kCarryWidth = 63;
+
+int bits_for_difference(Eigen::Index n) {
+  // |d| < n <= 2^(w-1) makes d == 0 decidable from the low w bits.
+  int w = 1;
+  while ((Eigen::Index{1} << (w - 1)) < n) ++w;
+  return w;
+}
+}  // namespace
+
+SecureOps::SecureOps(Protocol& proto, OpsOptions options)
+    : proto_(proto),
+      options_(options),
+      boolean_(make_boolean_backend(proto)),
+      // Normalisation multiplies x by 2^(K-1-j) and Newton's result by the same factor: K is the
+      // largest exponent that keeps both products below 2^62 (exact truncation's domain).
+      normalize_bits_(60 - proto.fixed_point().frac_bits()),
+      gelu_poly_(gelu_polynomial()),
+      silu_poly_(silu_polynomial()) {
+  if (options_.tournament_arity < 2 || options_.tournament_arity > 16) {
+    throw std::invalid_argument("SecureOps: tournament arity must be in [2, 16]");
+  }
+}
+
+// Kogge-Stone parallel prefix: bit i of the result is the carry out of bit i of a + b, for i < width.
+// Generate/propagate pairs combine as (g, p) o (g', p') = (g ^ (p & g'), p & p'); g and p & g' never
+// overlap, so XOR is OR. One AND round for g, then ceil(log2 width) rounds.
+BoolShare SecureOps::carries(const BoolShare& a, const BoolShare& b, int width) {
+  BooleanBackend& B = *boolean_;
+  BoolShare p = BooleanBackend::xor_(a, b);
+  BoolShare g = B.and_(a, b);
+  for (int k = 1; k < width; k *= 2) {
+    const BoolShare g_shifted = BooleanBackend::shift_left(g, k);
+    if (2 * k >= width) {  // last level: the propagate bits are no longer needed
+      g = BooleanBackend::xor_(g, B.and_(p, g_shifted));
+      break;
+    }
+    const BoolShare lhs[] = {p, p};
+    const BoolShare rhs[] = {g_shifted, BooleanBackend::shift_left(p, k)};
+    auto products = B.and_(lhs, rhs);
+    g = BooleanBackend::xor_(g, products[0]);
+    p = std::move(products[1]);
+  }
+  return g;
+}
+
+BoolShare SecureOps::to_boolean(const Share& x) {
+  const auto summands = boolean_->from_arithmetic_shares(x);
+  const BoolShare g = carries(summands[0], summands[1], kCarryWidth);
+  return BooleanBackend::xor_(BooleanBackend::xor_(summands[0], summands[1]), BooleanBackend::shift_left(g, 1));
+}
+
+BoolShare SecureOps::msb(const Share& x) { return BooleanBackend::shift_right(to_boolean(x), kWordBits - 1); }
+
+Share SecureOps::less_than_zero(const Share& x) { return boolean_->bit_to_arithmetic(msb(x)); }
+
+Share SecureOps::less_than(const Share& x, const Share& y) { return less_than_zero(proto_.sub(x, y)); }
+
+Share SecureOps::select(const Share& bit, const Share& x, const Share& y) {
+  return proto_.add(y, proto_.mul(bit, proto_.sub(x, y)));
+}
+
+Share SecureOps::relu(const Share& x) { return proto_.sub(x, proto_.mul(less_than_zero(x), x)); }
+
+Share SecureOps::equal_public(const Share& x, const RingMatrix& c, int width) {
+  if (width < 1 || width > kWordBits) throw std::invalid_argument("equal_public: width must be in [1, 64]");
+  if (c.rows() != x.rows() || c.cols() != x.cols()) throw std::invalid_argument("equal_public: shape mismatch");
+  // x - c = a - b, so x == c exactly when a ^ b is zero on the tested bits.
+  const Share d = proto_.add_public(x, RingMatrix(RingMatrix::Zero(c.rows(), c.cols()) - c));
+  const auto summands = boolean_->from_arithmetic_shares(d, Summand::Minus);
+  const u64 tested = width == kWordBits ? ~u64{0} : (u64{1} << width) - 1;
+  BooleanBackend& B = *boolean_;
+  // All-ones on untested bits, so an AND tree over the whole word decides the tested ones.
+  BoolShare z = B.xor_public(BooleanBackend::and_public(B.not_(BooleanBackend::xor_(summands[0], summands[1])), tested),
+                             ~tested);
+  for (int k = 1; k < width; k *= 2) z = B.and_(z, BooleanBackend::shift_right(z, k));
+  return B.bit_to_arithmetic(BooleanBackend::and_public(z, 1));
+}
+
+Share SecureOps::one_hot(const Share& index, Eigen::Index n) {
+  if (index.cols() != 1 || n < 1) throw std::invalid_argument("one_hot: expects a column of indices and n >= 1");
+  RingMatrix positions(index.rows(), n);
+  for (Eigen::Index j = 0; j < n; ++j) positions.col(j).setConstant(static_cast<u64>(j));
+  return equal_public(broadcast_column(index, n), positions, bits_for_difference(n));
+}
+
+}  // namespace protocols::ops

@@ -1,0 +1,105 @@
+// softmax, LayerNorm and RMSNorm over the last axis (protocols/ops/secure_ops.hpp).
+#include "protocols/ops/secure_ops.hpp"
+#include "protocols/ops/share_layout.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace protocols::ops {
+
+namespace {
+// Masked logits are pushed this far below the rest before the max, so they never win it.
+constexpr double kMaskedOffset = 4096.0;
+// Extra fraction bits of the public constant 1/d in means (2^-14 relative error is too coarse at F).
+constexpr int kMeanBits = 14;
+// Extra fraction bits kept in variances, so that variances near 1e-2 keep ~16 significant bits.
+constexpr int kVarianceExtraBits = 8;
+// Fraction bits of the constant 1/d applied to the sum of squares.
+constexpr int kVarianceConstBits = 24;
+
+RingMatrix to_ring(const RingMatrix& zero_one, double scale_value, const mpc::FixedPoint& fp) {
+  return zero_one.unaryExpr([&](u64 v) { return v * fp.encode(scale_value); });
+}
+}  // namespace
+
+Share SecureOps::softmax(const Share& x, const SoftmaxMask& mask) {
+  const auto r = x.rows(), c = x.cols();
+  const mpc::FixedPoint& fp = proto_.fixed_point();
+  Share logits = x;
+  if (const auto* pub = std::get_if<RingMatrix>(&mask)) {
+    if (pub->rows() != r || pub->cols() != c) throw std::invalid_argument("softmax: mask shape differs from the input");
+    for (Eigen::Index i = 0; i < r; ++i) {
+      if ((pub->row(i).array() > u64{1}).any()) throw std::invalid_argument("softmax: a public mask holds 0 or 1 only");
+      if (pub->row(i).sum() == 0) throw std::invalid_argument("softmax: every row needs at least one unmasked entry");
+    }
+    // x - (1 - mask) * offset
+    logits = proto_.add_public(x, RingMatrix(to_ring(*pub, kMaskedOffset, fp) - fixed_matrix(r, c, kMaskedOffset)));
+  } else if (const auto* secret = std::get_if<Share>(&mask)) {
+    if (secret->rows() != r || secret->cols() != c) throw std::invalid_argument("softmax: mask shape differs from the input");
+    logits = proto_.add_public(proto_.add(x, proto_.scale(*secret, fp.encode(kMaskedOffset))), fixed_matrix(r, c, -kMaskedOffset));
+  }
+  const Share row_max = max(logits);
+  Share e = exp_negative(proto_.sub(logits, broadcast_column(row_max, c)));
+  // Masked entries become exactly 0 (their exp input may be far outside the exp's range).
+  if (const auto* pub = std::get_if<RingMatrix>(&mask)) e = proto_.mul_public(e, *pub);
+  if (const auto* secret = std::get_if<Share>(&mask)) e = proto_.mul(e, *secret);
+  // The maximum contributes exp(0) = 1, so the sum lies in [1, c].
+  const Share inverse = reciprocal(row_sum(e));
+  return mul_fp(e, broadcast_column(inverse, c));
+}
+
+namespace {
+Share replicate_rows(const Share& row, Eigen::Index rows) {
+  return map_share(row, [rows](const RingMatrix& m) -> RingMatrix { return m.replicate(rows, 1); });
+}
+}  // namespace
+
+// scaled / sqrt(mean_square + eps); scaled and mean_square hold F + kVarianceExtraBits bits.
+Share SecureOps::normalize_rows(const Share& scaled, const Share& mean_square, double eps) {
+  const int fv = proto_.fixed_point().frac_bits() + kVarianceExtraBits;
+  const auto r = scaled.rows(), c = scaled.cols();
+  const Share shifted = proto_.add_public(mean_square, filled(r, 1, static_cast<u64>(std::llround(std::ldexp(eps, fv)))));
+  const Share inv_std = rsqrt_scaled(shifted, fv);
+  return proto_.truncate(proto_.mul(scaled, broadcast_column(inv_std, c)), fv);
+}
+
+Share SecureOps::layer_norm(const Share& x, const Share& gain, const Share& bias, double eps) {
+  const auto r = x.rows(), c = x.cols();
+  if (gain.rows() != 1 || gain.cols() != c || bias.rows() != 1 || bias.cols() != c) {
+    throw std::invalid_argument("layer_norm: gain and bias must be 1 x cols");
+  }
+  const int f = proto_.fixed_point().frac_bits();
+  const u64 inv_d_mean = static_cast<u64>(std::llround(std::ldexp(1.0 / static_cast<double>(c), f + kMeanBits)));
+  const Share mean = proto_.truncate(proto_.scale(row_sum(x), inv_d_mean), f + kMeanBits);
+  const Share centered = proto_.sub(x, broadcast_column(mean, c));
+  // Squares and the gain product in one round; their truncations in one more.
+  const Share lhs[] = {centered, centered};
+  const Share rhs[] = {centered, replicate_rows(gain, r)};
+  const auto products = proto_.mul(lhs, rhs);
+  // Both keep F + kVarianceExtraBits bits: one truncation round for the two.
+  const Share to_truncate[] = {row_sum(products[0]), products[1]};
+  const auto truncated = proto_.truncate(std::span<const Share>(to_truncate), f - kVarianceExtraBits);
+  const Share& sum_sq = truncated[0];
+  const Share& centered_gain = truncated[1];
+  const u64 inv_d_var = static_cast<u64>(std::llround(std::ldexp(1.0 / static_cast<double>(c), kVarianceConstBits)));
+  const Share variance = proto_.truncate(proto_.scale(sum_sq, inv_d_var), kVarianceConstBits);
+  return proto_.add(normalize_rows(centered_gain, variance, eps), replicate_rows(bias, r));
+}
+
+Share SecureOps::rms_norm(const Share& x, const Share& gain, double eps) {
+  const auto r = x.rows(), c = x.cols();
+  if (gain.rows() != 1 || gain.cols() != c) throw std::invalid_argument("rms_norm: gain must be 1 x cols");
+  const int f = proto_.fixed_point().frac_bits();
+  const Share lhs[] = {x, x};
+  const Share rhs[] = {x, replicate_rows(gain, r)};
+  const auto products = proto_.mul(lhs, rhs);
+  const Share to_truncate[] = {row_sum(products[0]), products[1]};
+  const auto truncated = proto_.truncate(std::span<const Share>(to_truncate), f - kVarianceExtraBits);
+  const Share& sum_sq = truncated[0];
+  const Share& x_gain = truncated[1];
+  const u64 inv_d = static_cast<u64>(std::llround(std::ldexp(1.0 / static_cast<double>(c), kVarianceConstBits)));
+  const Share mean_square = proto_.truncate(proto_.scale(sum_sq, inv_d), kVarianceConstBits);
+  return normalize_rows(x_gain, mean_square, eps);
+}
+
+}  // namespace protocols::ops

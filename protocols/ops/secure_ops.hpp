@@ -1,0 +1,124 @@
+// The secure non-linear operators of the transformer, written once on top of the arithmetic
+// protocol interface and the boolean layer, so they run unchanged on both backends (and on the
+// 2PC dealer, which follows the same program with shape-only shares).
+//
+// Conventions: tensors are fixed point with F = proto.fixed_point().frac_bits() fraction bits
+// unless a function says "integer"; bits returned by comparisons are arithmetic shares of the
+// integers 0 or 1; reductions run over the last axis (columns) of every row at once. The number of
+// rounds of every operator depends only on public parameters (the row length for the tree
+// reductions and sorts), never on the number of rows or on the data.
+#pragma once
+
+#include "protocols/boolean.hpp"
+#include "protocols/ops/polynomial.hpp"
+#include "protocols/protocol.hpp"
+
+#include <memory>
+#include <optional>
+#include <variant>
+#include <vector>
+
+namespace protocols::ops {
+
+// Mask for softmax: 1 keeps an entry, 0 removes it exactly. Public (integers 0/1) or secret
+// (arithmetic shares of integers 0/1).
+using SoftmaxMask = std::variant<std::monostate, RingMatrix, Share>;
+
+struct ExpOptions {
+  // exp(x) ~ (1 + t + t^2/2)^(2^n), t = x / 2^n: n squarings; see docs/operators.md for the error.
+  int squarings = 7;
+  // Inputs below the cut-off become exactly 0 (one comparison more). Without it, inputs must be
+  // >= -1.4 * 2^squarings (-180 by default): below, the base 1 + t + t^2/2 grows again.
+  std::optional<double> cutoff;
+};
+
+struct MaxResult {
+  Share max;      // rows x 1
+  Share one_hot;  // rows x cols, a single 1 per row at the (first) maximum
+};
+
+struct OpsOptions {
+  // Group size of the max/argmax tournament: ceil(log_a n) levels of (comparison + ceil(log2(a-1))
+  // AND rounds + bit conversion + multiplication), with a(a-1)/2 comparisons per group. 2 is the
+  // binary tree (fewest bytes), 4 the default, 8 fewer rounds for ~2.5x the comparison bytes.
+  int tournament_arity = 4;
+};
+
+class SecureOps {
+ public:
+  explicit SecureOps(Protocol& proto, OpsOptions options = {});
+
+  Protocol& protocol() { return proto_; }
+  BooleanBackend& boolean() { return *boolean_; }
+
+  // --- conversions and comparisons -------------------------------------------------------
+  // Full bit decomposition (A2B) with a log-depth parallel-prefix (Kogge-Stone) adder.
+  BoolShare to_boolean(const Share& x);
+  // Most significant bit, in bit 0 of each word (boolean). 2PC: 7 rounds, 3PC: 8 rounds.
+  BoolShare msb(const Share& x);
+  Share bit_to_arithmetic(const BoolShare& bits) { return boolean_->bit_to_arithmetic(bits); }
+  Share less_than_zero(const Share& x);                 // [x < 0]
+  Share less_than(const Share& x, const Share& y);      // [x < y], needs |x - y| < 2^63
+  Share greater_than(const Share& x, const Share& y) { return less_than(y, x); }
+  // bit ? x : y, with `bit` an arithmetic 0/1 share (one multiplication round).
+  Share select(const Share& bit, const Share& x, const Share& y);
+  Share relu(const Share& x);
+  // [x == c] for a public ring matrix c of the same shape. When |x - c| < 2^(width - 1) is known,
+  // only the low `width` bits are tested (fewer rounds).
+  Share equal_public(const Share& x, const RingMatrix& c, int width = 64);
+  // One-hot rows (rows x n) of integer indices (rows x 1, values in [0, n)).
+  Share one_hot(const Share& index, Eigen::Index n);
+
+  // --- reductions over the last axis (tournament, see OpsOptions) -----------------------------
+  Share max(const Share& x);
+  MaxResult argmax(const Share& x);
+  // Top-k of every row by a bitonic sorting network on (value, index) pairs; returns, per row, a
+  // k x n secret one-hot selection in descending order of value. Rounds grow with log^2 n, not k.
+  std::vector<Share> top_k(const Share& x, Eigen::Index k);
+  // Rows of `matrix` picked by a secret one-hot selection (k x n) . (n x d): one matmul round.
+  Share gather_rows(const Share& selection, const Share& matrix);
+
+  // --- smooth functions ----------------------------------------------------------------------
+  Share exp_negative(const Share& x, const ExpOptions& options = {});
+  // 1/x and 1/sqrt(x) for 0 < x < 2^max_input_log2() (in real units).
+  Share reciprocal(const Share& x);
+  Share rsqrt(const Share& x);
+  // 1/sqrt(x) for x encoded with `input_frac_bits` fraction bits (result with F): lets callers keep
+  // small variances at a higher precision.
+  Share rsqrt_scaled(const Share& x, int input_frac_bits);
+  int max_input_log2() const { return normalize_bits_ - proto_.fixed_point().frac_bits(); }
+  Share gelu(const Share& x);
+  Share silu(const Share& x);
+
+  // --- composite operators -------------------------------------------------------------------
+  Share softmax(const Share& x, const SoftmaxMask& mask = {});
+  // gain and bias are 1 x cols (secret); normalisation over the last axis.
+  Share layer_norm(const Share& x, const Share& gain, const Share& bias, double eps = 1e-5);
+  Share rms_norm(const Share& x, const Share& gain, double eps = 1e-6);
+
+ private:
+  struct Normalized {
+    Share mantissa;  // x scaled into [0.5, 1), fixed point
+    Share one_hot;   // (rows*cols) x normalize_bits_: position of the highest set bit (integers)
+  };
+  BoolShare carries(const BoolShare& a, const BoolShare& b, int width);
+  Share bits_as_arithmetic(const BoolShare& x, int count);
+  Normalized normalize(const Share& x);
+  Share scale_by_exponent(const Share& y, const Share& one_hot, const std::vector<double>& factors, Eigen::Index rows,
+                          Eigen::Index cols);
+  Share newton_reciprocal(const Share& m);
+  Share newton_rsqrt(const Share& m);
+  Share piecewise_odd_plus_even(const Share& x, const EvenPolynomial& poly);
+  Share mul_fp(const Share& x, const Share& y);
+  RingMatrix fixed_matrix(Eigen::Index rows, Eigen::Index cols, double value) const;
+  Share normalize_rows(const Share& scaled, const Share& mean_square, double eps);
+
+  Protocol& proto_;
+  OpsOptions options_;
+  std::unique_ptr<BooleanBackend> boolean_;
+  int normalize_bits_;
+  EvenPolynomial gelu_poly_;
+  EvenPolynomial silu_poly_;
+};
+
+}  // namespace protocols::ops

@@ -1,0 +1,42 @@
+// Local re-arrangements of shares (no communication): slicing, concatenating and broadcasting
+// along the last axis, summing rows, and shares of public constants. They act on every share
+// component the same way, so they work for any backend and for the dealer's shape-only shares.
+#pragma once
+
+#include "protocols/boolean.hpp"
+#include "protocols/protocol.hpp"
+
+#include <functional>
+#include <span>
+#include <vector>
+
+namespace protocols::ops {
+
+using ColumnIndices = std::vector<Eigen::Index>;
+
+// Applies f to each present component of a share.
+Share map_share(const Share& x, const std::function<RingMatrix(const RingMatrix&)>& f);
+BoolShare map_share(const BoolShare& x, const std::function<RingMatrix(const RingMatrix&)>& f);
+
+// Shape-only sharing of zero and sharings of public matrices, in the format of proto's backend.
+Share zeros(const Protocol& proto, Eigen::Index rows, Eigen::Index cols);
+Share constant(const Protocol& proto, const RingMatrix& value);
+
+Share columns(const Share& x, Eigen::Index first, Eigen::Index count);
+Share gather_columns(const Share& x, const ColumnIndices& cols);
+Share concat_columns(std::span<const Share> parts);
+Share concat_rows(std::span<const Share> parts);
+Share rows_of(const Share& x, Eigen::Index first, Eigen::Index count);
+// rows x 1 -> rows x cols, repeating the column.
+Share broadcast_column(const Share& x, Eigen::Index cols);
+// rows x cols -> rows x 1, the sum over the last axis.
+Share row_sum(const Share& x);
+// Reinterprets the row-major elements with a new shape.
+Share reshape(const Share& x, Eigen::Index rows, Eigen::Index cols);
+
+// A public matrix of equal entries.
+inline RingMatrix filled(Eigen::Index rows, Eigen::Index cols, mpc::u64 value) {
+  return RingMatrix::Constant(rows, cols, value);
+}
+
+}  // namespace protocols::ops

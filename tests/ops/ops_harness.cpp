@@ -1,0 +1,55 @@
+#include "tests/ops/ops_harness.hpp"
+
+#include <random>
+
+namespace ops_test {
+
+Session::Session(protocols::Protocol& proto, SecureOps& ops, const std::vector<RingMatrix>& inputs)
+    : proto_(proto), ops_(ops) {
+  const bool owner = proto.mesh().self() == 0;
+  for (const auto& m : inputs) shares_.push_back(proto.input(0, owner ? &m : nullptr, m.rows(), m.cols()));
+}
+
+void Session::record(const std::string& name, const Share& x) {
+  RingMatrix opened = proto_.reveal(x, protocols::kRevealToAll);
+  if (proto_.mesh().self() == 0) (*results)[name] = std::move(opened);
+}
+
+Share Session::timed(const std::string& name, const std::function<Share()>& step) {
+  net::Stats& stats = proto_.mesh().stats();
+  net::PhaseScope phase(stats, kOnline);
+  const std::uint64_t before = stats.rounds(kOnline);
+  Share out = step();
+  if (proto_.mesh().self() == 0) (*rounds)[name] = stats.rounds(kOnline) - before;
+  return out;
+}
+
+Outcome run_session(Backend backend, int frac_bits, const std::vector<RingMatrix>& inputs,
+                    const std::function<void(Session&)>& body) {
+  Outcome outcome;
+  test_support::run_tls_parties(3, [&](net::Mesh& mesh) {
+    auto proto = protocols::make_protocol(backend, mesh, mpc::FixedPoint(frac_bits));
+    SecureOps ops(*proto);
+    Session session(*proto, ops, inputs);
+    session.results = &outcome.results;
+    session.rounds = &outcome.rounds;
+    body(session);
+  });
+  return outcome;
+}
+
+ErrorStats compare(const FloatMatrix& got, const FloatMatrix& want) {
+  if (got.rows() != want.rows() || got.cols() != want.cols()) throw std::invalid_argument("compare: shape mismatch");
+  const FloatMatrix diff = (got - want).cwiseAbs();
+  return ErrorStats{diff.maxCoeff(), diff.mean()};
+}
+
+FloatMatrix uniform(Eigen::Index rows, Eigen::Index cols, double lo, double hi, unsigned seed) {
+  std::mt19937_64 gen(seed);
+  std::uniform_real_distribution<double> dist(lo, hi);
+  FloatMatrix m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = dist(gen);
+  return m;
+}
+
+}  // namespace ops_test

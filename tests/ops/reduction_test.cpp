@@ -1,0 +1,112 @@
+// Max, argmax and top-k over the last axis on both backends over TLS.
+#include "tests/ops/ops_harness.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+
+namespace ops_test {
+namespace {
+
+class Reduction : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(Reduction, MaxAndArgmaxOfAttentionLogits) {
+  const mpc::FixedPoint fp(16);
+  FloatMatrix logits = uniform(3, 37, -30, 30, 7);
+  logits(1, 5) = logits(1, 20) = 31.0;  // a tie: the first one wins
+  const auto out = run_session(GetParam(), 16, {fp.encode(logits)}, [](Session& s) {
+    s.record("max", s.timed("max", [&] { return s.ops().max(s.input(0)); }));
+    const auto am = s.ops().argmax(s.input(0));
+    s.record("argmax_value", am.max);
+    s.record("argmax", am.one_hot);
+  });
+  for (Eigen::Index r = 0; r < logits.rows(); ++r) {
+    Eigen::Index best = 0;
+    const double m = logits.row(r).maxCoeff(&best);
+    EXPECT_EQ(out.results.at("max")(r, 0), fp.encode(m));  // selection, so exact
+    EXPECT_EQ(out.results.at("argmax_value")(r, 0), fp.encode(m));
+    for (Eigen::Index j = 0; j < logits.cols(); ++j) EXPECT_EQ(out.results.at("argmax")(r, j), j == best ? 1u : 0u);
+  }
+  // ceil(log4 37) = 3 tournament levels of comparison + 2 AND levels + bit conversion + one multiplication.
+  const std::uint64_t per_level = GetParam() == Backend::TwoPartyDealer ? 7 + 2 + 1 + 1 : 8 + 2 + 2 + 1;
+  EXPECT_EQ(out.rounds.at("max"), 3 * per_level);
+}
+
+TEST_P(Reduction, EveryTournamentArityFindsTheFirstMaximum) {
+  const mpc::FixedPoint fp(16);
+  FloatMatrix logits = uniform(2, 45, -30, 30, 9);
+  logits(0, 7) = logits(0, 30) = logits(0, 44) = 40.0;
+  const auto out = run_session(GetParam(), 16, {fp.encode(logits)}, [](Session& s) {
+    for (int arity : {2, 3, 8}) {
+      SecureOps ops(s.proto(), protocols::ops::OpsOptions{arity});
+      const auto am = s.timed("arity" + std::to_string(arity), [&] { return ops.max(s.input(0)); });
+      s.record("max" + std::to_string(arity), am);
+      s.record("argmax" + std::to_string(arity), ops.argmax(s.input(0)).one_hot);
+    }
+  });
+  for (int arity : {2, 3, 8}) {
+    for (Eigen::Index r = 0; r < logits.rows(); ++r) {
+      Eigen::Index best = 0;
+      const double m = logits.row(r).maxCoeff(&best);
+      EXPECT_EQ(out.results.at("max" + std::to_string(arity))(r, 0), fp.encode(m)) << arity;
+      for (Eigen::Index j = 0; j < logits.cols(); ++j) {
+        EXPECT_EQ(out.results.at("argmax" + std::to_string(arity))(r, j), j == best ? 1u : 0u) << arity;
+      }
+    }
+  }
+  // Binary: 6 levels of 9 / 11 rounds; arity 8: 2 levels with 3 AND rounds each.
+  const bool two_party = GetParam() == Backend::TwoPartyDealer;
+  EXPECT_EQ(out.rounds.at("arity2"), 6u * (two_party ? 9 : 11));
+  EXPECT_EQ(out.rounds.at("arity8"), 2u * (two_party ? 12 : 14));
+}
+
+TEST_P(Reduction, TopKSelectsTheLargestInOrder) {
+  const mpc::FixedPoint fp(16);
+  const FloatMatrix scores = uniform(2, 24, -30, 30, 11);
+  const Eigen::Index k = 5;
+  const auto out = run_session(GetParam(), 16, {fp.encode(scores)}, [&](Session& s) {
+    const auto selections = s.ops().top_k(s.input(0), k);
+    for (std::size_t r = 0; r < selections.size(); ++r) s.record("row" + std::to_string(r), selections[r]);
+  });
+  for (Eigen::Index r = 0; r < scores.rows(); ++r) {
+    std::vector<Eigen::Index> order(static_cast<std::size_t>(scores.cols()));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return scores(r, a) > scores(r, b); });
+    const RingMatrix& sel = out.results.at("row" + std::to_string(r));
+    ASSERT_EQ(sel.rows(), k);
+    ASSERT_EQ(sel.cols(), scores.cols());
+    for (Eigen::Index i = 0; i < k; ++i) {
+      for (Eigen::Index j = 0; j < scores.cols(); ++j) {
+        EXPECT_EQ(sel(i, j), j == order[static_cast<std::size_t>(i)] ? 1u : 0u) << "row " << r << " rank " << i;
+      }
+    }
+  }
+}
+
+TEST_P(Reduction, TopKOverALongSequence) {
+  const mpc::FixedPoint fp(16);
+  const FloatMatrix scores = uniform(1, 4096, -30, 30, 21);
+  const Eigen::Index k = 8;
+  const auto out = run_session(GetParam(), 16, {fp.encode(scores)}, [&](Session& s) {
+    const auto selections = s.timed("top_k", [&] { return s.ops().top_k(s.input(0), k).front(); });
+    s.record("selection", selections);
+  });
+  std::vector<Eigen::Index> order(4096);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return scores(0, a) > scores(0, b); });
+  const RingMatrix& sel = out.results.at("selection");
+  for (Eigen::Index i = 0; i < k; ++i) {
+    EXPECT_EQ(sel.row(i).sum(), 1u);
+    EXPECT_EQ(sel(i, order[static_cast<std::size_t>(i)]), 1u) << "rank " << i;
+  }
+  // Bitonic network over 4096: 12 * 13 / 2 = 78 compare-exchange stages, then the one-hot.
+  const std::uint64_t per_stage = GetParam() == Backend::TwoPartyDealer ? 9 : 11;
+  EXPECT_LE(out.rounds.at("top_k"), 78 * per_stage + 8);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Reduction, ::testing::Values(Backend::TwoPartyDealer, Backend::ThreePartyReplicated),
+                         [](const auto& info) { return info.param == Backend::TwoPartyDealer ? "TwoParty" : "ThreeParty"; });
+
+}  // namespace
+}  // namespace ops_test
