@@ -1,6 +1,7 @@
 // The mpcache executable: every subcommand in one binary, so the demo can start copies of itself.
 #include "parties/cli_options.hpp"
 #include "parties/demo_command.hpp"
+#include "parties/eval_command.hpp"
 #include "parties/generate_command.hpp"
 #include "parties/keygen_command.hpp"
 #include "parties/party_command.hpp"
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   parties::add_dealer_command(app);
   parties::add_demo_command(app);
   parties::add_generate_command(app);
+  parties::add_eval_command(app);
 
   try {
     app.parse(argc, argv);
