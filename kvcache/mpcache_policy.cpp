@@ -113,7 +113,11 @@ std::vector<int> MpcachePolicy::own_selection(int layer, int kv_head, const std:
     const std::vector<int> cluster_rows = clusters.level2.rows_of(c);
     rows.insert(rows.end(), cluster_rows.begin(), cluster_rows.end());
   }
-  return rows;
+  // The newest cluster may hold only a token or two right after a cluster boundary; like the
+  // authors' padding of the last cluster with earlier keys, the last size2 tokens always attend,
+  // so the immediately preceding context never drops out of the selection.
+  const int recent = std::min(head.size(), config_.mpcache_cluster_size2);
+  return merge_sorted(rows, index_range(head.size() - recent, head.size()));
 }
 
 std::vector<int> MpcachePolicy::reused_selection(int layer, int kv_head, const HeadCache& head) const {

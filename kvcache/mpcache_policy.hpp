@@ -10,8 +10,9 @@
 //    over the query heads of the group. Level 1 (clusters of size1) keeps the top
 //    floor(C1 * level1_ratio); level 2 (clusters of size2, size1 / size2 children per level-1
 //    cluster) picks the top floor(C2 * dyn_ratio) among the children of the chosen level-1
-//    clusters. The first and the newest cluster of each level are always added. Selected level-2
-//    clusters attend at token granularity.
+//    clusters. The first and the newest cluster of each level are always added, and the last
+//    size2 tokens always attend (a partial newest cluster is padded with the tokens before it).
+//    Selected level-2 clusters attend at token granularity.
 // 3. Cross-layer index sharing: the first `share_skip_layers` layers select for themselves; after
 //    them, layers form groups of `share_interval` and each layer of a group reuses the selection of
 //    the layer before it (by token position, since static eviction differs per layer; reused
@@ -23,8 +24,9 @@
 //    top-voted tokens are kept, plus explicit sinks. Their window attention is neither scaled by
 //    1/sqrt(d) nor causally masked; here it is both, like the model's own attention.
 //  - they add the newest cluster only when the cache length is not a multiple of size1 and pad
-//    the last cluster with earlier keys; here the newest cluster is always selected and its box
-//    covers its own keys only (what incremental maintenance gives).
+//    the last cluster with earlier keys; here the newest cluster is always selected, its box
+//    covers its own keys only (what incremental maintenance gives), and the padding is the
+//    recent window of size2 tokens.
 //  - they use int(C * ratio) clusters, which can be 0 on short caches; here at least one.
 //  - cross-layer sharing is described in the paper, not in the released code.
 #pragma once

@@ -80,8 +80,10 @@ TEST(Mpcache, DecodeStepSelectsClustersAtTokenGranularity) {
   engine.prefill(0, {keys}, {FloatMatrix::Zero(24, 2)}, {FloatMatrix::Zero(24, 2)});
   ASSERT_EQ(engine.layer(0).heads[0].size(), 24);  // static ratio 1: nothing evicted
   // 25 rows: 7 level-1 clusters (top 3 + first + newest c6), 13 level-2 (top 3 + 0 + newest 12).
+  // The newest level-2 cluster holds only row 24, so it is padded with row 23 (the last size2 = 2
+  // tokens always attend).
   engine.decode(0, {row({0, 0})}, {row({0, 0})}, {one_row({1, 0})}, 24);
-  EXPECT_EQ(*engine.last_selection().rows[0], (std::vector<int>{0, 1, 8, 9, 10, 11, 12, 13, 24}));
+  EXPECT_EQ(*engine.last_selection().rows[0], (std::vector<int>{0, 1, 8, 9, 10, 11, 12, 13, 23, 24}));
 }
 
 TEST(Mpcache, StaticEvictionIsSharedAcrossHeadsAndKeepsSinksAndWindow) {
@@ -134,7 +136,7 @@ TEST(Mpcache, OddLayerReusesPreviousLayerSelection) {
     engine.decode(l, {row({0, 0})}, {row({0, 0})}, {one_row({1, 0})}, 24);
     selected.push_back(*engine.last_selection().rows[0]);
   }
-  EXPECT_EQ(selected[2], (std::vector<int>{0, 1, 8, 9, 10, 11, 12, 13, 24}));
+  EXPECT_EQ(selected[2], (std::vector<int>{0, 1, 8, 9, 10, 11, 12, 13, 23, 24}));
   EXPECT_EQ(selected[3], selected[2]);
 }
 
@@ -149,8 +151,8 @@ TEST(Mpcache, ReuseMapsByPositionWhenLayersKeptDifferentTokens) {
   engine.layer(1).heads[0].keep(index_range(8, 24));
   engine.decode(0, {row({0, 0})}, {row({0, 0})}, {one_row({1, 0})}, 24);
   engine.decode(1, {row({0, 0})}, {row({0, 0})}, {one_row({1, 0})}, 24);
-  // Layer 1 holds positions 8..23 and 24 (rows 0..16): the reused positions 8..13 and 24.
-  EXPECT_EQ(*engine.last_selection().rows[0], (std::vector<int>{0, 1, 2, 3, 4, 5, 16}));
+  // Layer 1 holds positions 8..23 and 24 (rows 0..16): the reused positions 8..13, 23 and 24.
+  EXPECT_EQ(*engine.last_selection().rows[0], (std::vector<int>{0, 1, 2, 3, 4, 5, 15, 16}));
 }
 
 }  // namespace
