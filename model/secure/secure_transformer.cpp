@@ -1,0 +1,254 @@
+#include "model/secure/secure_transformer.hpp"
+
+#include "net/stats.hpp"
+#include "protocols/ops/share_layout.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace model::secure {
+
+namespace {
+
+using mpc::RingMatrix;
+using protocols::Role;
+using protocols::ops::columns;
+using protocols::ops::concat_columns;
+using protocols::ops::concat_rows;
+using protocols::ops::map_share;
+using protocols::ops::rows_of;
+
+SecureWeights share_weights_in_phase(Protocol& proto, const ModelConfig& config, const TransformerWeights* weights) {
+  net::PhaseScope phase(proto.mesh().stats(), kWeightsPhase);
+  return share_weights(proto, config, weights);
+}
+
+// A 1 x cols bias repeated for every row of a block (local).
+Share broadcast_rows(const Share& row, Eigen::Index rows) {
+  return map_share(row, [rows](const RingMatrix& m) -> RingMatrix { return m.replicate(rows, 1); });
+}
+
+// The index of the single 1 in an opened one-hot row; anything else means the argmax failed.
+int index_of_one_hot(const RingMatrix& one_hot) {
+  int index = -1;
+  for (Eigen::Index j = 0; j < one_hot.cols(); ++j) {
+    if (one_hot(0, j) == 0) continue;
+    if (one_hot(0, j) != 1 || index >= 0) throw std::runtime_error("secure argmax did not produce a one-hot row");
+    index = static_cast<int>(j);
+  }
+  if (one_hot.rows() != 1 || index < 0) throw std::runtime_error("secure argmax did not produce a one-hot row");
+  return index;
+}
+
+}  // namespace
+
+SecureTransformer::SecureTransformer(Protocol& proto, const ModelConfig& config, const TransformerWeights* owner_weights,
+                                     protocols::ops::OpsOptions options)
+    : proto_(proto),
+      config_(config),
+      ops_(proto, options),
+      weights_(share_weights_in_phase(proto, config, owner_weights)) {}
+
+void SecureTransformer::check_room(int new_rows) const {
+  if (position_ + new_rows > config_.max_positions)
+    throw std::out_of_range("sequence of " + std::to_string(position_ + new_rows) + " tokens exceeds the model's context of " +
+                            std::to_string(config_.max_positions) + " positions");
+}
+
+Share SecureTransformer::prefill(std::span<const int> prompt_tokens, int prompt_length) {
+  if (prompt_length < 1) throw std::invalid_argument("prefill needs at least one prompt token");
+  cache_.assign(static_cast<std::size_t>(config_.layers), LayerCache{});
+  position_ = 0;
+  check_room(prompt_length);
+  net::PhaseScope phase(proto_.mesh().stats(), kPrefillPhase);
+  const bool user = proto_.role() == Role::P1;
+  RingMatrix one_hot;
+  if (user) {
+    if (static_cast<int>(prompt_tokens.size()) != prompt_length)
+      throw std::invalid_argument("P1's prompt has " + std::to_string(prompt_tokens.size()) + " tokens, the public length is " +
+                                  std::to_string(prompt_length));
+    one_hot = RingMatrix::Zero(prompt_length, config_.vocab_size);
+    for (int i = 0; i < prompt_length; ++i) {
+      if (prompt_tokens[i] < 0 || prompt_tokens[i] >= config_.vocab_size)
+        throw std::out_of_range("prompt token " + std::to_string(i) + " is outside the vocabulary of " +
+                                std::to_string(config_.vocab_size));
+      one_hot(i, prompt_tokens[i]) = 1;
+    }
+  }
+  return forward(proto_.input(1, user ? &one_hot : nullptr, prompt_length, config_.vocab_size));
+}
+
+Share SecureTransformer::decode(const Share& token_one_hot) {
+  if (cache_.empty()) throw std::logic_error("decode() called before prefill()");
+  if (token_one_hot.rows() != 1 || token_one_hot.cols() != config_.vocab_size)
+    throw std::invalid_argument("decode takes a 1 x vocab one-hot share");
+  check_room(1);
+  net::PhaseScope phase(proto_.mesh().stats(), kDecodePhase);
+  return forward(token_one_hot);
+}
+
+GreedyToken SecureTransformer::greedy_token(const Share& logits) {
+  GreedyToken out{ops_.argmax(logits).one_hot, std::nullopt};
+  const RingMatrix opened = proto_.reveal(out.one_hot, 1);
+  if (proto_.role() == Role::P1) out.token = index_of_one_hot(opened);
+  return out;
+}
+
+std::vector<int> SecureTransformer::generate(std::span<const int> prompt_tokens, int prompt_length, int new_tokens) {
+  if (new_tokens < 1) throw std::invalid_argument("generate needs at least one new token");
+  // The last generated token is never fed back, hence the - 1; checked before any work is done.
+  if (prompt_length + new_tokens - 1 > config_.max_positions)
+    throw std::out_of_range("prompt of " + std::to_string(prompt_length) + " tokens plus " + std::to_string(new_tokens) +
+                            " new tokens exceeds the model's context of " + std::to_string(config_.max_positions));
+  std::vector<int> generated;
+  last_logits_ = prefill(prompt_tokens, prompt_length);
+  for (int i = 0; i < new_tokens; ++i) {
+    net::PhaseScope phase(proto_.mesh().stats(), i == 0 ? kPrefillPhase : kDecodePhase);
+    GreedyToken next = greedy_token(last_logits_);
+    if (next.token) generated.push_back(*next.token);
+    if (i + 1 < new_tokens) last_logits_ = decode(next.one_hot);
+  }
+  return generated;
+}
+
+Share SecureTransformer::forward(const Share& tokens_one_hot) {
+  const Eigen::Index new_rows = tokens_one_hot.rows();
+  Share x = embed(tokens_one_hot);
+  for (int l = 0; l < config_.layers; ++l) x = mlp_block(l, attention_block(l, x));
+  position_ += static_cast<int>(new_rows);
+  return logits_of_last_row(x);
+}
+
+// one-hot (integers) . wte (fixed point) is already at F fraction bits: no truncation.
+Share SecureTransformer::embed(const Share& tokens_one_hot) {
+  const Share tokens = proto_.matmul_fixed(tokens_one_hot, weights_.token_embedding);
+  if (!gpt2()) return tokens;  // LLaMA encodes positions by rotating q and k
+  return proto_.add(tokens, rows_of(weights_.position_embedding, position_, tokens_one_hot.rows()));
+}
+
+Share SecureTransformer::normalize(const Share& x, const Share& gain, const Share& bias) {
+  if (gpt2()) return ops_.layer_norm(x, gain, bias, config_.norm_eps);
+  return ops_.rms_norm(x, gain, config_.norm_eps);
+}
+
+Share SecureTransformer::activate(const Share& x) {
+  // GeLU's tanh and erf forms differ by < 1e-3, below the approximation's own error budget.
+  return config_.activation == Activation::Silu ? ops_.silu(x) : ops_.gelu(x);
+}
+
+Share SecureTransformer::linear(const Share& x, const protocols::FixedOperand& w, const Share& bias) {
+  return proto_.add(proto_.truncate(proto_.matmul_fixed(x, w)), broadcast_rows(bias, x.rows()));
+}
+
+Share SecureTransformer::attention_block(int layer, const Share& x) {
+  const SecureLayerWeights& w = weights_.layers[layer];
+  const Share normed = normalize(x, w.attn_norm_gain, w.attn_norm_bias);
+  const Share projected = linear(normed, w.qkv, w.qkv_bias);
+  const Share qkv = gpt2() ? projected : rotate_positions(projected);
+  append_to_cache(layer, qkv);
+  return proto_.add(x, linear(attend(layer, qkv), w.out, w.out_bias));
+}
+
+// Each new K and V row is masked once here; later steps reuse the mask (see protocol.hpp).
+void SecureTransformer::append_to_cache(int layer, const Share& qkv) {
+  const int kv_heads = config_.kv_heads, d = config_.head_dim;
+  const Eigen::Index keys_at = config_.heads * d, values_at = keys_at + kv_heads * d;
+  std::vector<Share> rows;
+  for (int g = 0; g < kv_heads; ++g) rows.push_back(columns(qkv, keys_at + g * d, d));
+  for (int g = 0; g < kv_heads; ++g) rows.push_back(columns(qkv, values_at + g * d, d));
+  LayerCache& cache = cache_[layer];
+  if (cache.keys.empty()) {
+    std::vector<protocols::FixedOperand> fixed = proto_.fix(rows);
+    cache.keys.assign(std::make_move_iterator(fixed.begin()), std::make_move_iterator(fixed.begin() + kv_heads));
+    cache.values.assign(std::make_move_iterator(fixed.begin() + kv_heads), std::make_move_iterator(fixed.end()));
+    return;
+  }
+  std::vector<protocols::FixedOperand*> operands;
+  for (auto& k : cache.keys) operands.push_back(&k);
+  for (auto& v : cache.values) operands.push_back(&v);
+  proto_.append_rows(operands, rows);
+}
+
+// All heads in single calls: one batched q.K^T, one softmax over the stacked (heads * new_rows)
+// score rows, one batched p.V, so the round count does not grow with the number of heads.
+Share SecureTransformer::attend(int layer, const Share& qkv) {
+  const int heads = config_.heads, d = config_.head_dim, group = config_.heads / config_.kv_heads;
+  const Eigen::Index new_rows = qkv.rows();
+  LayerCache& cache = cache_[layer];
+  std::vector<Share> queries;
+  std::vector<const protocols::FixedOperand*> keys, values;
+  for (int h = 0; h < heads; ++h) {
+    queries.push_back(columns(qkv, h * d, d));  // already scaled by 1/sqrt(d) through the weights
+    keys.push_back(&cache.keys[h / group]);  // grouped-query attention shares a key/value head
+    values.push_back(&cache.values[h / group]);
+  }
+  const std::vector<Share> scores = proto_.matmul_fixed_transposed(queries, keys);
+  const Share stacked = proto_.truncate(concat_rows(scores));
+  const Share probs = new_rows > 1 ? ops_.softmax(stacked, causal_mask(new_rows)) : ops_.softmax(stacked);
+  std::vector<Share> per_head;
+  for (int h = 0; h < heads; ++h) per_head.push_back(rows_of(probs, h * new_rows, new_rows));
+  return proto_.truncate(concat_columns(proto_.matmul_fixed(per_head, values)));
+}
+
+// Row i of each head's block (the token at position_ + i) sees the cached rows 0 .. position_ + i.
+RingMatrix SecureTransformer::causal_mask(Eigen::Index new_rows) const {
+  const Eigen::Index total = position_ + new_rows;
+  RingMatrix mask = RingMatrix::Zero(config_.heads * new_rows, total);
+  for (int h = 0; h < config_.heads; ++h)
+    for (Eigen::Index i = 0; i < new_rows; ++i) mask.row(h * new_rows + i).head(position_ + i + 1).setOnes();
+  return mask;
+}
+
+Share SecureTransformer::mlp_block(int layer, const Share& x) {
+  const SecureLayerWeights& w = weights_.layers[layer];
+  const Share normed = normalize(x, w.mlp_norm_gain, w.mlp_norm_bias);
+  const Share up = linear(normed, w.up, w.up_bias);
+  if (gpt2()) return proto_.add(x, linear(activate(up), w.down, w.down_bias));
+  const Eigen::Index inter = config_.intermediate_size;
+  const Share gated = proto_.mul_fp(activate(columns(up, 0, inter)), columns(up, inter, inter));
+  return proto_.add(x, linear(gated, w.down, w.down_bias));
+}
+
+Share SecureTransformer::logits_of_last_row(const Share& x) {
+  const Share last = rows_of(x, x.rows() - 1, 1);
+  const Share normed = normalize(last, weights_.final_norm_gain, weights_.final_norm_bias);
+  if (weights_.lm_head) return proto_.truncate(proto_.matmul_fixed(normed, *weights_.lm_head));
+  return proto_.truncate(proto_.matmul_fixed_transposed(normed, weights_.token_embedding));
+}
+
+// Rotary embedding of the q and k columns. Positions are public, so the rotation is a public
+// linear map: x * cos + swap_halves(x) * sin', with sin' = -sin on the first half of each head
+// (Hugging Face convention: channel i pairs with i + head_dim / 2). One truncation round.
+Share SecureTransformer::rotate_positions(const Share& qkv) {
+  const int d = config_.head_dim, half = d / 2, blocks = config_.heads + config_.kv_heads;
+  const Eigen::Index rows = qkv.rows(), rotated_width = static_cast<Eigen::Index>(blocks) * d;
+  const mpc::FixedPoint& fp = proto_.fixed_point();
+  RingMatrix cosines(rows, rotated_width), sines(rows, rotated_width);
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    const double position = static_cast<double>(position_ + r);
+    for (int i = 0; i < half; ++i) {
+      const double angle = position * std::pow(config_.rope_theta, -2.0 * i / d);
+      const mpc::u64 c = fp.encode(std::cos(angle)), s = fp.encode(std::sin(angle)), minus_s = fp.encode(-std::sin(angle));
+      for (int b = 0; b < blocks; ++b) {
+        cosines(r, b * d + i) = cosines(r, b * d + i + half) = c;
+        sines(r, b * d + i) = minus_s;
+        sines(r, b * d + i + half) = s;
+      }
+    }
+  }
+  const Share x = columns(qkv, 0, rotated_width);
+  const Share swapped = map_share(x, [&](const RingMatrix& m) -> RingMatrix {
+    RingMatrix out(m.rows(), m.cols());
+    for (int b = 0; b < blocks; ++b) {
+      out.middleCols(b * d, half) = m.middleCols(b * d + half, half);
+      out.middleCols(b * d + half, half) = m.middleCols(b * d, half);
+    }
+    return out;
+  });
+  const Share rotated = proto_.truncate(proto_.add(proto_.mul_public(x, cosines), proto_.mul_public(swapped, sines)));
+  const Share parts[] = {rotated, columns(qkv, rotated_width, qkv.cols() - rotated_width)};
+  return concat_columns(parts);
+}
+
+}  // namespace model::secure

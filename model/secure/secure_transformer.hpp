@@ -1,0 +1,89 @@
+// GPT-2 and LLaMA-style inference on secret shares: P0 inputs the weights, P1 inputs the prompt, and the parties
+// (with the 2PC dealer or P2) run prefill and greedy decoding. The KV cache stays secret-shared
+// between steps; each generated token is revealed to P1 only (secure argmax), and P1's next input
+// is that token's secret one-hot, reused directly so that no party, P1 included, re-inputs it.
+//
+// Control flow depends on public data only (config, prompt length, number of tokens), so the 2PC
+// dealer runs this same code with shape-only shares. Prefill is one batched pass over the whole
+// prompt with a public causal mask; decode processes one token against all cached rows.
+//
+// Traffic is accounted in the phases "weights" (sharing and masking the weights), "prefill" (the
+// prompt and the first token) and "decode" (every further token).
+#pragma once
+
+#include "model/config.hpp"
+#include "model/secure/secure_weights.hpp"
+#include "model/weights.hpp"
+#include "protocols/ops/secure_ops.hpp"
+#include "protocols/protocol.hpp"
+
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace model::secure {
+
+inline constexpr const char* kWeightsPhase = "weights";
+inline constexpr const char* kPrefillPhase = "prefill";
+inline constexpr const char* kDecodePhase = "decode";
+
+// The next token of a greedy step: its secret one-hot (1 x vocab, integers) on every party, and
+// its index on P1 only.
+struct GreedyToken {
+  Share one_hot;
+  std::optional<int> token;
+};
+
+class SecureTransformer {
+ public:
+  // Shares and masks the weights (phase "weights"). Only P0 passes `owner_weights`; the others
+  // pass nullptr and build the same program from `config`.
+  SecureTransformer(Protocol& proto, const ModelConfig& config, const TransformerWeights* owner_weights,
+                    protocols::ops::OpsOptions options = {});
+
+  const ModelConfig& config() const { return config_; }
+  int position() const { return position_; }  // tokens in the secret KV cache
+
+  // Starts a new sequence with P1's prompt (`prompt_tokens` on P1, ignored elsewhere; its length
+  // `prompt_length` is public) and returns the secret logits of the last prompt position (1 x vocab).
+  Share prefill(std::span<const int> prompt_tokens, int prompt_length);
+  // Appends the token given by its secret one-hot (1 x vocab) and returns its secret logits.
+  Share decode(const Share& token_one_hot);
+  // Secure argmax of secret logits (1 x vocab); the index is revealed to P1 only.
+  GreedyToken greedy_token(const Share& logits);
+
+  // Prefill, then greedy decoding of `new_tokens` tokens. Returns them on P1, empty elsewhere.
+  std::vector<int> generate(std::span<const int> prompt_tokens, int prompt_length, int new_tokens);
+  // The secret logits from which the last generated token was chosen (for verification).
+  const Share& last_logits() const { return last_logits_; }
+
+ private:
+  struct LayerCache {
+    std::vector<protocols::FixedOperand> keys, values;  // one per head, rows = cached tokens
+  };
+
+  Share forward(const Share& tokens_one_hot);
+  Share embed(const Share& tokens_one_hot);
+  Share attention_block(int layer, const Share& x);
+  Share attend(int layer, const Share& qkv);
+  void append_to_cache(int layer, const Share& qkv);
+  Share mlp_block(int layer, const Share& x);
+  Share normalize(const Share& x, const Share& gain, const Share& bias);
+  Share activate(const Share& x);
+  Share rotate_positions(const Share& qkv);
+  bool gpt2() const { return config_.architecture == Architecture::Gpt2; }
+  Share linear(const Share& x, const protocols::FixedOperand& w, const Share& bias);
+  Share logits_of_last_row(const Share& x);
+  mpc::RingMatrix causal_mask(Eigen::Index new_rows) const;
+  void check_room(int new_rows) const;
+
+  Protocol& proto_;
+  ModelConfig config_;
+  protocols::ops::SecureOps ops_;
+  SecureWeights weights_;
+  std::vector<LayerCache> cache_;
+  int position_ = 0;
+  Share last_logits_;
+};
+
+}  // namespace model::secure

@@ -1,0 +1,135 @@
+#include "model/secure/secure_weights.hpp"
+
+#include "model/secure/session_config.hpp"
+
+#include <cmath>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+namespace model::secure {
+
+namespace {
+
+using protocols::Role;
+
+// Inputs one weight tensor from P0: only P0 evaluates `owner_value` (the others have no weights),
+// everyone passes the public shape.
+class WeightInput {
+ public:
+  WeightInput(Protocol& proto, const TransformerWeights* weights) : proto_(proto), weights_(weights) {}
+
+  Share tensor(const std::string& name, Eigen::Index rows, Eigen::Index cols,
+               const std::function<FloatMatrix(const TransformerWeights&)>& owner_value) {
+    if (!weights_) return proto_.input(0, nullptr, rows, cols);
+    const FloatMatrix value = owner_value(*weights_);
+    if (value.rows() != rows || value.cols() != cols)
+      throw std::invalid_argument("weight " + name + " is " + std::to_string(value.rows()) + "x" +
+                                  std::to_string(value.cols()) + ", the config implies " + std::to_string(rows) + "x" +
+                                  std::to_string(cols));
+    const mpc::RingMatrix encoded = proto_.fixed_point().encode(value);
+    return proto_.input(0, &encoded, rows, cols);
+  }
+
+ private:
+  Protocol& proto_;
+  const TransformerWeights* weights_;
+};
+
+// A bias row, or zeros when the checkpoint has none (the shape must not depend on private data).
+FloatMatrix row_or_zeros(const Vector& v, Eigen::Index cols) {
+  if (v.size() == 0) return FloatMatrix::Zero(1, cols);
+  return FloatMatrix(v);
+}
+
+void check_parties(const Protocol& proto, const ModelConfig& config, const TransformerWeights* weights) {
+  config.validate();
+  if (config.architecture == Architecture::Llama && config.head_dim % 2 != 0)
+    throw std::invalid_argument("rotary embeddings need an even head dimension");
+  const bool owner = proto.role() == Role::P0;
+  if (owner && !weights) throw std::invalid_argument("P0 (the model owner) must supply the weights");
+  if (!owner && weights) throw std::invalid_argument("only P0 (the model owner) may supply weights");
+  if (weights) {
+    if (!same_public_config(weights->config, config))
+      throw std::invalid_argument("the weights' config differs from the session's model config");
+    if (static_cast<int>(weights->layers.size()) != config.layers)
+      throw std::invalid_argument("the weights have " + std::to_string(weights->layers.size()) + " layers, the config " +
+                                  std::to_string(config.layers));
+  }
+}
+
+SecureLayerWeights input_layer(WeightInput& in, const ModelConfig& c, int l) {
+  const bool gpt2 = c.architecture == Architecture::Gpt2;
+  const Eigen::Index d = c.hidden_size, inter = c.intermediate_size;
+  const Eigen::Index q_width = c.heads * c.head_dim, kv_width = c.kv_heads * c.head_dim, qkv_width = q_width + 2 * kv_width;
+  const double q_scale = 1.0 / std::sqrt(static_cast<double>(c.head_dim));
+  const std::string prefix = "layer " + std::to_string(l) + " ";
+  auto layer = [l](const TransformerWeights& w) -> const LayerWeights& { return w.layers[l]; };
+  SecureLayerWeights s;
+  s.attn_norm_gain = in.tensor(prefix + "attention norm weight", 1, d, [&](auto& w) { return FloatMatrix(layer(w).attn_norm_weight); });
+  if (gpt2) s.attn_norm_bias = in.tensor(prefix + "attention norm bias", 1, d, [&](auto& w) { return FloatMatrix(layer(w).attn_norm_bias); });
+  s.qkv.value = in.tensor(prefix + "q/k/v weights", d, qkv_width, [&](auto& w) {
+    FloatMatrix m(d, qkv_width);
+    m << layer(w).wq * q_scale, layer(w).wk, layer(w).wv;
+    return m;
+  });
+  s.qkv_bias = in.tensor(prefix + "q/k/v biases", 1, qkv_width, [&](auto& w) {
+    FloatMatrix m(1, qkv_width);
+    m << row_or_zeros(layer(w).bq, q_width) * q_scale, row_or_zeros(layer(w).bk, kv_width), row_or_zeros(layer(w).bv, kv_width);
+    return m;
+  });
+  s.out.value = in.tensor(prefix + "attention output weight", q_width, d, [&](auto& w) { return layer(w).wo; });
+  s.out_bias = in.tensor(prefix + "attention output bias", 1, d, [&](auto& w) { return row_or_zeros(layer(w).bo, d); });
+  s.mlp_norm_gain = in.tensor(prefix + "MLP norm weight", 1, d, [&](auto& w) { return FloatMatrix(layer(w).mlp_norm_weight); });
+  if (gpt2) s.mlp_norm_bias = in.tensor(prefix + "MLP norm bias", 1, d, [&](auto& w) { return FloatMatrix(layer(w).mlp_norm_bias); });
+  const Eigen::Index up_width = gpt2 ? inter : 2 * inter;
+  s.up.value = in.tensor(prefix + "MLP up weight", d, up_width, [&](auto& w) {
+    if (gpt2) return layer(w).w_up;
+    FloatMatrix m(d, up_width);
+    m << layer(w).w_gate, layer(w).w_up;
+    return m;
+  });
+  s.up_bias = in.tensor(prefix + "MLP up bias", 1, up_width, [&](auto& w) {
+    if (gpt2) return row_or_zeros(layer(w).b_up, inter);
+    return FloatMatrix(FloatMatrix::Zero(1, up_width));
+  });
+  s.down.value = in.tensor(prefix + "MLP down weight", inter, d, [&](auto& w) { return layer(w).w_down; });
+  s.down_bias = in.tensor(prefix + "MLP down bias", 1, d, [&](auto& w) { return row_or_zeros(layer(w).b_down, d); });
+  return s;
+}
+
+// Masks every projection matrix in one round.
+void fix_all(Protocol& proto, std::vector<FixedOperand*> operands) {
+  std::vector<Share> values;
+  for (const FixedOperand* op : operands) values.push_back(op->value);
+  std::vector<FixedOperand> fixed = proto.fix(values);
+  for (std::size_t i = 0; i < operands.size(); ++i) *operands[i] = std::move(fixed[i]);
+}
+
+}  // namespace
+
+SecureWeights share_weights(Protocol& proto, const ModelConfig& c, const TransformerWeights* owner_weights) {
+  check_parties(proto, c, owner_weights);
+  WeightInput in(proto, owner_weights);
+  const Eigen::Index d = c.hidden_size;
+  SecureWeights s;
+  s.token_embedding.value = in.tensor("token embedding", c.vocab_size, d, [](auto& w) { return w.token_embedding; });
+  const bool gpt2 = c.architecture == Architecture::Gpt2;
+  if (gpt2) s.position_embedding = in.tensor("position embedding", c.max_positions, d, [](auto& w) { return w.position_embedding; });
+  for (int l = 0; l < c.layers; ++l) s.layers.push_back(input_layer(in, c, l));
+  s.final_norm_gain = in.tensor("final norm weight", 1, d, [](auto& w) { return FloatMatrix(w.final_norm_weight); });
+  if (gpt2) s.final_norm_bias = in.tensor("final norm bias", 1, d, [](auto& w) { return FloatMatrix(w.final_norm_bias); });
+  if (!c.tie_word_embeddings) {
+    s.lm_head = FixedOperand{};
+    s.lm_head->value = in.tensor("output projection", d, c.vocab_size, [](auto& w) { return w.output_matrix(); });
+  }
+
+  std::vector<FixedOperand*> operands{&s.token_embedding};
+  for (SecureLayerWeights& layer : s.layers)
+    for (FixedOperand* op : {&layer.qkv, &layer.out, &layer.up, &layer.down}) operands.push_back(op);
+  if (s.lm_head) operands.push_back(&*s.lm_head);
+  fix_all(proto, operands);
+  return s;
+}
+
+}  // namespace model::secure

@@ -1,0 +1,49 @@
+#include "model/secure/session_config.hpp"
+
+#include <cstdint>
+#include <cstdio>
+#include <sstream>
+
+namespace model::secure {
+
+namespace {
+
+// FNV-1a: the digest only detects misconfiguration between authenticated parties, it is not a
+// security boundary, so a simple non-cryptographic hash suffices.
+std::uint64_t fnv1a(const std::string& text) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+std::string exact(double v) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%a", v);
+  return buffer;
+}
+
+}  // namespace
+
+std::string describe_public_config(const ModelConfig& c) {
+  std::ostringstream out;
+  out << "arch=" << to_string(c.architecture) << ";act=" << static_cast<int>(c.activation) << ";vocab=" << c.vocab_size
+      << ";hidden=" << c.hidden_size << ";layers=" << c.layers << ";heads=" << c.heads << ";kv_heads=" << c.kv_heads
+      << ";head_dim=" << c.head_dim << ";inter=" << c.intermediate_size << ";positions=" << c.max_positions
+      << ";eps=" << exact(c.norm_eps) << ";theta=" << exact(c.rope_theta) << ";tied=" << c.tie_word_embeddings;
+  return out.str();
+}
+
+std::string secure_session_config(const ModelConfig& config) {
+  char digest[17];
+  std::snprintf(digest, sizeof digest, "%016llx", static_cast<unsigned long long>(fnv1a(describe_public_config(config))));
+  return std::string("secure-gpt2:") + digest;
+}
+
+bool same_public_config(const ModelConfig& a, const ModelConfig& b) {
+  return describe_public_config(a) == describe_public_config(b);
+}
+
+}  // namespace model::secure

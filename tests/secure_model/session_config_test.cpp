@@ -1,0 +1,42 @@
+// The public-config digest that the parties of a secure inference agree on at start.
+#include "model/secure/session_config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace secure_model_test {
+namespace {
+
+model::ModelConfig tiny_config() {
+  model::ModelConfig c;
+  c.vocab_size = 64;
+  c.hidden_size = 32;
+  c.layers = 2;
+  c.heads = 4;
+  c.kv_heads = 4;
+  c.head_dim = 8;
+  c.intermediate_size = 128;
+  c.max_positions = 32;
+  return c;
+}
+
+TEST(SecureSessionConfig, EqualConfigsGiveEqualStrings) {
+  EXPECT_EQ(model::secure::secure_session_config(tiny_config()), model::secure::secure_session_config(tiny_config()));
+}
+
+TEST(SecureSessionConfig, EveryPublicFieldChangesTheDigest) {
+  const std::string base = model::secure::secure_session_config(tiny_config());
+  std::vector<model::ModelConfig> variants(6, tiny_config());
+  variants[0].vocab_size = 65;
+  variants[1].layers = 3;
+  variants[2].intermediate_size = 64;
+  variants[3].max_positions = 33;
+  variants[4].norm_eps = 1e-6;
+  variants[5].tie_word_embeddings = false;
+  for (const auto& v : variants) {
+    EXPECT_NE(model::secure::secure_session_config(v), base) << model::secure::describe_public_config(v);
+    EXPECT_FALSE(model::secure::same_public_config(v, tiny_config()));
+  }
+}
+
+}  // namespace
+}  // namespace secure_model_test
