@@ -1,5 +1,9 @@
 #include "parties/demo_command.hpp"
 
+#include "model/generation.hpp"
+#include "model/tokenizer.hpp"
+#include "model/transformer.hpp"
+#include "model/weights.hpp"
 #include "net/keygen.hpp"
 #include "parties/cli_options.hpp"
 #include "parties/process_launcher.hpp"
@@ -23,6 +27,10 @@ namespace {
 
 struct DemoOptions {
   std::vector<std::string> protocols = {"2pc", "3pc"};
+  std::string job = "generate";
+  std::string model_dir = "models/kjv-gpt2";
+  std::string prompt = "And God said, Let there be light: and there was light. And God";
+  int new_tokens = 8;
   int rows = 4, inner = 768, cols = 768, repeats = 5;
   int frac_bits = 16;
   int base_port = 0;  // 0: pick one at random, so that demos can run side by side
@@ -45,13 +53,17 @@ std::vector<ChildSpec> party_processes(const DemoOptions& o, const std::string& 
     ChildSpec c;
     c.name = names[id];
     c.log_file = (dir / (names[id] + ".log")).string();
-    c.argv = {exe,          "party",        "--id",
-              std::to_string(id), "--parties", (dir / "parties.json").string(),
-              "--protocol", protocol,       "--rows",
-              std::to_string(o.rows), "--inner", std::to_string(o.inner),
-              "--cols",     std::to_string(o.cols), "--repeats",
-              std::to_string(o.repeats), "--frac-bits", std::to_string(o.frac_bits),
-              "--json",     (dir / (names[id] + ".json")).string()};
+    c.argv = {exe, "party", "--id", std::to_string(id), "--parties", (dir / "parties.json").string(), "--protocol",
+              protocol, "--frac-bits", std::to_string(o.frac_bits), "--json", (dir / (names[id] + ".json")).string(),
+              "--job", o.job};
+    const std::vector<std::string> job_flags =
+        o.job == "matmul"
+            ? std::vector<std::string>{"--rows", std::to_string(o.rows), "--inner", std::to_string(o.inner), "--cols",
+                                       std::to_string(o.cols), "--repeats", std::to_string(o.repeats)}
+            : std::vector<std::string>{"--model", o.model_dir, "--max-new-tokens", std::to_string(o.new_tokens)};
+    c.argv.insert(c.argv.end(), job_flags.begin(), job_flags.end());
+    // Only the user's party is given the prompt.
+    if (o.job == "generate" && id == 1) c.argv.insert(c.argv.end(), {"--prompt", o.prompt});
     children.push_back(std::move(c));
   }
   return children;
@@ -89,8 +101,8 @@ void print_failure(const std::vector<ChildOutcome>& outcomes, const std::vector<
   }
 }
 
-// Runs one protocol's parties; returns the row of the summary table, or throws.
-nlohmann::json run_protocol(const DemoOptions& o, const std::string& protocol, const fs::path& root) {
+// Runs one protocol's three party processes; returns their result files (P0, P1, dealer or P2).
+std::vector<nlohmann::json> run_parties(const DemoOptions& o, const std::string& protocol, const fs::path& root) {
   const fs::path dir = root / protocol;
   fs::create_directories(dir);
   const int base_port = o.base_port ? o.base_port + (protocol == "3pc" ? 10 : 0) : pick_base_port();
@@ -104,19 +116,23 @@ nlohmann::json run_protocol(const DemoOptions& o, const std::string& protocol, c
     print_failure(outcomes, specs);
     throw std::runtime_error(protocol + " demo failed");
   }
-  const nlohmann::json p0 = read_json(dir / "P0.json"), p1 = read_json(dir / "P1.json");
-  const nlohmann::json p2 = read_json(dir / (protocol == "2pc" ? "dealer.json" : "P2.json"));
-  const auto seconds = p1["result"]["product_seconds"].get<std::vector<double>>();
-  const std::uint64_t online = phase_bytes_sent(p0, "matmul") + phase_bytes_sent(p1, "matmul") +
-                               (protocol == "3pc" ? phase_bytes_sent(p2, "matmul") : 0);
-  const std::uint64_t offline = protocol == "2pc" ? phase_bytes_sent(p2, "offline") : 0;
+  std::vector<nlohmann::json> parties;
+  for (const auto& spec : specs) parties.push_back(read_json(dir / (spec.name + ".json")));
+  return parties;
+}
+
+nlohmann::json matmul_row(const DemoOptions& o, const std::string& protocol, const std::vector<nlohmann::json>& p) {
+  const auto seconds = p[1]["result"]["product_seconds"].get<std::vector<double>>();
+  const std::uint64_t online = phase_bytes_sent(p[0], "matmul") + phase_bytes_sent(p[1], "matmul") +
+                               (protocol == "3pc" ? phase_bytes_sent(p[2], "matmul") : 0);
+  const std::uint64_t offline = protocol == "2pc" ? phase_bytes_sent(p[2], "offline") : 0;
   return {{"protocol", protocol},
           {"median_ms", median(seconds) * 1e3},
           {"online_bytes_per_product", online / o.repeats},
           {"offline_bytes_per_product", offline / o.repeats},
-          {"rounds_per_product", phase_rounds(p1, "matmul") / o.repeats},
-          {"max_abs_error", p1["result"]["max_abs_error"]},
-          {"parties", {p0, p1, p2}}};
+          {"rounds_per_product", phase_rounds(p[1], "matmul") / o.repeats},
+          {"max_abs_error", p[1]["result"]["max_abs_error"]},
+          {"parties", p}};
 }
 
 void print_table(const DemoOptions& o, const std::vector<nlohmann::json>& rows) {
@@ -136,12 +152,9 @@ void print_table(const DemoOptions& o, const std::vector<nlohmann::json>& rows) 
   }
 }
 
-int run_demo(const DemoOptions& o) {
-  const fs::path root = o.work_dir.empty() ? fs::temp_directory_path() / ("mpcache-demo-" + std::to_string(getpid()))
-                                           : fs::path(o.work_dir);
-  fs::create_directories(root);
+int run_matmul_demo(const DemoOptions& o, const fs::path& root) {
   std::vector<nlohmann::json> rows;
-  for (const auto& protocol : o.protocols) rows.push_back(run_protocol(o, protocol, root));
+  for (const auto& protocol : o.protocols) rows.push_back(matmul_row(o, protocol, run_parties(o, protocol, root)));
   print_table(o, rows);
   // The product is checked against plaintext (the demo's inputs come from a public seed). Each of
   // the `inner` terms carries the rounding of both encoded inputs (at most 2^-(F+1) times |x| <= 1
@@ -152,8 +165,82 @@ int run_demo(const DemoOptions& o) {
   std::cout << (ok ? "result matches plaintext" : "RESULT DOES NOT MATCH PLAINTEXT") << " (tolerance " << tolerance
             << ")\n";
   if (!o.json_file.empty()) std::ofstream(o.json_file) << nlohmann::json(rows).dump(2) << "\n";
-  if (o.work_dir.empty()) fs::remove_all(root);
   return ok ? 0 : 1;
+}
+
+// Greedy tokens of the plaintext engine, the reference the private run is compared with.
+std::vector<int> plaintext_tokens(const DemoOptions& o) {
+  const auto weights = model::load_weights(o.model_dir);
+  const auto tokenizer = model::Tokenizer::load(o.model_dir);
+  model::Transformer engine(weights);
+  model::GenerationOptions g;
+  g.max_new_tokens = o.new_tokens;
+  const std::vector<int> prompt = tokenizer.encode(o.prompt);
+  return model::generate(engine, prompt, g).tokens;
+}
+
+void print_inference_table(const std::string& protocol, const std::vector<nlohmann::json>& p,
+                           const model::Tokenizer& tokenizer) {
+  const nlohmann::json& user = p[1]["result"];
+  const auto generated = user["generated"].get<std::vector<int>>();
+  std::cout << "\n[" << protocol << "] generated: " << user["text"].get<std::string>() << "\n";
+  std::cout << std::left << std::setw(10) << "step" << std::setw(16) << "token" << std::right << std::setw(11)
+            << "latency s" << std::setw(15) << "online bytes" << std::setw(15) << "offline bytes" << std::setw(8)
+            << "rounds" << "\n";
+  auto row = [&](const std::string& step, const std::string& token, auto&& figures_of) {
+    std::uint64_t online = 0, offline = 0;
+    for (const auto& party : p) {
+      online += figures_of(party)["online_bytes_sent"].template get<std::uint64_t>();
+      offline += figures_of(party)["offline_bytes_sent"].template get<std::uint64_t>();
+    }
+    const nlohmann::json& mine = figures_of(p[1]);
+    std::string shown = token;
+    for (char& c : shown) if (c == '\n') c = ' ';
+    std::cout << std::left << std::setw(10) << step << std::setw(16) << ("'" + shown + "'") << std::right
+              << std::fixed << std::setprecision(3) << std::setw(11) << mine["seconds"].template get<double>()
+              << std::setw(15) << online << std::setw(15) << offline << std::setw(8)
+              << mine["rounds"].template get<std::uint64_t>() << std::defaultfloat << "\n";
+  };
+  auto token_text = [&](std::size_t i) { return i < generated.size() ? tokenizer.decode(std::span(&generated[i], 1)) : ""; };
+  row("weights", "", [](const nlohmann::json& party) -> const nlohmann::json& { return party["result"]["weights"]; });
+  row("prefill", token_text(0), [](const nlohmann::json& party) -> const nlohmann::json& { return party["result"]["prefill"]; });
+  const std::size_t steps = user["tokens"].size();
+  for (std::size_t i = 0; i < steps; ++i)
+    row("token " + std::to_string(i + 2), token_text(i + 1),
+        [i](const nlohmann::json& party) -> const nlohmann::json& { return party["result"]["tokens"][i]; });
+}
+
+int run_generate_demo(const DemoOptions& o, const fs::path& root) {
+  const auto tokenizer = model::Tokenizer::load(o.model_dir);
+  std::cout << "private inference on " << o.model_dir << ": P0 holds the weights, P1 the prompt \"" << o.prompt
+            << "\"; " << o.new_tokens << " greedy tokens, revealed to P1 only\n"
+            << std::flush;
+  const std::vector<int> expected = plaintext_tokens(o);
+  nlohmann::json all = nlohmann::json::object();
+  bool ok = true;
+  for (const auto& protocol : o.protocols) {
+    const auto parties = run_parties(o, protocol, root);
+    print_inference_table(protocol, parties, tokenizer);
+    const auto generated = parties[1]["result"]["generated"].get<std::vector<int>>();
+    std::size_t same = 0;
+    for (std::size_t i = 0; i < std::min(generated.size(), expected.size()); ++i) same += generated[i] == expected[i];
+    std::cout << "[" << protocol << "] " << same << "/" << expected.size()
+              << " tokens identical to the plaintext engine's greedy tokens\n";
+    ok = ok && same == expected.size();
+    all[protocol] = {{"parties", parties}, {"tokens_matching_plaintext", same}};
+  }
+  std::cout << "(latency and rounds as seen by P1; bytes summed over the three parties; offline = the 2PC dealer's)\n";
+  if (!o.json_file.empty()) std::ofstream(o.json_file) << all.dump(2) << "\n";
+  return ok ? 0 : 1;
+}
+
+int run_demo(const DemoOptions& o) {
+  const fs::path root = o.work_dir.empty() ? fs::temp_directory_path() / ("mpcache-demo-" + std::to_string(getpid()))
+                                           : fs::path(o.work_dir);
+  fs::create_directories(root);
+  const int rc = o.job == "matmul" ? run_matmul_demo(o, root) : run_generate_demo(o, root);
+  if (o.work_dir.empty()) fs::remove_all(root);
+  return rc;
 }
 
 }  // namespace
@@ -162,6 +249,11 @@ void add_demo_command(CLI::App& app) {
   auto o = std::make_shared<DemoOptions>();
   auto* cmd = app.add_subcommand("demo", "run all parties locally over TLS and print the result, time and bytes");
   cmd->add_option("--protocol", o->protocols, "2pc and/or 3pc")->check(CLI::IsMember({"2pc", "3pc"}));
+  cmd->add_option("--job", o->job, "generate (private inference, default) or matmul (a secure matrix product)")
+      ->check(CLI::IsMember({"generate", "matmul"}));
+  cmd->add_option("--model", o->model_dir, "model folder")->check(CLI::ExistingDirectory);
+  cmd->add_option("--prompt", o->prompt, "the user's prompt");
+  cmd->add_option("--max-new-tokens", o->new_tokens, "tokens to generate")->check(CLI::Range(1, 1000));
   cmd->add_option("--rows", o->rows, "rows of the user's activation")->check(CLI::Range(1, 4096));
   cmd->add_option("--inner", o->inner, "inner dimension")->check(CLI::Range(1, 16384));
   cmd->add_option("--cols", o->cols, "columns of the weight")->check(CLI::Range(1, 16384));

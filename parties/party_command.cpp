@@ -3,6 +3,7 @@
 #include "net/parties_config.hpp"
 #include "net/tls_mesh.hpp"
 #include "parties/cli_options.hpp"
+#include "parties/inference_job.hpp"
 #include "parties/matmul_job.hpp"
 #include "protocols/factory.hpp"
 
@@ -20,10 +21,12 @@ struct PartyOptions {
   int id = -1;
   std::string parties_file;
   std::string protocol = "2pc";
+  std::string job = "generate";
   int frac_bits = mpc::kDefaultFracBits;
   std::string json_file;
   NetworkOptions network;
   MatmulJobOptions matmul;
+  InferenceJobOptions inference;
 };
 
 protocols::Backend parse_backend(const std::string& name) {
@@ -52,21 +55,44 @@ void print_summary(protocols::Protocol& proto, const MatmulJobResult& result, co
   if (result.checked) std::cout << "  max |secure - plaintext| = " << result.max_abs_error << "\n";
 }
 
+void print_inference_summary(protocols::Protocol& proto, const InferenceJobResult& r) {
+  std::cout << "party " << proto.mesh().self() << " (" << protocols::to_string(proto.role()) << ", "
+            << protocols::to_string(proto.backend()) << "): weights " << r.weights.seconds << " s, prefill of "
+            << r.prompt_length << " tokens " << r.prefill.seconds << " s, " << r.tokens.size() + 1 << " tokens\n";
+  if (!r.generated.empty()) std::cout << "generated: " << r.text << "\n";
+}
+
+nlohmann::json run_job(protocols::Protocol& proto, const PartyOptions& o) {
+  if (o.job == "matmul") {
+    const MatmulJobResult result = run_matmul_job(proto, o.matmul);
+    print_summary(proto, result, proto.mesh().stats());
+    return result.to_json();
+  }
+  const InferenceJobResult result = run_inference_job(proto, o.inference);
+  print_inference_summary(proto, result);
+  return result.to_json();
+}
+
+std::string session_config(const PartyOptions& o) {
+  return o.job == "matmul" ? job_descriptor(o) : inference_session_config(o.inference);
+}
+
 int run_party(const PartyOptions& o) {
   const auto backend = parse_backend(o.protocol);
   const auto config = net::PartiesConfig::load(o.parties_file);
+  const std::string session = session_config(o);  // validates the model folder before connecting
   spdlog::info("party {} connecting ({} parties)", o.id, config.parties.size());
   auto mesh = net::connect_tls_mesh(config, o.id, o.network.mesh_options());
-  auto proto = protocols::make_protocol(backend, *mesh, mpc::FixedPoint(o.frac_bits), job_descriptor(o));
-  const MatmulJobResult result = run_matmul_job(*proto, o.matmul);
-  print_summary(*proto, result, mesh->stats());
+  auto proto = protocols::make_protocol(backend, *mesh, mpc::FixedPoint(o.frac_bits), session);
+  const nlohmann::json result = run_job(*proto, o);
   if (!o.json_file.empty()) {
     nlohmann::json j = {{"party", o.id},
                         {"role", protocols::to_string(proto->role())},
                         {"protocol", o.protocol},
                         {"frac_bits", o.frac_bits},
-                        {"job", job_descriptor(o)},
-                        {"result", result.to_json()},
+                        {"job", o.job},
+                        {"session", session},
+                        {"result", result},
                         {"communication", mesh->stats().to_json()}};
     std::ofstream(o.json_file) << j.dump(2) << "\n";
   }
@@ -77,6 +103,12 @@ void add_job_flags(CLI::App& cmd, PartyOptions& o) {
   cmd.add_option("--protocol", o.protocol, "2pc (P0, P1 and a dealer) or 3pc (replicated)")
       ->check(CLI::IsMember({"2pc", "3pc"}));
   cmd.add_option("--frac-bits", o.frac_bits, "fixed-point fraction bits")->check(CLI::Range(8, 30));
+  cmd.add_option("--job", o.job, "generate (private inference) or matmul (a secure matrix product)")
+      ->check(CLI::IsMember({"generate", "matmul"}));
+  cmd.add_option("--model", o.inference.model_dir, "model folder (P0 reads the weights, the others config.json)");
+  cmd.add_option("--prompt", o.inference.prompt, "the user's prompt (read by P1 only)");
+  cmd.add_option("--max-new-tokens", o.inference.new_tokens, "tokens to generate (public)")
+      ->check(CLI::Range(1, 100000));
   cmd.add_option("--rows", o.matmul.rows, "rows of the user's activation X")->check(CLI::Range(1, 1 << 16));
   cmd.add_option("--inner", o.matmul.inner, "columns of X = rows of the weight W")->check(CLI::Range(1, 1 << 16));
   cmd.add_option("--cols", o.matmul.cols, "columns of W")->check(CLI::Range(1, 1 << 16));

@@ -1,0 +1,138 @@
+#include "parties/inference_job.hpp"
+
+#include "model/config.hpp"
+#include "model/secure/secure_transformer.hpp"
+#include "model/secure/session_config.hpp"
+#include "model/tokenizer.hpp"
+#include "model/weights.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+
+namespace parties {
+
+namespace {
+
+constexpr int kOwnerOfWeights = 0;
+constexpr int kUser = 1;
+
+using Clock = std::chrono::steady_clock;
+
+// Snapshot of a party's counters; the difference of two snapshots is one step's figures.
+struct Snapshot {
+  Clock::time_point time;
+  std::uint64_t online_sent, offline_sent, rounds;
+
+  static Snapshot take(const net::Stats& stats) {
+    const net::Counters total = stats.total(), offline = stats.phase_total(protocols::kOfflinePhase);
+    return {Clock::now(), total.bytes_sent - offline.bytes_sent, offline.bytes_sent, total.rounds};
+  }
+  StepFigures since(const Snapshot& before) const {
+    return {std::chrono::duration<double>(time - before.time).count(), online_sent - before.online_sent,
+            offline_sent - before.offline_sent, rounds - before.rounds};
+  }
+};
+
+// The prompt length is public (it fixes every shape); P1 announces it to the other parties.
+int agree_prompt_length(protocols::Protocol& proto, int local_length) {
+  net::Mesh& mesh = proto.mesh();
+  net::PhaseScope phase(mesh.stats(), "setup");
+  if (mesh.self() == kUser) {
+    std::uint32_t value = static_cast<std::uint32_t>(local_length);
+    std::vector<std::uint8_t> bytes(sizeof value);
+    std::memcpy(bytes.data(), &value, sizeof value);
+    for (int peer = 0; peer < mesh.size(); ++peer)
+      if (peer != kUser) mesh.send(peer, bytes);
+    return local_length;
+  }
+  const net::Bytes bytes = mesh.recv(kUser);
+  if (bytes.size() != sizeof(std::uint32_t)) throw std::runtime_error("malformed prompt length from party 1");
+  std::uint32_t value = 0;
+  std::memcpy(&value, bytes.data(), sizeof value);
+  return static_cast<int>(value);
+}
+
+}  // namespace
+
+nlohmann::json StepFigures::to_json() const {
+  return {{"seconds", seconds}, {"online_bytes_sent", online_bytes_sent},
+          {"offline_bytes_sent", offline_bytes_sent}, {"rounds", rounds}};
+}
+
+nlohmann::json InferenceJobResult::to_json() const {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& t : tokens) steps.push_back(t.to_json());
+  nlohmann::json j = {{"prompt_length", prompt_length}, {"weights", weights.to_json()},
+                      {"prefill", prefill.to_json()}, {"tokens", steps}};
+  if (!generated.empty()) {
+    j["generated"] = generated;
+    j["text"] = text;
+  }
+  return j;
+}
+
+std::string inference_session_config(const InferenceJobOptions& o) {
+  const auto config = model::ModelConfig::load(std::filesystem::path(o.model_dir) / "config.json");
+  return model::secure::secure_session_config(config) + " new-tokens " + std::to_string(o.new_tokens);
+}
+
+InferenceJobResult run_inference_job(protocols::Protocol& proto, const InferenceJobOptions& o) {
+  if (o.new_tokens < 1) throw std::invalid_argument("--max-new-tokens must be at least 1");
+  const int self = proto.mesh().self();
+  const auto config = model::ModelConfig::load(std::filesystem::path(o.model_dir) / "config.json");
+  std::optional<model::TransformerWeights> weights;
+  if (self == kOwnerOfWeights) weights = model::load_weights(o.model_dir);
+  std::optional<model::Tokenizer> tokenizer;
+  std::vector<int> prompt;
+  if (self == kUser) {
+    tokenizer = model::Tokenizer::load(o.model_dir);
+    prompt = tokenizer->encode(o.prompt);
+    if (prompt.empty()) throw std::invalid_argument("the prompt is empty");
+    if (static_cast<int>(prompt.size()) + o.new_tokens - 1 > config.max_positions)
+      throw std::invalid_argument("prompt of " + std::to_string(prompt.size()) + " tokens plus " +
+                                  std::to_string(o.new_tokens) + " new tokens exceeds the model's context of " +
+                                  std::to_string(config.max_positions));
+  }
+  InferenceJobResult result;
+  result.prompt_length = agree_prompt_length(proto, static_cast<int>(prompt.size()));
+  const net::Stats& stats = proto.mesh().stats();
+
+  Snapshot mark = Snapshot::take(stats);
+  model::secure::SecureTransformer engine(proto, config, weights ? &*weights : nullptr);
+  Snapshot now = Snapshot::take(stats);
+  result.weights = now.since(mark);
+  spdlog::info("party {}: weights shared and masked in {:.2f} s", self, result.weights.seconds);
+
+  mark = now;
+  protocols::Share logits = engine.prefill(prompt, result.prompt_length);
+  model::secure::GreedyToken next;
+  {
+    net::PhaseScope phase(proto.mesh().stats(), model::secure::kPrefillPhase);
+    next = engine.greedy_token(logits);
+  }
+  now = Snapshot::take(stats);
+  result.prefill = now.since(mark);
+  if (next.token) result.generated.push_back(*next.token);
+  spdlog::info("party {}: prefill of {} tokens in {:.2f} s", self, result.prompt_length, result.prefill.seconds);
+
+  for (int i = 1; i < o.new_tokens; ++i) {
+    mark = now;
+    logits = engine.decode(next.one_hot);
+    {
+      net::PhaseScope phase(proto.mesh().stats(), model::secure::kDecodePhase);
+      next = engine.greedy_token(logits);
+    }
+    now = Snapshot::take(stats);
+    result.tokens.push_back(now.since(mark));
+    if (next.token) result.generated.push_back(*next.token);
+    spdlog::info("party {}: token {}/{} in {:.3f} s", self, i + 1, o.new_tokens, result.tokens.back().seconds);
+  }
+  if (tokenizer) result.text = tokenizer->decode(result.generated);
+  return result;
+}
+
+}  // namespace parties

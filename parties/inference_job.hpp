@@ -1,0 +1,45 @@
+// The private inference job: the model owner (P0) inputs the weights, the user (P1) the prompt;
+// the parties run prefill and greedy decoding on shares and only P1 learns the generated tokens.
+// Every party measures its own time and traffic per step, so a launcher can build the per-token table.
+#pragma once
+
+#include "protocols/protocol.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace parties {
+
+struct InferenceJobOptions {
+  std::string model_dir = "models/kjv-gpt2";  // P0 reads the weights; everyone reads config.json
+  std::string prompt = "And God said, Let there be light: and there was light. And God";  // P1 only
+  int new_tokens = 8;
+};
+
+// Time and traffic of one step (the prefill with the first token, or one further token) as seen
+// by one party. Offline bytes are the 2PC dealer's traffic.
+struct StepFigures {
+  double seconds = 0;
+  std::uint64_t online_bytes_sent = 0;
+  std::uint64_t offline_bytes_sent = 0;
+  std::uint64_t rounds = 0;
+  nlohmann::json to_json() const;
+};
+
+struct InferenceJobResult {
+  int prompt_length = 0;
+  StepFigures weights, prefill;
+  std::vector<StepFigures> tokens;  // one per generated token after the first
+  std::vector<int> generated;       // P1 only
+  std::string text;                 // P1 only: the decoded continuation
+  nlohmann::json to_json() const;
+};
+
+// The public description all parties must agree on before running (model shape and job).
+std::string inference_session_config(const InferenceJobOptions& options);
+
+InferenceJobResult run_inference_job(protocols::Protocol& proto, const InferenceJobOptions& options);
+
+}  // namespace parties
