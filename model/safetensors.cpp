@@ -46,7 +46,9 @@ std::vector<std::int64_t> parse_shape(const json& entry, const std::string& sour
   if (!entry.contains("shape") || !entry["shape"].is_array()) fail_tensor(source, name, "missing array 'shape'");
   std::vector<std::int64_t> shape;
   for (const json& dim : entry["shape"]) {
-    if (!dim.is_number_unsigned()) fail_tensor(source, name, "shape entries must be non-negative integers");
+    // Dimensions are stored as int64 (as Eigen indexes them); a larger one would turn negative.
+    if (!dim.is_number_unsigned() || dim.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      fail_tensor(source, name, "shape entries must be non-negative integers below 2^63");
     shape.push_back(dim.get<std::int64_t>());
   }
   return shape;

@@ -84,7 +84,8 @@ json read_json(const std::string& path) {
   if (!in) fail(path, "cannot open (" + std::string(fs::exists(path) ? "not readable" : "no such file") + ")");
   try {
     return json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // Not only parse_error: a number too large for a double (e.g. 1e999) throws out_of_range.
     fail(path, std::string("invalid JSON: ") + e.what());
   }
 }
