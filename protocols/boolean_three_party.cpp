@@ -7,15 +7,9 @@
 namespace protocols {
 
 namespace {
-RingMatrix bit_xor(const RingMatrix& a, const RingMatrix& b) {
-  return a.binaryExpr(b, [](u64 u, u64 v) { return u ^ v; });
-}
-RingMatrix bit_and(const RingMatrix& a, const RingMatrix& b) {
-  return a.binaryExpr(b, [](u64 u, u64 v) { return u & v; });
-}
-RingMatrix low_bit(const RingMatrix& a) {
-  return a.unaryExpr([](u64 v) { return v & 1u; });
-}
+using boolean_wire::bit_and;
+using boolean_wire::bit_xor;
+using boolean_wire::low_bit;
 }  // namespace
 
 BooleanThreeParty::BooleanThreeParty(Protocol& proto) : BooleanBackend(proto), self_(proto.mesh().self()) {

@@ -8,6 +8,9 @@
 namespace protocols {
 
 namespace {
+using boolean_wire::bit_and;
+using boolean_wire::bit_xor;
+using boolean_wire::low_bit;
 constexpr const char* kOffline = "offline";
 
 mpc::Seed seed_from(const net::Bytes& frame) {
@@ -17,15 +20,6 @@ mpc::Seed seed_from(const net::Bytes& frame) {
   return seed;
 }
 
-RingMatrix bit_xor(const RingMatrix& a, const RingMatrix& b) {
-  return a.binaryExpr(b, [](u64 u, u64 v) { return u ^ v; });
-}
-RingMatrix bit_and(const RingMatrix& a, const RingMatrix& b) {
-  return a.binaryExpr(b, [](u64 u, u64 v) { return u & v; });
-}
-RingMatrix low_bit(const RingMatrix& a) {
-  return a.unaryExpr([](u64 v) { return v & 1u; });
-}
 }  // namespace
 
 BooleanTwoParty::BooleanTwoParty(Protocol& proto) : BooleanBackend(proto), self_(proto.mesh().self()) {

@@ -13,6 +13,17 @@
 
 namespace protocols::boolean_wire {
 
+// Word-wise operations on bit-sliced shares, used by both boolean backends.
+inline mpc::RingMatrix bit_xor(const mpc::RingMatrix& a, const mpc::RingMatrix& b) {
+  return a.binaryExpr(b, [](mpc::u64 u, mpc::u64 v) { return u ^ v; });
+}
+inline mpc::RingMatrix bit_and(const mpc::RingMatrix& a, const mpc::RingMatrix& b) {
+  return a.binaryExpr(b, [](mpc::u64 u, mpc::u64 v) { return u & v; });
+}
+inline mpc::RingMatrix low_bit(const mpc::RingMatrix& a) {
+  return a.unaryExpr([](mpc::u64 v) { return v & 1u; });
+}
+
 inline net::Bytes pack(std::span<const mpc::RingMatrix* const> matrices) {
   std::size_t total = 0;
   for (const auto* m : matrices) total += static_cast<std::size_t>(m->size()) * sizeof(mpc::u64);
