@@ -3,6 +3,7 @@
 // LocalMesh (local_mesh.hpp) an in-process one for fast unit tests of logic that is not about the network.
 #pragma once
 
+#include "net/operator_profile.hpp"
 #include "net/stats.hpp"
 
 #include <cstdint>
@@ -29,6 +30,9 @@ struct Outgoing {
 
 class Mesh {
  public:
+  Mesh() = default;
+  Mesh(const Mesh&) = delete;  // the profile refers to this mesh's own counters
+  Mesh& operator=(const Mesh&) = delete;
   virtual ~Mesh() = default;
 
   virtual int self() const = 0;
@@ -47,9 +51,12 @@ class Mesh {
 
   Stats& stats() { return stats_; }
   const Stats& stats() const { return stats_; }
+  // Per-operator-class breakdown of this party's time and traffic (see operator_profile.hpp).
+  OperatorProfile& profile() { return profile_; }
 
  protected:
   Stats stats_;
+  OperatorProfile profile_{stats_};
 };
 
 }  // namespace net

@@ -1,12 +1,12 @@
 #include "parties/demo_command.hpp"
 
-#include "model/generation.hpp"
+#include "model/gumbel_sampling.hpp"
+#include "model/sampling.hpp"
 #include "model/tokenizer.hpp"
 #include "model/transformer.hpp"
 #include "model/weights.hpp"
-#include "net/keygen.hpp"
 #include "parties/cli_options.hpp"
-#include "parties/process_launcher.hpp"
+#include "parties/local_parties.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -16,8 +16,9 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
-#include <random>
 #include <sstream>
+
+#include <unistd.h>
 
 namespace parties {
 
@@ -31,6 +32,8 @@ struct DemoOptions {
   std::string model_dir = "models/kjv-gpt2";
   std::string prompt = "And God said, Let there be light: and there was light. And God";
   int new_tokens = 8;
+  double temperature = 0.0;         // 0: greedy
+  std::uint64_t sampling_seed = 1;  // the user's noise seed, so the plaintext check can replay it
   int rows = 4, inner = 768, cols = 768, repeats = 5;
   int frac_bits = 16;
   int base_port = 0;  // 0: pick one at random, so that demos can run side by side
@@ -39,46 +42,23 @@ struct DemoOptions {
   std::string json_file;
 };
 
-int pick_base_port() {
-  std::random_device rd;
-  return 20000 + static_cast<int>(rd() % 20000);
-}
-
-std::vector<ChildSpec> party_processes(const DemoOptions& o, const std::string& protocol, const fs::path& dir) {
-  const std::string exe = self_executable();
-  std::vector<ChildSpec> children;
-  const std::vector<std::string> names =
-      protocol == "2pc" ? std::vector<std::string>{"P0", "P1", "dealer"} : std::vector<std::string>{"P0", "P1", "P2"};
-  for (int id = 0; id < 3; ++id) {
-    ChildSpec c;
-    c.name = names[id];
-    c.log_file = (dir / (names[id] + ".log")).string();
-    c.argv = {exe, "party", "--id", std::to_string(id), "--parties", (dir / "parties.json").string(), "--protocol",
-              protocol, "--frac-bits", std::to_string(o.frac_bits), "--json", (dir / (names[id] + ".json")).string(),
-              "--job", o.job};
-    const std::vector<std::string> job_flags =
-        o.job == "matmul"
-            ? std::vector<std::string>{"--rows", std::to_string(o.rows), "--inner", std::to_string(o.inner), "--cols",
-                                       std::to_string(o.cols), "--repeats", std::to_string(o.repeats)}
-            : std::vector<std::string>{"--model", o.model_dir, "--max-new-tokens", std::to_string(o.new_tokens)};
-    c.argv.insert(c.argv.end(), job_flags.begin(), job_flags.end());
-    // Only the user's party is given the prompt.
-    if (o.job == "generate" && id == 1) c.argv.insert(c.argv.end(), {"--prompt", o.prompt});
-    children.push_back(std::move(c));
-  }
-  return children;
-}
-
-nlohmann::json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw std::runtime_error("missing result file " + p.string());
-  return nlohmann::json::parse(in);
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+// The job flags of every party, and those only the user's party gets (the prompt, its noise seed).
+LocalPartiesRun demo_run(const DemoOptions& o, const std::string& protocol, const fs::path& root) {
+  LocalPartiesRun run;
+  run.protocol = protocol;
+  run.dir = root / protocol;
+  run.base_port = o.base_port ? o.base_port + (protocol == "3pc" ? 10 : 0) : 0;
+  run.timeout_s = o.timeout_s;
+  run.job_args = {"--frac-bits", std::to_string(o.frac_bits), "--job", o.job};
+  const std::vector<std::string> job_flags =
+      o.job == "matmul"
+          ? std::vector<std::string>{"--rows", std::to_string(o.rows), "--inner", std::to_string(o.inner), "--cols",
+                                     std::to_string(o.cols), "--repeats", std::to_string(o.repeats)}
+          : std::vector<std::string>{"--model", o.model_dir, "--max-new-tokens", std::to_string(o.new_tokens),
+                                     "--temperature", std::to_string(o.temperature)};
+  run.job_args.insert(run.job_args.end(), job_flags.begin(), job_flags.end());
+  if (o.job == "generate") run.user_args = {"--prompt", o.prompt, "--sampling-seed", std::to_string(o.sampling_seed)};
+  return run;
 }
 
 std::uint64_t phase_bytes_sent(const nlohmann::json& party, const std::string& phase) {
@@ -91,34 +71,8 @@ std::uint64_t phase_rounds(const nlohmann::json& party, const std::string& phase
   return phases.contains(phase) ? phases[phase]["total"]["rounds"].get<std::uint64_t>() : 0;
 }
 
-void print_failure(const std::vector<ChildOutcome>& outcomes, const std::vector<ChildSpec>& specs) {
-  for (std::size_t i = 0; i < outcomes.size(); ++i) {
-    if (outcomes[i].exit_code == 0) continue;
-    std::cerr << outcomes[i].name << (outcomes[i].timed_out ? " was stopped (timeout)" : " failed") << "; its log "
-              << specs[i].log_file << ":\n";
-    std::ifstream log(specs[i].log_file);
-    std::cerr << log.rdbuf() << "\n";
-  }
-}
-
-// Runs one protocol's three party processes; returns their result files (P0, P1, dealer or P2).
 std::vector<nlohmann::json> run_parties(const DemoOptions& o, const std::string& protocol, const fs::path& root) {
-  const fs::path dir = root / protocol;
-  fs::create_directories(dir);
-  const int base_port = o.base_port ? o.base_port + (protocol == "3pc" ? 10 : 0) : pick_base_port();
-  net::generate_deployment(dir.string(), 3, "127.0.0.1", static_cast<std::uint16_t>(base_port));
-  std::cout << "[" << protocol << "] fresh CA and certificates in " << dir << "; starting 3 processes on ports "
-            << base_port << "-" << base_port + 2 << "\n"
-            << std::flush;
-  const auto specs = party_processes(o, protocol, dir);
-  const auto outcomes = run_children(specs, std::chrono::seconds(static_cast<long>(o.timeout_s)));
-  if (std::any_of(outcomes.begin(), outcomes.end(), [](const auto& c) { return c.exit_code != 0; })) {
-    print_failure(outcomes, specs);
-    throw std::runtime_error(protocol + " demo failed");
-  }
-  std::vector<nlohmann::json> parties;
-  for (const auto& spec : specs) parties.push_back(read_json(dir / (spec.name + ".json")));
-  return parties;
+  return run_local_parties(demo_run(o, protocol, root));
 }
 
 nlohmann::json matmul_row(const DemoOptions& o, const std::string& protocol, const std::vector<nlohmann::json>& p) {
@@ -168,15 +122,21 @@ int run_matmul_demo(const DemoOptions& o, const fs::path& root) {
   return ok ? 0 : 1;
 }
 
-// Greedy tokens of the plaintext engine, the reference the private run is compared with.
+// The plaintext engine's tokens, the reference the private run is compared with: greedy, or
+// Gumbel-max sampling replaying the user's noise from the same seed.
 std::vector<int> plaintext_tokens(const DemoOptions& o) {
   const auto weights = model::load_weights(o.model_dir);
   const auto tokenizer = model::Tokenizer::load(o.model_dir);
   model::Transformer engine(weights);
-  model::GenerationOptions g;
-  g.max_new_tokens = o.new_tokens;
   const std::vector<int> prompt = tokenizer.encode(o.prompt);
-  return model::generate(engine, prompt, g).tokens;
+  model::GumbelNoise noise(model::GumbelNoise::seed_from(o.sampling_seed));
+  const auto choose = [&](const Eigen::RowVectorXd& logits) {
+    if (o.temperature == 0) return model::argmax(logits);
+    return model::gumbel_max_token(logits, o.temperature, noise.next(static_cast<int>(logits.size())));
+  };
+  std::vector<int> tokens{choose(engine.prefill(prompt))};
+  while (static_cast<int>(tokens.size()) < o.new_tokens) tokens.push_back(choose(engine.decode(tokens.back())));
+  return tokens;
 }
 
 void print_inference_table(const std::string& protocol, const std::vector<nlohmann::json>& p,
@@ -213,7 +173,10 @@ void print_inference_table(const std::string& protocol, const std::vector<nlohma
 int run_generate_demo(const DemoOptions& o, const fs::path& root) {
   const auto tokenizer = model::Tokenizer::load(o.model_dir);
   std::cout << "private inference on " << o.model_dir << ": P0 holds the weights, P1 the prompt \"" << o.prompt
-            << "\"; " << o.new_tokens << " greedy tokens, revealed to P1 only\n"
+            << "\"; " << o.new_tokens << " tokens ("
+            << (o.temperature == 0 ? "greedy" : "sampled at temperature " + std::to_string(o.temperature) +
+                                                     " with P1's noise seed " + std::to_string(o.sampling_seed))
+            << "), revealed to P1 only\n"
             << std::flush;
   const std::vector<int> expected = plaintext_tokens(o);
   nlohmann::json all = nlohmann::json::object();
@@ -225,7 +188,7 @@ int run_generate_demo(const DemoOptions& o, const fs::path& root) {
     std::size_t same = 0;
     for (std::size_t i = 0; i < std::min(generated.size(), expected.size()); ++i) same += generated[i] == expected[i];
     std::cout << "[" << protocol << "] " << same << "/" << expected.size()
-              << " tokens identical to the plaintext engine's greedy tokens\n";
+              << " tokens identical to the plaintext engine's tokens\n";
     ok = ok && same == expected.size();
     all[protocol] = {{"parties", parties}, {"tokens_matching_plaintext", same}};
   }
@@ -254,6 +217,9 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--model", o->model_dir, "model folder")->check(CLI::ExistingDirectory);
   cmd->add_option("--prompt", o->prompt, "the user's prompt");
   cmd->add_option("--max-new-tokens", o->new_tokens, "tokens to generate")->check(CLI::Range(1, 1000));
+  cmd->add_option("--temperature", o->temperature, "0: greedy; > 0: sampling with the user's secret noise")
+      ->check(CLI::Range(0.0, 100.0));
+  cmd->add_option("--seed", o->sampling_seed, "seed of the user's sampling noise (replayed by the plaintext check)");
   cmd->add_option("--rows", o->rows, "rows of the user's activation")->check(CLI::Range(1, 4096));
   cmd->add_option("--inner", o->inner, "inner dimension")->check(CLI::Range(1, 16384));
   cmd->add_option("--cols", o->cols, "columns of the weight")->check(CLI::Range(1, 16384));

@@ -1,10 +1,12 @@
 #include "parties/inference_job.hpp"
 
 #include "model/config.hpp"
+#include "model/gumbel_sampling.hpp"
 #include "model/secure/secure_transformer.hpp"
 #include "model/secure/session_config.hpp"
 #include "model/tokenizer.hpp"
 #include "model/weights.hpp"
+#include "parties/fault_injection.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -77,11 +79,13 @@ nlohmann::json InferenceJobResult::to_json() const {
 
 std::string inference_session_config(const InferenceJobOptions& o) {
   const auto config = model::ModelConfig::load(std::filesystem::path(o.model_dir) / "config.json");
-  return model::secure::secure_session_config(config) + " new-tokens " + std::to_string(o.new_tokens);
+  return model::secure::secure_session_config(config) + " new-tokens " + std::to_string(o.new_tokens) +
+         " temperature " + std::to_string(o.temperature);
 }
 
 InferenceJobResult run_inference_job(protocols::Protocol& proto, const InferenceJobOptions& o) {
   if (o.new_tokens < 1) throw std::invalid_argument("--max-new-tokens must be at least 1");
+  if (o.temperature != 0) model::check_sampling_temperature(o.temperature);
   const int self = proto.mesh().self();
   const auto config = model::ModelConfig::load(std::filesystem::path(o.model_dir) / "config.json");
   std::optional<model::TransformerWeights> weights;
@@ -98,6 +102,7 @@ InferenceJobResult run_inference_job(protocols::Protocol& proto, const Inference
                                   std::to_string(config.max_positions));
   }
   InferenceJobResult result;
+  reach_fault_point(FaultPoint::setup);
   result.prompt_length = agree_prompt_length(proto, static_cast<int>(prompt.size()));
   const net::Stats& stats = proto.mesh().stats();
 
@@ -107,12 +112,22 @@ InferenceJobResult run_inference_job(protocols::Protocol& proto, const Inference
   result.weights = now.since(mark);
   spdlog::info("party {}: weights shared and masked in {:.2f} s", self, result.weights.seconds);
 
+  std::optional<model::GumbelNoise> noise;
+  if (self == kUser && o.temperature > 0)
+    noise.emplace(o.sampling_seed ? model::GumbelNoise::seed_from(*o.sampling_seed) : mpc::random_seed());
+  const auto choose = [&](const protocols::Share& logits) {
+    if (o.temperature == 0) return engine.greedy_token(logits);
+    const Eigen::RowVectorXd drawn = noise ? noise->next(config.vocab_size) : Eigen::RowVectorXd();
+    return engine.sampled_token(logits, o.temperature, noise ? &drawn : nullptr);
+  };
+
   mark = now;
+  reach_fault_point(FaultPoint::prefill);
   protocols::Share logits = engine.prefill(prompt, result.prompt_length);
-  model::secure::GreedyToken next;
+  model::secure::NextToken next;
   {
     net::PhaseScope phase(proto.mesh().stats(), model::secure::kPrefillPhase);
-    next = engine.greedy_token(logits);
+    next = choose(logits);
   }
   now = Snapshot::take(stats);
   result.prefill = now.since(mark);
@@ -121,10 +136,11 @@ InferenceJobResult run_inference_job(protocols::Protocol& proto, const Inference
 
   for (int i = 1; i < o.new_tokens; ++i) {
     mark = now;
+    reach_fault_point(FaultPoint::decode, i);
     logits = engine.decode(next.one_hot);
     {
       net::PhaseScope phase(proto.mesh().stats(), model::secure::kDecodePhase);
-      next = engine.greedy_token(logits);
+      next = choose(logits);
     }
     now = Snapshot::take(stats);
     result.tokens.push_back(now.since(mark));

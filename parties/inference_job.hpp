@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,11 @@ struct InferenceJobOptions {
   std::string model_dir = "models/kjv-gpt2";  // P0 reads the weights; everyone reads config.json
   std::string prompt = "And God said, Let there be light: and there was light. And God";  // P1 only
   int new_tokens = 8;
+  // 0: greedy (secure argmax). > 0: sampling from softmax(logits / temperature) with noise drawn
+  // by P1 (public temperature, secret noise).
+  double temperature = 0.0;
+  // P1 only: seed of its sampling noise, for reproducible runs; unset = fresh OS randomness.
+  std::optional<std::uint64_t> sampling_seed;
 };
 
 // Time and traffic of one step (the prefill with the first token, or one further token) as seen

@@ -1,4 +1,5 @@
 // The mpcache executable: every subcommand in one binary, so the demo can start copies of itself.
+#include "parties/bench_decode_command.hpp"
 #include "parties/cli_options.hpp"
 #include "parties/demo_command.hpp"
 #include "parties/eval_command.hpp"
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   parties::add_party_command(app);
   parties::add_dealer_command(app);
   parties::add_demo_command(app);
+  parties::add_bench_decode_command(app);
   parties::add_generate_command(app);
   parties::add_eval_command(app);
 

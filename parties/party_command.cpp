@@ -3,6 +3,9 @@
 #include "net/parties_config.hpp"
 #include "net/tls_mesh.hpp"
 #include "parties/cli_options.hpp"
+#include "parties/fault_injection.hpp"
+#include "parties/decode_bench_flags.hpp"
+#include "parties/decode_bench_job.hpp"
 #include "parties/inference_job.hpp"
 #include "parties/matmul_job.hpp"
 #include "protocols/factory.hpp"
@@ -27,7 +30,16 @@ struct PartyOptions {
   NetworkOptions network;
   MatmulJobOptions matmul;
   InferenceJobOptions inference;
+  DecodeBenchOptions decode_bench;
+  std::string model_flag;  // --model: the generate job's model, or the decode benchmark's instead of --shape
 };
+
+// Both jobs read --model; the generate job falls back to the project's model when it is absent.
+void resolve_model_flag(PartyOptions& o) {
+  if (o.model_flag.empty()) return;
+  o.inference.model_dir = o.model_flag;
+  o.decode_bench.model_dir = o.model_flag;
+}
 
 protocols::Backend parse_backend(const std::string& name) {
   if (name == "2pc") return protocols::Backend::TwoPartyDealer;
@@ -62,22 +74,51 @@ void print_inference_summary(protocols::Protocol& proto, const InferenceJobResul
   if (!r.generated.empty()) std::cout << "generated: " << r.text << "\n";
 }
 
+// Every party tells every other that it has finished and waits for the same from all of them. The
+// 2PC dealer runs ahead of the parties it serves: without this round it could finish and exit 0
+// while a party it served dies later. No result is written before all parties confirmed.
+void confirm_completion(net::Mesh& mesh) {
+  net::PhaseScope phase(mesh.stats(), "teardown");
+  const std::uint8_t done = 1;
+  std::vector<net::Outgoing> out;
+  std::vector<int> from;
+  for (int peer = 0; peer < mesh.size(); ++peer) {
+    if (peer == mesh.self()) continue;
+    out.push_back({peer, std::span(&done, 1)});
+    from.push_back(peer);
+  }
+  const std::vector<net::Bytes> replies = mesh.exchange(out, from);
+  for (std::size_t i = 0; i < replies.size(); ++i)
+    if (replies[i] != net::Bytes{done})
+      throw net::NetError("party " + std::to_string(from[i]) + " sent a malformed completion message in phase 'teardown'");
+}
+
+// Runs the job; nothing is printed as a result before every party has confirmed completion.
 nlohmann::json run_job(protocols::Protocol& proto, const PartyOptions& o) {
+  if (o.job == "decode-bench") {
+    nlohmann::json result = run_decode_bench_job(proto, o.decode_bench);
+    confirm_completion(proto.mesh());
+    return result;
+  }
   if (o.job == "matmul") {
     const MatmulJobResult result = run_matmul_job(proto, o.matmul);
+    confirm_completion(proto.mesh());
     print_summary(proto, result, proto.mesh().stats());
     return result.to_json();
   }
   const InferenceJobResult result = run_inference_job(proto, o.inference);
+  confirm_completion(proto.mesh());
   print_inference_summary(proto, result);
   return result.to_json();
 }
 
 std::string session_config(const PartyOptions& o) {
+  if (o.job == "decode-bench") return decode_bench_session_config(o.decode_bench);
   return o.job == "matmul" ? job_descriptor(o) : inference_session_config(o.inference);
 }
 
-int run_party(const PartyOptions& o) {
+int run_party(PartyOptions o) {
+  resolve_model_flag(o);
   const auto backend = parse_backend(o.protocol);
   const auto config = net::PartiesConfig::load(o.parties_file);
   const std::string session = session_config(o);  // validates the model folder before connecting
@@ -103,12 +144,23 @@ void add_job_flags(CLI::App& cmd, PartyOptions& o) {
   cmd.add_option("--protocol", o.protocol, "2pc (P0, P1 and a dealer) or 3pc (replicated)")
       ->check(CLI::IsMember({"2pc", "3pc"}));
   cmd.add_option("--frac-bits", o.frac_bits, "fixed-point fraction bits")->check(CLI::Range(8, 30));
-  cmd.add_option("--job", o.job, "generate (private inference) or matmul (a secure matrix product)")
-      ->check(CLI::IsMember({"generate", "matmul"}));
-  cmd.add_option("--model", o.inference.model_dir, "model folder (P0 reads the weights, the others config.json)");
+  cmd.add_option("--job", o.job,
+                 "generate (private inference), decode-bench (decode steps from a shared cache of n tokens) or "
+                 "matmul (a secure matrix product)")
+      ->check(CLI::IsMember({"generate", "decode-bench", "matmul"}));
+  cmd.add_option("--model", o.model_flag,
+                 "model folder (P0 reads the weights, the others config.json); default models/kjv-gpt2 for "
+                 "generate, seeded random weights of --shape for decode-bench");
   cmd.add_option("--prompt", o.inference.prompt, "the user's prompt (read by P1 only)");
+  cmd.add_option("--temperature", o.inference.temperature,
+                 "0: greedy (secure argmax); > 0: sample from softmax(logits / T) with P1's secret noise (public)")
+      ->check(CLI::Range(0.0, 100.0));
+  cmd.add_option_function<std::uint64_t>(
+      "--sampling-seed", [&o](std::uint64_t seed) { o.inference.sampling_seed = seed; },
+      "P1 only: seed of the sampling noise for a reproducible run (default: fresh randomness)");
   cmd.add_option("--max-new-tokens", o.inference.new_tokens, "tokens to generate (public)")
       ->check(CLI::Range(1, 100000));
+  add_decode_bench_flags(cmd, o.decode_bench);
   cmd.add_option("--rows", o.matmul.rows, "rows of the user's activation X")->check(CLI::Range(1, 1 << 16));
   cmd.add_option("--inner", o.matmul.inner, "columns of X = rows of the weight W")->check(CLI::Range(1, 1 << 16));
   cmd.add_option("--cols", o.matmul.cols, "columns of W")->check(CLI::Range(1, 1 << 16));
@@ -129,6 +181,7 @@ void add_party_command(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingFile);
   add_job_flags(*cmd, *options);
+  add_fault_injection_flag(*cmd);
   cmd->callback([options] { throw CommandExit(run_party(*options)); });
 }
 
@@ -139,6 +192,7 @@ void add_dealer_command(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingFile);
   add_job_flags(*cmd, *options);
+  add_fault_injection_flag(*cmd);
   cmd->callback([options] {
     options->id = 2;
     options->protocol = "2pc";

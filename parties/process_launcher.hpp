@@ -11,7 +11,7 @@ namespace parties {
 struct ChildSpec {
   std::string name;               // for messages, e.g. "P0"
   std::vector<std::string> argv;  // argv[0] is the program
-  std::string log_file;           // stdout and stderr of the child go here
+  std::string log_file;           // stdout and stderr of the child go here; empty: the launcher's terminal
 };
 
 struct ChildOutcome {

@@ -25,7 +25,7 @@ using mpc::u64;
 inline constexpr int kRevealToAll = -1;
 // Accounting phase of the 2PC dealer's traffic (on the dealer and on P1); online traffic stays in
 // the caller's phase.
-inline constexpr const char* kOfflinePhase = "offline";
+inline constexpr const char* kOfflinePhase = net::kOfflinePhase;
 
 enum class Backend { TwoPartyDealer, ThreePartyReplicated };
 enum class Role { P0, P1, P2, Dealer };

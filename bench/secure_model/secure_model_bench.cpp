@@ -82,7 +82,7 @@ void run_party(net::Mesh& mesh, Backend backend, const model::TransformerWeights
       const mpc::RingMatrix opened = proto->reveal(logits, protocols::kRevealToAll);
       steps.logits.push_back(proto->fixed_point().decode(opened).row(0));
     }
-    model::secure::GreedyToken next;
+    model::secure::NextToken next;
     timed(phase, [&] {
       net::PhaseScope scope(mesh.stats(), phase);
       next = secure->greedy_token(logits);

@@ -1,5 +1,6 @@
 #include "model/secure/secure_transformer.hpp"
 
+#include "model/gumbel_sampling.hpp"
 #include "net/stats.hpp"
 #include "protocols/ops/share_layout.hpp"
 
@@ -50,6 +51,10 @@ SecureTransformer::SecureTransformer(Protocol& proto, const ModelConfig& config,
       ops_(proto, options),
       weights_(share_weights_in_phase(proto, config, owner_weights)) {}
 
+net::ProfileScope SecureTransformer::profiled(const char* operator_class) {
+  return net::ProfileScope(proto_.mesh().profile(), operator_class);
+}
+
 void SecureTransformer::check_room(int new_rows) const {
   if (position_ + new_rows > config_.max_positions)
     throw std::out_of_range("sequence of " + std::to_string(position_ + new_rows) + " tokens exceeds the model's context of " +
@@ -79,6 +84,43 @@ Share SecureTransformer::prefill(std::span<const int> prompt_tokens, int prompt_
   return forward(proto_.input(1, user ? &one_hot : nullptr, prompt_length, config_.vocab_size));
 }
 
+void SecureTransformer::adopt_cache(const std::vector<std::vector<Share>>& keys,
+                                    const std::vector<std::vector<Share>>& values, int length) {
+  const auto expect = [&](const std::vector<std::vector<Share>>& per_layer, const char* what) {
+    if (static_cast<int>(per_layer.size()) != config_.layers)
+      throw std::invalid_argument(std::string("adopt_cache: ") + what + " for " + std::to_string(per_layer.size()) +
+                                  " layers, the model has " + std::to_string(config_.layers));
+    for (const auto& heads : per_layer) {
+      if (static_cast<int>(heads.size()) != config_.kv_heads)
+        throw std::invalid_argument(std::string("adopt_cache: ") + what + " with the wrong number of heads");
+      for (const Share& h : heads)
+        if (h.rows() != length || h.cols() != config_.head_dim)
+          throw std::invalid_argument(std::string("adopt_cache: ") + what + " must be " + std::to_string(length) +
+                                      " x " + std::to_string(config_.head_dim) + " per head");
+    }
+  };
+  expect(keys, "keys");
+  expect(values, "values");
+  position_ = 0;
+  check_room(length);
+  net::PhaseScope phase(proto_.mesh().stats(), kPrefillPhase);
+  std::vector<Share> all;
+  for (int l = 0; l < config_.layers; ++l) {
+    all.insert(all.end(), keys[l].begin(), keys[l].end());
+    all.insert(all.end(), values[l].begin(), values[l].end());
+  }
+  std::vector<protocols::FixedOperand> fixed = proto_.fix(all);  // one round for the whole cache
+  cache_.assign(static_cast<std::size_t>(config_.layers), LayerCache{});
+  auto next = std::make_move_iterator(fixed.begin());
+  for (LayerCache& layer : cache_) {
+    layer.keys.assign(next, next + config_.kv_heads);
+    next += config_.kv_heads;
+    layer.values.assign(next, next + config_.kv_heads);
+    next += config_.kv_heads;
+  }
+  position_ = length;
+}
+
 Share SecureTransformer::decode(const Share& token_one_hot) {
   if (cache_.empty()) throw std::logic_error("decode() called before prefill()");
   if (token_one_hot.rows() != 1 || token_one_hot.cols() != config_.vocab_size)
@@ -88,11 +130,32 @@ Share SecureTransformer::decode(const Share& token_one_hot) {
   return forward(token_one_hot);
 }
 
-GreedyToken SecureTransformer::greedy_token(const Share& logits) {
-  GreedyToken out{ops_.argmax(logits).one_hot, std::nullopt};
+NextToken SecureTransformer::greedy_token(const Share& logits) {
+  const auto scope = profiled("argmax");
+  NextToken out{ops_.argmax(logits).one_hot, std::nullopt};
   const RingMatrix opened = proto_.reveal(out.one_hot, 1);
   if (proto_.role() == Role::P1) out.token = index_of_one_hot(opened);
   return out;
+}
+
+NextToken SecureTransformer::sampled_token(const Share& logits, double temperature, const Eigen::RowVectorXd* user_noise) {
+  check_sampling_temperature(temperature);
+  const bool user = proto_.role() == Role::P1;
+  if (user && (user_noise == nullptr || user_noise->size() != config_.vocab_size))
+    throw std::invalid_argument("P1 must supply one Gumbel noise value per vocabulary entry");
+  Share perturbed;
+  {
+    const auto scope = profiled("sampling");
+    const mpc::FixedPoint& fp = proto_.fixed_point();
+    RingMatrix noise;
+    if (user) {
+      noise.resize(1, config_.vocab_size);
+      for (int i = 0; i < config_.vocab_size; ++i) noise(0, i) = fp.encode((*user_noise)[i]);
+    }
+    const Share scaled = proto_.truncate(proto_.scale(logits, fp.encode(1.0 / temperature)));
+    perturbed = proto_.add(scaled, proto_.input(1, user ? &noise : nullptr, 1, config_.vocab_size));
+  }
+  return greedy_token(perturbed);
 }
 
 std::vector<int> SecureTransformer::generate(std::span<const int> prompt_tokens, int prompt_length, int new_tokens) {
@@ -105,7 +168,7 @@ std::vector<int> SecureTransformer::generate(std::span<const int> prompt_tokens,
   last_logits_ = prefill(prompt_tokens, prompt_length);
   for (int i = 0; i < new_tokens; ++i) {
     net::PhaseScope phase(proto_.mesh().stats(), i == 0 ? kPrefillPhase : kDecodePhase);
-    GreedyToken next = greedy_token(last_logits_);
+    NextToken next = greedy_token(last_logits_);
     if (next.token) generated.push_back(*next.token);
     if (i + 1 < new_tokens) last_logits_ = decode(next.one_hot);
   }
@@ -122,22 +185,26 @@ Share SecureTransformer::forward(const Share& tokens_one_hot) {
 
 // one-hot (integers) . wte (fixed point) is already at F fraction bits: no truncation.
 Share SecureTransformer::embed(const Share& tokens_one_hot) {
+  const auto scope = profiled("embedding");
   const Share tokens = proto_.matmul_fixed(tokens_one_hot, weights_.token_embedding);
   if (!gpt2()) return tokens;  // LLaMA encodes positions by rotating q and k
   return proto_.add(tokens, rows_of(weights_.position_embedding, position_, tokens_one_hot.rows()));
 }
 
 Share SecureTransformer::normalize(const Share& x, const Share& gain, const Share& bias) {
+  const auto scope = profiled("norm");
   if (gpt2()) return ops_.layer_norm(x, gain, bias, config_.norm_eps);
   return ops_.rms_norm(x, gain, config_.norm_eps);
 }
 
 Share SecureTransformer::activate(const Share& x) {
+  const auto scope = profiled("activation");
   // GeLU's tanh and erf forms differ by < 1e-3, below the approximation's own error budget.
   return config_.activation == Activation::Silu ? ops_.silu(x) : ops_.gelu(x);
 }
 
 Share SecureTransformer::linear(const Share& x, const protocols::FixedOperand& w, const Share& bias) {
+  const auto scope = profiled("linear");
   return proto_.add(proto_.truncate(proto_.matmul_fixed(x, w)), broadcast_rows(bias, x.rows()));
 }
 
@@ -152,6 +219,7 @@ Share SecureTransformer::attention_block(int layer, const Share& x) {
 
 // Each new K and V row is masked once here; later steps reuse the mask (see protocol.hpp).
 void SecureTransformer::append_to_cache(int layer, const Share& qkv) {
+  const auto scope = profiled("attention.cache_append");
   const int kv_heads = config_.kv_heads, d = config_.head_dim;
   const Eigen::Index keys_at = config_.heads * d, values_at = keys_at + kv_heads * d;
   std::vector<Share> rows;
@@ -183,9 +251,17 @@ Share SecureTransformer::attend(int layer, const Share& qkv) {
     keys.push_back(&cache.keys[h / group]);  // grouped-query attention shares a key/value head
     values.push_back(&cache.values[h / group]);
   }
-  const std::vector<Share> scores = proto_.matmul_fixed_transposed(queries, keys);
-  const Share stacked = proto_.truncate(concat_rows(scores));
-  const Share probs = new_rows > 1 ? ops_.softmax(stacked, causal_mask(new_rows)) : ops_.softmax(stacked);
+  Share stacked;
+  {
+    const auto scope = profiled("attention.scores");
+    stacked = proto_.truncate(concat_rows(proto_.matmul_fixed_transposed(queries, keys)));
+  }
+  Share probs;
+  {
+    const auto scope = profiled("attention.softmax");
+    probs = new_rows > 1 ? ops_.softmax(stacked, causal_mask(new_rows)) : ops_.softmax(stacked);
+  }
+  const auto scope = profiled("attention.values");
   std::vector<Share> per_head;
   for (int h = 0; h < heads; ++h) per_head.push_back(rows_of(probs, h * new_rows, new_rows));
   return proto_.truncate(concat_columns(proto_.matmul_fixed(per_head, values)));
@@ -206,13 +282,19 @@ Share SecureTransformer::mlp_block(int layer, const Share& x) {
   const Share up = linear(normed, w.up, w.up_bias);
   if (gpt2()) return proto_.add(x, linear(activate(up), w.down, w.down_bias));
   const Eigen::Index inter = config_.intermediate_size;
-  const Share gated = proto_.mul_fp(activate(columns(up, 0, inter)), columns(up, inter, inter));
+  const Share activated = activate(columns(up, 0, inter));
+  Share gated;
+  {
+    const auto scope = profiled("activation");
+    gated = proto_.mul_fp(activated, columns(up, inter, inter));
+  }
   return proto_.add(x, linear(gated, w.down, w.down_bias));
 }
 
 Share SecureTransformer::logits_of_last_row(const Share& x) {
   const Share last = rows_of(x, x.rows() - 1, 1);
   const Share normed = normalize(last, weights_.final_norm_gain, weights_.final_norm_bias);
+  const auto scope = profiled("logits");
   if (weights_.lm_head) return proto_.truncate(proto_.matmul_fixed(normed, *weights_.lm_head));
   return proto_.truncate(proto_.matmul_fixed_transposed(normed, weights_.token_embedding));
 }
@@ -221,6 +303,7 @@ Share SecureTransformer::logits_of_last_row(const Share& x) {
 // linear map: x * cos + swap_halves(x) * sin', with sin' = -sin on the first half of each head
 // (Hugging Face convention: channel i pairs with i + head_dim / 2). One truncation round.
 Share SecureTransformer::rotate_positions(const Share& qkv) {
+  const auto scope = profiled("rotary");
   const int d = config_.head_dim, half = d / 2, blocks = config_.heads + config_.kv_heads;
   const Eigen::Index rows = qkv.rows(), rotated_width = static_cast<Eigen::Index>(blocks) * d;
   const mpc::FixedPoint& fp = proto_.fixed_point();

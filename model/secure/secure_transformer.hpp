@@ -14,6 +14,7 @@
 #include "model/config.hpp"
 #include "model/secure/secure_weights.hpp"
 #include "model/weights.hpp"
+#include "net/operator_profile.hpp"
 #include "protocols/ops/secure_ops.hpp"
 #include "protocols/protocol.hpp"
 
@@ -29,7 +30,7 @@ inline constexpr const char* kDecodePhase = "decode";
 
 // The next token of a greedy step: its secret one-hot (1 x vocab, integers) on every party, and
 // its index on P1 only.
-struct GreedyToken {
+struct NextToken {
   Share one_hot;
   std::optional<int> token;
 };
@@ -47,10 +48,20 @@ class SecureTransformer {
   // Starts a new sequence with P1's prompt (`prompt_tokens` on P1, ignored elsewhere; its length
   // `prompt_length` is public) and returns the secret logits of the last prompt position (1 x vocab).
   Share prefill(std::span<const int> prompt_tokens, int prompt_length);
+  // Starts a sequence whose first `length` tokens are already cached: secret keys and values per
+  // layer and per key/value head (`length` x head_dim, fixed point, keys as the engine caches
+  // them: after RoPE, unscaled). Used by the long-context benchmark, which fills them from a
+  // plaintext prefill; nothing here can check where they came from.
+  void adopt_cache(const std::vector<std::vector<Share>>& keys, const std::vector<std::vector<Share>>& values,
+                   int length);
   // Appends the token given by its secret one-hot (1 x vocab) and returns its secret logits.
   Share decode(const Share& token_one_hot);
   // Secure argmax of secret logits (1 x vocab); the index is revealed to P1 only.
-  GreedyToken greedy_token(const Share& logits);
+  NextToken greedy_token(const Share& logits);
+  // A draw from softmax(logits / temperature) by the Gumbel-max trick (model/gumbel_sampling.hpp):
+  // P1 inputs its own secret noise (`user_noise`, 1 x vocab, on P1 only), then the secure argmax.
+  // The temperature is public. Revealed to P1 only.
+  NextToken sampled_token(const Share& logits, double temperature, const Eigen::RowVectorXd* user_noise);
 
   // Prefill, then greedy decoding of `new_tokens` tokens. Returns them on P1, empty elsewhere.
   std::vector<int> generate(std::span<const int> prompt_tokens, int prompt_length, int new_tokens);
@@ -71,6 +82,7 @@ class SecureTransformer {
   Share normalize(const Share& x, const Share& gain, const Share& bias);
   Share activate(const Share& x);
   Share rotate_positions(const Share& qkv);
+  net::ProfileScope profiled(const char* operator_class);
   bool gpt2() const { return config_.architecture == Architecture::Gpt2; }
   Share linear(const Share& x, const protocols::FixedOperand& w, const Share& bias);
   Share logits_of_last_row(const Share& x);

@@ -8,6 +8,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 namespace {
 
@@ -104,6 +107,27 @@ TEST(Safetensors, RejectsMalformedHeaders) {
   expect_rejected(file_from(R"({"t": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})", 8), {"'t'", "12 bytes"});
   expect_rejected(file_from(R"({"t": 5})", 0), {"'t'", "object"});
   expect_rejected(file_from(R"({"__metadata__": {"a": 1}})", 0), {"__metadata__"});
+}
+
+// Found by fuzzing: a dimension of 2^64 - 1 used to wrap to -1 when stored as int64 and slip past
+// the size checks. Every dimension from 2^63 up must be refused by name, before any size arithmetic.
+TEST(Safetensors, RejectsShapeDimensionsOfTwoToTheSixtyThreeAndAbove) {
+  for (const std::string dim : {"9223372036854775808", "18446744073709551615"}) {
+    const std::string header = R"({"t": {"dtype": "F32", "shape": [0, )" + dim + R"(], "data_offsets": [0, 0]}})";
+    expect_rejected(file_from(header, 0), {"'t'", "below 2^63"});
+  }
+  // The largest int64 dimension is representable, so it is refused by the layout check instead.
+  const std::string largest = R"({"t": {"dtype": "F32", "shape": [1, 9223372036854775807], "data_offsets": [0, 0]}})";
+  expect_rejected(file_from(largest, 0), {"'t'"});
+}
+
+TEST(Safetensors, RejectsTheFuzzRegressionInput) {
+  const std::filesystem::path input =
+      std::filesystem::path(MPCACHE_SOURCE_DIR) / "tests/fuzz/regressions/safetensors/shape_dim_above_int64_max";
+  std::ifstream in(input, std::ios::binary);
+  ASSERT_TRUE(in) << "missing regression input " << input;
+  const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  expect_rejected(bytes, {"'t'", "below 2^63"});
 }
 
 TEST(Safetensors, RejectsBadLayouts) {

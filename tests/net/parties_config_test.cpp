@@ -127,6 +127,26 @@ TEST_F(PartiesConfigTest, PortOutOfRange) {
   EXPECT_TRUE(contains(load_error(file(party(0, 65536) + "," + party(1))), "port 65536 is out of range"));
 }
 
+// Found by fuzzing: numbers that do not fit the field's type must be ConfigErrors naming the file,
+// whether they overflow int64 (parsed as unsigned or as a double) or even a double (1e400).
+TEST_F(PartiesConfigTest, NumbersTooLargeForTheirFieldAreConfigErrors) {
+  for (const std::string port : {"99999999999999999999", "18446744073709551615", "1e400", "1e30", "65536.0"}) {
+    const std::string entry = R"({"id": 0, "host": "127.0.0.1", "port": )" + port +
+                              R"(, "cert": "party0.crt", "key": "party0.key"})";
+    const std::string message = load_error(file(entry + "," + party(1)));
+    EXPECT_FALSE(message.empty()) << "port " << port << " was accepted";
+    EXPECT_TRUE(contains(message, "port") || contains(message, "invalid JSON")) << message;
+  }
+  const std::string huge_id = R"({"id": 99999999999999999999, "host": "h", "port": 47000, "cert": "party0.crt", "key": "party0.key"})";
+  EXPECT_FALSE(load_error(file(huge_id + "," + party(1))).empty());
+}
+
+TEST_F(PartiesConfigTest, TheFuzzRegressionInputIsAConfigError) {
+  // The bytes of tests/fuzz/regressions/parties_config/number_overflow_in_json: an exponent that
+  // overflows a double, followed by garbage.
+  EXPECT_TRUE(contains(load_error("100e065536\"c[\""), "invalid JSON"));
+}
+
 TEST_F(PartiesConfigTest, MissingCaFile) {
   EXPECT_TRUE(contains(load_error(file(party(0) + "," + party(1), R"("ca": "nope.crt", )")), "nope.crt"));
 }

@@ -2,6 +2,7 @@
 // the mesh is up), within the configured timeouts.
 #include "net/frame.hpp"
 #include "net/keygen.hpp"
+#include "net/openssl_handles.hpp"
 #include "net/peer_link.hpp"
 #include "net/tls_mesh.hpp"
 #include "tests/net/net_test_util.hpp"
@@ -278,4 +279,49 @@ TEST(TlsFailure, ConfigurationProblemsAreConfigErrorsBeforeAnyNetworking) {
   } catch (const net::ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("private key of party 1"), std::string::npos) << e.what();
   }
+}
+
+namespace {
+
+// A TLS client limited to TLS 1.2 that holds party 1's genuine certificate and key, so the only
+// thing wrong with it is the protocol version. Returns whether its handshake completed.
+bool tls12_handshake_with_party0(const net::PartiesConfig& cfg) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  boost::asio::ip::tcp::resolver resolver(io);
+  const auto endpoints = resolver.resolve("127.0.0.1", port_text(cfg, 0));
+  for (auto start = Clock::now();; std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
+    boost::system::error_code ec;
+    boost::asio::connect(socket, endpoints, ec);
+    if (!ec) break;
+    if (Clock::now() - start > std::chrono::seconds(5)) throw std::runtime_error("party 0 never listened");
+  }
+  net::ossl::SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx || SSL_CTX_set_max_proto_version(ctx.get(), TLS1_2_VERSION) != 1 ||
+      SSL_CTX_use_certificate_chain_file(ctx.get(), cfg.party(1).cert.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx.get(), cfg.party(1).key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_load_verify_locations(ctx.get(), cfg.ca.c_str(), nullptr) != 1)
+    throw std::runtime_error("cannot set up the TLS 1.2 client: " + net::ossl::drain_errors());
+  net::ossl::SslPtr ssl(SSL_new(ctx.get()));
+  SSL_set_fd(ssl.get(), socket.native_handle());
+  return SSL_connect(ssl.get()) == 1;
+}
+
+}  // namespace
+
+// The mesh speaks TLS 1.3 only: a client offering at most TLS 1.2, even with a valid party
+// certificate, fails its handshake and the listener reports the incoming connection.
+TEST(TlsFailure, Tls12ClientIsRejected) {
+  auto deployment = make_test_deployment(2);
+  const auto& cfg = deployment->config;
+  bool client_handshake_completed = true;
+  const auto errors = run_party_threads(2, [&](int id) {
+    if (id == 0)
+      net::connect_tls_mesh(cfg, 0, fast_options());
+    else
+      client_handshake_completed = tls12_handshake_with_party0(cfg);
+  });
+  EXPECT_FALSE(client_handshake_completed) << "a TLS 1.2 handshake with party 0 succeeded";
+  expect_net_error(errors[0], {"party 0:", "TLS handshake with incoming connection from 127.0.0.1", "unsupported protocol"});
+  EXPECT_FALSE(errors[1]) << test_support::describe(errors[1]);
 }

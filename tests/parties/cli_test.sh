@@ -22,6 +22,53 @@ expect_error() {
 
 port() { echo $((20000 + RANDOM % 20000)); }
 
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# Waits until process $1 has ended, for at most $2 milliseconds; returns 1 if it is still running.
+wait_until_gone() {
+  local pid="$1" deadline=$(( $(now_ms) + $2 ))
+  while kill -0 "$pid" 2>/dev/null; do
+    (( $(now_ms) < deadline )) || return 1
+    sleep 0.05
+  done
+}
+
+# Sets `model` to the project's trained model, or ends the case as skipped when it is absent.
+require_kjv_model() {
+  model="$source_dir/models/kjv-gpt2"
+  [[ -f "$model/model.safetensors" ]] || { echo "SKIP: $model is absent"; exit 0; }
+}
+
+# Starts the three parties of the generate job in the background (logs in $work/p<id>.log, pids in
+# the array `pids`). Arguments: protocol, then extra flags for every party; FAULTY_ID and FAULT
+# (PHASE:KIND) add --inject-fault to one party, LOG_LEVEL sets the global --log-level.
+start_generate_parties() {
+  local protocol="$1"; shift
+  local id extra
+  for id in 0 1 2; do
+    extra=()
+    [[ $id == 1 ]] && extra+=(--prompt "$PROMPT")
+    [[ -n "${FAULTY_ID:-}" && $id == "$FAULTY_ID" ]] && extra+=(--inject-fault "$FAULT")
+    "$exe" ${LOG_LEVEL:+--log-level "$LOG_LEVEL"} party --id "$id" --parties "$work/d/parties.json" \
+      --protocol "$protocol" --job generate "$@" "${extra[@]}" >"$work/p$id.log" 2>&1 &
+    pids[$id]=$!
+  done
+}
+
+# Phases the surviving parties can honestly be in when a peer fails at the given injection point.
+# A fault at setup strikes before the prompt length is shared; a survivor that needs nothing from
+# the lost peer to share the weights (3PC P1, for one) first notices it in the prefill. In 2PC,
+# traffic with the dealer is accounted in the "offline" phase; the dealer runs ahead of the parties
+# it serves and may have finished its stream, in which case it notices the loss in the final
+# "teardown" round in which all parties confirm completion.
+phases_after_fault() {
+  case "$1" in
+    setup) echo "setup|weights|prefill|offline|teardown" ;;
+    prefill) echo "prefill|offline|teardown" ;;
+    decode) echo "decode|offline|teardown" ;;
+  esac
+}
+
 case "$case_name" in
   demo)
     out=$("$exe" demo --job matmul --rows 2 --inner 64 --cols 32 --repeats 2 2>&1) || fail "demo failed: $out"
@@ -40,6 +87,23 @@ case "$case_name" in
     echo "$out"
     [[ $(grep -c "3/3 tokens identical to the plaintext engine" <<<"$out") == 2 ]] || fail "secure tokens differ from plaintext"
     grep -Eq "^token 3 +'.*' +[0-9.]+ +[0-9]+ +[0-9]+ +[0-9]+" <<<"$out" || fail "per-token table missing"
+    ;;
+  bench-decode)
+    # The long-context benchmark end to end on a tiny shape: both backends, two cache lengths.
+    out=$("$exe" bench-decode --shape tiny --cache-lengths 32,80 --steps 2 --out "$work/b" \
+          --text "$source_dir/bench/data/kjv_ruth_ecclesiastes_jonah.txt" \
+          --tokenizer "$source_dir/models/gpt2-tokenizer" 2>&1) || fail "bench-decode failed: $out"
+    echo "$out"
+    grep -q "plaintext prefill of public benchmark text" <<<"$out" || fail "the cache source must be stated"
+    for f in decode_steps.csv decode_steps.json decode_steps.md decode_profile.csv; do
+      [[ -s "$work/b/$f" ]] || fail "bench-decode did not write $f"
+    done
+    [[ $(wc -l <"$work/b/decode_steps.csv") == 5 ]] || fail "expected 4 result rows: $(cat "$work/b/decode_steps.csv")"
+    # Secure greedy tokens equal the plaintext engine's on the same cache (last column: 2 of 2 steps).
+    [[ $(grep -c ',2$' "$work/b/decode_steps.csv") == 4 ]] || fail "secure tokens differ: $(cat "$work/b/decode_steps.csv")"
+    grep -q "attention.softmax" "$work/b/decode_profile.csv" || fail "profile lacks the softmax class"
+    expect_error "shape" "$exe" bench-decode --shape gpt5
+    expect_error "cache-lengths" "$exe" bench-decode --cache-lengths 0
     ;;
   keygen)
     "$exe" keygen --parties 3 --out "$work/d" --base-port 31000 || fail "keygen failed"
@@ -91,6 +155,89 @@ case "$case_name" in
     grep -Eq "party [0-2] failed in phase 'matmul'" "$work/p0.log" || fail "P0 must name a peer and the phase"
     grep -Eq "party [0-2] failed in phase 'matmul'" "$work/p1.log" || fail "P1 must name a peer and the phase"
     echo "ok: survivors exited $rc0/$rc1 within ${elapsed}s: $(tail -n1 "$work/p1.log") / $(tail -n1 "$work/p0.log")"
+    ;;
+  fault-*)
+    # fault-PHASE-KIND-PROTOCOL-pID: party ID crashes (exit) or freezes (stall) at PHASE of the
+    # generate job; every other party must exit non-zero soon, naming a peer and the phase.
+    IFS=- read -r _ phase kind protocol who <<<"$case_name"
+    faulty="${who#p}"
+    require_kjv_model
+    "$exe" keygen --parties 3 --out "$work/d" --base-port "$(port)" >/dev/null || fail "keygen failed"
+    io_timeout=30; [[ $kind == stall ]] && io_timeout=3
+    PROMPT="In the beginning God created" FAULTY_ID="$faulty" FAULT="$phase:$kind" \
+      start_generate_parties "$protocol" --model "$model" --max-new-tokens 3 --io-timeout "$io_timeout"
+    # The faulty party announces the fault on stderr just before it strikes.
+    for (( i = 0; i < 2400; ++i )); do
+      grep -q "injected fault" "$work/p$faulty.log" && break
+      kill -0 "${pids[$faulty]}" 2>/dev/null || grep -q "injected fault" "$work/p$faulty.log" \
+        || fail "party $faulty ended before its fault: $(cat "$work/p$faulty.log")"
+      sleep 0.05
+    done
+    grep -q "injected fault" "$work/p$faulty.log" || fail "the fault never struck"
+    struck=$(now_ms)
+    # A crash is seen at once (the connection closes); a stall only after the I/O timeout.
+    [[ $kind == stall ]] && limit_ms=$(( (io_timeout + 5) * 1000 )) || limit_ms=10000
+    phases=$(phases_after_fault "$phase")
+    named_faulty=0
+    for id in 0 1 2; do
+      [[ $id == "$faulty" ]] && continue
+      wait_until_gone "${pids[$id]}" $(( struck + limit_ms - $(now_ms) )) \
+        || fail "party $id still runs $(( limit_ms / 1000 ))s after party $faulty's $kind at $phase: $(cat "$work/p$id.log")"
+      wait "${pids[$id]}"; rc=$?
+      [[ $rc -ne 0 ]] || fail "party $id must exit non-zero after losing party $faulty: $(cat "$work/p$id.log")"
+      grep -Eq "party [0-2] failed in phase '($phases)'" "$work/p$id.log" \
+        || fail "party $id must name a peer and the phase ($phases): $(cat "$work/p$id.log")"
+      grep -Eq "(receiving from|sending to|waiting for) party $faulty failed in phase '($phases)'" "$work/p$id.log" \
+        && named_faulty=1
+      echo "ok: party $id exited $rc after $(( $(now_ms) - struck )) ms: $(grep -m1 "failed in phase" "$work/p$id.log")"
+    done
+    # Whoever notices first names the faulty party; the other may see that survivor leave first.
+    (( named_faulty )) || fail "no survivor named party $faulty"
+    if [[ $faulty != 1 ]] && grep -q "^generated:" "$work/p1.log"; then
+      fail "P1 printed a result although the run failed: $(cat "$work/p1.log")"
+    fi
+    if [[ $kind == exit ]]; then
+      wait "${pids[$faulty]}"; rc=$?
+      [[ $rc == 3 ]] || fail "the crashing party should exit with 3, got $rc"
+    else
+      kill -0 "${pids[$faulty]}" 2>/dev/null || fail "the stalled party should still be running"
+      { kill -9 "${pids[$faulty]}" && wait "${pids[$faulty]}"; } 2>/dev/null
+    fi
+    ;;
+  no-secrets-in-logs)
+    # Only P1 (the user) may print the prompt; only P0 (the owner) may print weights.
+    require_kjv_model
+    PROMPT="Zerubbabel quickened pomegranates beside Jehoshaphat"
+    "$exe" generate --model "$model" --prompt "$PROMPT" --max-new-tokens 0 --json "$work/prompt.json" >/dev/null \
+      || fail "cannot tokenize the prompt"
+    ids=$(python3 -c 'import json,sys; print(*json.load(open(sys.argv[1]))["prompt_tokens"])' "$work/prompt.json")
+    # The ids as a sequence, whatever the separators ("[1, 2]", "1 2", "1,2").
+    ids_pattern="(^|[^0-9])$(sed 's/ /[^0-9]+/g' <<<"$ids")([^0-9]|$)"
+    grep -Eq -- "$ids_pattern" <<<"[${ids// /, }]" || fail "the token-id pattern does not match its own rendering"
+    words=$(tr -cs '[:alpha:]' '\n' <<<"$PROMPT" | awk 'length($0) >= 4')
+    python3 "$source_dir/tests/privacy/sample_weights.py" "$model/model.safetensors" 20 >"$work/weights.txt" \
+      || fail "cannot sample weight values"
+    for run in "2pc:" "2pc:trace" "3pc:trace"; do
+      protocol="${run%%:*}"; level="${run#*:}"
+      "$exe" keygen --parties 3 --out "$work/d" --base-port "$(port)" >/dev/null || fail "keygen failed"
+      LOG_LEVEL="$level" start_generate_parties "$protocol" --model "$model" --max-new-tokens 2 --io-timeout 60
+      for id in 0 1 2; do
+        wait "${pids[$id]}" || fail "[$run] party $id failed: $(cat "$work/p$id.log")"
+      done
+      grep -q "^generated:" "$work/p1.log" || fail "[$run] P1 printed no result"
+      [[ -z "$level" ]] || grep -q "mesh of 3 parties ready" "$work/p0.log" || fail "[$run] --log-level $level had no effect"
+      for id in 0 2; do
+        while read -r word; do
+          grep -qiF -- "$word" "$work/p$id.log" && fail "[$run] party $id printed the prompt word '$word'"
+        done <<<"$words"
+        grep -Eq -- "$ids_pattern" "$work/p$id.log" && fail "[$run] party $id printed the prompt's token ids"
+      done
+      for id in 1 2; do
+        grep -qF -f "$work/weights.txt" "$work/p$id.log" \
+          && fail "[$run] party $id printed a weight value: $(grep -oF -f "$work/weights.txt" "$work/p$id.log" | head -3)"
+      done
+      echo "ok: [$protocol, log level ${level:-default}] $(wc -c <"$work/p0.log")/$(wc -c <"$work/p1.log")/$(wc -c <"$work/p2.log") bytes of output checked"
+    done
     ;;
   *) fail "unknown case $case_name" ;;
 esac

@@ -1,0 +1,270 @@
+#include "parties/bench_decode_command.hpp"
+
+#include "parties/cli_options.hpp"
+#include "parties/decode_bench_flags.hpp"
+#include "parties/local_parties.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <set>
+
+#include <unistd.h>
+
+namespace parties {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct BenchDecodeOptions {
+  std::vector<std::string> protocols = {"2pc", "3pc"};
+  DecodeBenchOptions bench;
+  std::string out_dir = "bench/results/decode";
+  std::string work_dir;
+  int base_port = 0;
+  double timeout_s = 4 * 3600;
+};
+
+constexpr const char* kAttentionPrefix = "attention.";
+constexpr const char* kSoftmaxClass = "attention.softmax";
+
+std::string absolute(const std::string& path) { return path.empty() ? path : fs::absolute(path).string(); }
+
+std::vector<std::string> job_args(const BenchDecodeOptions& o) {
+  std::string lengths;
+  for (int n : o.bench.cache_lengths) lengths += (lengths.empty() ? "" : ",") + std::to_string(n);
+  std::vector<std::string> args = {"--job", "decode-bench", "--shape", o.bench.shape, "--cache-lengths", lengths,
+                                   "--steps", std::to_string(o.bench.steps), "--weights-seed",
+                                   std::to_string(o.bench.weights_seed), "--text", absolute(o.bench.text_file),
+                                   "--tokenizer", absolute(o.bench.tokenizer_dir),
+                                   // P0's plaintext prefill of a long cache keeps the others waiting
+                                   "--io-timeout", "3600"};
+  if (!o.bench.model_dir.empty()) args.insert(args.end(), {"--model", absolute(o.bench.model_dir)});
+  return args;
+}
+
+// Per-step figures of every party for one cache length: parties[p]["result"]["lengths"][i]["steps"].
+const nlohmann::json& steps_of(const nlohmann::json& party, std::size_t length_index) {
+  return party["result"]["lengths"][length_index]["steps"];
+}
+
+template <typename F>
+double median_over_steps(std::size_t steps, F&& value_of_step) {
+  std::vector<double> v;
+  for (std::size_t s = 0; s < steps; ++s) v.push_back(value_of_step(s));
+  return median(v);
+}
+
+double class_seconds(const nlohmann::json& step, const std::string& prefix) {
+  double total = 0;
+  for (const auto& [name, f] : step["profile"].items())
+    if (name.rfind(prefix, 0) == 0) total += f["seconds"].get<double>();
+  return total;
+}
+
+std::uint64_t class_bytes(const std::vector<nlohmann::json>& parties, std::size_t li, std::size_t s,
+                          const std::string& prefix, const char* field) {
+  std::uint64_t total = 0;
+  for (const auto& party : parties)
+    for (const auto& [name, f] : steps_of(party, li)[s]["profile"].items())
+      if (name.rfind(prefix, 0) == 0) total += f[field].get<std::uint64_t>();
+  return total;
+}
+
+std::uint64_t step_bytes(const std::vector<nlohmann::json>& parties, std::size_t li, std::size_t s, const char* field) {
+  std::uint64_t total = 0;
+  for (const auto& party : parties) total += steps_of(party, li)[s][field].get<std::uint64_t>();
+  return total;
+}
+
+// Median per operator class over the steps: P1's time and rounds, bytes summed over the parties.
+nlohmann::json class_profile(const std::vector<nlohmann::json>& parties, std::size_t li) {
+  const std::size_t steps = steps_of(parties[1], li).size();
+  std::set<std::string> names;
+  for (const auto& party : parties)
+    for (std::size_t s = 0; s < steps; ++s)
+      for (const auto& [name, f] : steps_of(party, li)[s]["profile"].items()) names.insert(name);
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& name : names) {
+    auto p1 = [&](std::size_t s, const char* field) {
+      const auto& prof = steps_of(parties[1], li)[s]["profile"];
+      return prof.contains(name) ? prof[name][field].get<double>() : 0.0;
+    };
+    out[name] = {
+        {"seconds", median_over_steps(steps, [&](std::size_t s) { return p1(s, "seconds"); })},
+        {"rounds", median_over_steps(steps, [&](std::size_t s) { return p1(s, "rounds"); })},
+        {"online_bytes", median_over_steps(steps, [&](std::size_t s) { return double(class_bytes(parties, li, s, name, "online_bytes_sent")); })},
+        {"offline_bytes", median_over_steps(steps, [&](std::size_t s) { return double(class_bytes(parties, li, s, name, "offline_bytes_sent")); })}};
+  }
+  return out;
+}
+
+std::size_t matching_tokens(const nlohmann::json& p0_length, const nlohmann::json& p1_length) {
+  const auto plain = p0_length["plaintext_tokens"].get<std::vector<int>>();
+  const auto secure = p1_length["secure_tokens"].get<std::vector<int>>();
+  std::size_t same = 0;
+  for (std::size_t i = 0; i < std::min(plain.size(), secure.size()); ++i) same += plain[i] == secure[i];
+  return same;
+}
+
+// One summary row per cache length: latency and rounds as seen by P1 (the user), bytes summed
+// over the parties, offline = the 2PC dealer's; medians over the timed steps.
+nlohmann::json summary_row(const std::string& protocol, const std::vector<nlohmann::json>& parties, std::size_t li) {
+  const nlohmann::json& user = parties[1]["result"]["lengths"][li];
+  const nlohmann::json& owner = parties[0]["result"]["lengths"][li];
+  const std::size_t steps = user["steps"].size();
+  const auto& p1_steps = user["steps"];
+  auto share = [&](std::size_t s, const std::string& prefix) {
+    return class_seconds(p1_steps[s], prefix) / p1_steps[s]["seconds"].get<double>();
+  };
+  auto byte_share = [&](std::size_t s, const std::string& prefix) {
+    const double all = double(step_bytes(parties, li, s, "online_bytes_sent") + step_bytes(parties, li, s, "offline_bytes_sent"));
+    return double(class_bytes(parties, li, s, prefix, "online_bytes_sent") + class_bytes(parties, li, s, prefix, "offline_bytes_sent")) / all;
+  };
+  const double secure_s = median_over_steps(steps, [&](std::size_t s) { return p1_steps[s]["seconds"].get<double>(); });
+  const double plain_s = median(owner["plaintext_step_seconds"].get<std::vector<double>>());
+  return {{"protocol", protocol},
+          {"policy", "full"},
+          {"cache_length", user["cache_length"]},
+          {"steps", steps},
+          {"step_seconds", secure_s},
+          {"online_bytes", median_over_steps(steps, [&](std::size_t s) { return double(step_bytes(parties, li, s, "online_bytes_sent")); })},
+          {"offline_bytes", median_over_steps(steps, [&](std::size_t s) { return double(step_bytes(parties, li, s, "offline_bytes_sent")); })},
+          {"rounds", median_over_steps(steps, [&](std::size_t s) { return p1_steps[s]["rounds"].get<double>(); })},
+          {"attention_time_share", median_over_steps(steps, [&](std::size_t s) { return share(s, kAttentionPrefix); })},
+          {"softmax_time_share", median_over_steps(steps, [&](std::size_t s) { return share(s, kSoftmaxClass); })},
+          {"attention_bytes_share", median_over_steps(steps, [&](std::size_t s) { return byte_share(s, kAttentionPrefix); })},
+          {"softmax_bytes_share", median_over_steps(steps, [&](std::size_t s) { return byte_share(s, kSoftmaxClass); })},
+          {"plaintext_step_seconds", plain_s},
+          {"secure_over_plaintext", secure_s / plain_s},
+          {"tokens_matching_plaintext", matching_tokens(owner, user)},
+          {"profile", class_profile(parties, li)}};
+}
+
+const char* kColumns[] = {"protocol", "policy", "cache_length", "steps", "step_seconds", "online_bytes", "offline_bytes",
+                          "rounds", "attention_time_share", "softmax_time_share", "attention_bytes_share",
+                          "softmax_bytes_share", "plaintext_step_seconds", "secure_over_plaintext",
+                          "tokens_matching_plaintext"};
+
+std::string cell(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+void write_csv(const fs::path& path, const std::vector<nlohmann::json>& rows) {
+  std::ofstream out(path);
+  for (std::size_t i = 0; i < std::size(kColumns); ++i) out << (i ? "," : "") << kColumns[i];
+  out << "\n";
+  for (const auto& r : rows) {
+    for (std::size_t i = 0; i < std::size(kColumns); ++i) out << (i ? "," : "") << cell(r[kColumns[i]]);
+    out << "\n";
+  }
+}
+
+void write_profile_csv(const fs::path& path, const std::vector<nlohmann::json>& rows) {
+  std::ofstream out(path);
+  out << "protocol,policy,cache_length,operator_class,seconds,online_bytes,offline_bytes,rounds\n";
+  for (const auto& r : rows)
+    for (const auto& [name, f] : r["profile"].items())
+      out << cell(r["protocol"]) << "," << cell(r["policy"]) << "," << r["cache_length"] << "," << name << ","
+          << f["seconds"] << "," << f["online_bytes"] << "," << f["offline_bytes"] << "," << f["rounds"] << "\n";
+}
+
+std::string megabytes(double bytes) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(2) << bytes / 1e6;
+  return s.str();
+}
+
+std::string fixed(double v, int digits) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(digits) << v;
+  return s.str();
+}
+
+std::string markdown_table(const std::vector<nlohmann::json>& rows) {
+  std::ostringstream t;
+  t << "| protocol | n | step s | online MB | offline MB | rounds | attention time | softmax time | attention bytes | "
+       "plaintext ms | secure/plaintext | tokens = plaintext |\n"
+    << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& r : rows)
+    t << "| " << cell(r["protocol"]) << " | " << r["cache_length"] << " | " << fixed(r["step_seconds"], 3) << " | "
+      << megabytes(r["online_bytes"]) << " | " << megabytes(r["offline_bytes"]) << " | " << fixed(r["rounds"], 0)
+      << " | " << fixed(100 * r["attention_time_share"].get<double>(), 1) << "% | "
+      << fixed(100 * r["softmax_time_share"].get<double>(), 1) << "% | "
+      << fixed(100 * r["attention_bytes_share"].get<double>(), 1) << "% | "
+      << fixed(1e3 * r["plaintext_step_seconds"].get<double>(), 2) << " | "
+      << fixed(r["secure_over_plaintext"], 0) << "x | " << r["tokens_matching_plaintext"] << "/" << r["steps"]
+      << " |\n";
+  return t.str();
+}
+
+std::string profile_table(const nlohmann::json& row) {
+  std::ostringstream t;
+  t << "| operator class | time s | online MB | offline MB | rounds |\n|---|---:|---:|---:|---:|\n";
+  for (const auto& [name, f] : row["profile"].items())
+    t << "| " << name << " | " << fixed(f["seconds"], 4) << " | " << megabytes(f["online_bytes"]) << " | "
+      << megabytes(f["offline_bytes"]) << " | " << fixed(f["rounds"], 0) << " |\n";
+  return t.str();
+}
+
+void write_outputs(const BenchDecodeOptions& o, const std::vector<nlohmann::json>& rows, const nlohmann::json& meta) {
+  const fs::path dir = o.out_dir;
+  fs::create_directories(dir);
+  write_csv(dir / "decode_steps.csv", rows);
+  write_profile_csv(dir / "decode_profile.csv", rows);
+  std::ofstream(dir / "decode_steps.json") << nlohmann::json{{"meta", meta}, {"rows", rows}}.dump(2) << "\n";
+  std::ofstream md(dir / "decode_steps.md");
+  md << "Decode step from a secret-shared cache of n tokens; model " << cell(meta["model"]) << ". "
+     << cell(meta["cache_source"]) << "\n\nMedians over " << o.bench.steps
+     << " steps; latency and rounds as seen by P1, bytes summed over the parties (offline = the 2PC dealer's).\n\n"
+     << markdown_table(rows);
+  for (const auto& r : rows)
+    md << "\n### Profile: " << cell(r["protocol"]) << ", n = " << r["cache_length"] << "\n\n" << profile_table(r);
+}
+
+int run_bench_decode(BenchDecodeOptions o) {
+  const fs::path root = o.work_dir.empty() ? fs::temp_directory_path() / ("mpcache-bench-" + std::to_string(getpid()))
+                                           : fs::path(o.work_dir);
+  std::vector<nlohmann::json> rows;
+  nlohmann::json meta;
+  for (const auto& protocol : o.protocols) {
+    LocalPartiesRun run;
+    run.protocol = protocol;
+    run.dir = root / protocol;
+    run.base_port = o.base_port ? o.base_port + (protocol == "3pc" ? 10 : 0) : 0;
+    run.timeout_s = o.timeout_s;
+    run.job_args = job_args(o);
+    run.echo_party = 0;  // P0 reports the plaintext prefill and every step
+    const auto parties = run_local_parties(run);
+    meta = {{"model", parties[0]["result"]["model"]}, {"shape", parties[0]["result"]["shape"]},
+            {"cache_source", parties[0]["result"]["cache_source"]}, {"text", parties[0]["result"]["text"]}};
+    for (std::size_t li = 0; li < o.bench.cache_lengths.size(); ++li) rows.push_back(summary_row(protocol, parties, li));
+    write_outputs(o, rows, meta);  // after each protocol, so a later failure keeps the finished part
+  }
+  std::cout << "\nDecode step from a secret-shared cache of n tokens (" << cell(meta["cache_source"]) << ")\n\n"
+            << markdown_table(rows) << "\nwritten to " << o.out_dir << "/decode_steps.{csv,json,md} and decode_profile.csv\n";
+  if (o.work_dir.empty()) fs::remove_all(root);
+  return 0;
+}
+
+}  // namespace
+
+void add_bench_decode_command(CLI::App& app) {
+  auto o = std::make_shared<BenchDecodeOptions>();
+  auto* cmd = app.add_subcommand("bench-decode",
+                                 "long-context benchmark: secure decode steps from a shared cache of n tokens, all "
+                                 "parties on this machine");
+  cmd->add_option("--protocol", o->protocols, "2pc and/or 3pc")->check(CLI::IsMember({"2pc", "3pc"}));
+  cmd->add_option("--model", o->bench.model_dir, "a real model folder instead of --shape")->check(CLI::ExistingDirectory);
+  add_decode_bench_flags(*cmd, o->bench);
+  cmd->add_option("--out", o->out_dir, "folder for decode_steps.{csv,json,md} and decode_profile.csv")->capture_default_str();
+  cmd->add_option("--base-port", o->base_port, "first port (default: random)")->check(CLI::Range(1024, 65000));
+  cmd->add_option("--timeout", o->timeout_s, "seconds before the parties are stopped")->check(CLI::Range(1.0, 86400.0));
+  cmd->add_option("--work-dir", o->work_dir, "keep certificates, logs and per-party JSON here");
+  cmd->callback([o] { throw CommandExit(run_bench_decode(*o)); });
+}
+
+}  // namespace parties

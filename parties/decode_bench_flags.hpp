@@ -1,0 +1,32 @@
+// Flags of the decode benchmark, shared by `mpcache party --job decode-bench` and the launcher
+// `mpcache bench-decode`.
+#pragma once
+
+#include "model/model_shapes.hpp"
+#include "parties/decode_bench_job.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace parties {
+
+inline void add_decode_bench_flags(CLI::App& cmd, DecodeBenchOptions& o) {
+  cmd.add_option("--shape", o.shape, "decode-bench: model shape with seeded random weights (unless --model)")
+      ->check(CLI::IsMember(model::shape_names()))
+      ->capture_default_str();
+  cmd.add_option("--weights-seed", o.weights_seed, "decode-bench: seed of the random weights (P0)")->capture_default_str();
+  cmd.add_option("--cache-lengths", o.cache_lengths, "decode-bench: cache lengths n to measure")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  cmd.add_option("--steps", o.steps, "decode-bench: timed decode steps per cache length (median reported)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  cmd.add_option("--text", o.text_file, "decode-bench: public text whose plaintext prefill fills the cache")
+      ->check(CLI::ExistingFile)
+      ->capture_default_str();
+  cmd.add_option("--tokenizer", o.tokenizer_dir, "decode-bench: tokenizer folder for a random shape")
+      ->check(CLI::ExistingDirectory)
+      ->capture_default_str();
+}
+
+}  // namespace parties

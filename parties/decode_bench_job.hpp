@@ -1,0 +1,57 @@
+// The long-context decode benchmark, run by each party: single decode steps of the secure engine
+// from a secret-shared KV cache of n tokens, for several n, with per-step time, traffic, rounds
+// and the per-operator-class profile.
+//
+// Private prefill over thousands of tokens costs far more than the decode steps the cache
+// policies change, so the cache is NOT computed under MPC here: the model owner (P0) runs a
+// plaintext prefill of public benchmark text with its weights and secret-shares the resulting
+// keys and values. Everything after that (the decode steps measured) is the real secure engine.
+// Every result carries this statement in its "cache_source" field.
+#pragma once
+
+#include "net/operator_profile.hpp"
+#include "protocols/protocol.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace parties {
+
+struct DecodeBenchOptions {
+  std::string model_dir;              // a real model; empty: seeded random weights of `shape`
+  std::string shape = "gpt2-small";   // see model/model_shapes.hpp
+  std::uint64_t weights_seed = 1;     // P0 only (random weights)
+  std::vector<int> cache_lengths = {256, 512, 1024, 2048, 4096};
+  int steps = 5;                      // timed decode steps per cache length
+  std::string text_file = "bench/data/kjv_ruth_ecclesiastes_jonah.txt";
+  std::string tokenizer_dir = "models/gpt2-tokenizer";  // for a random shape (a real model uses its own)
+};
+
+// One timed decode step (embedding to the chosen token) as seen by one party.
+struct DecodeStepFigures {
+  double seconds = 0;
+  std::uint64_t online_bytes_sent = 0, offline_bytes_sent = 0, rounds = 0;
+  std::map<std::string, net::ProfileFigures> profile;
+  nlohmann::json to_json() const;
+};
+
+struct CacheLengthResult {
+  int cache_length = 0;
+  std::vector<DecodeStepFigures> steps;
+  std::vector<double> plaintext_step_seconds;  // P0: the plaintext engine on the same cache
+  std::vector<int> plaintext_tokens;           // P0: greedy tokens of the plaintext engine
+  std::vector<int> secure_tokens;              // P1: greedy tokens of the secure engine
+  nlohmann::json to_json() const;
+};
+
+// The public description all parties must agree on (shape, lengths, steps, text).
+std::string decode_bench_session_config(const DecodeBenchOptions& options);
+
+// Runs the benchmark as this party; returns the JSON result (see CacheLengthResult, plus the
+// model shape and the cache-source statement).
+nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenchOptions& options);
+
+}  // namespace parties

@@ -1,0 +1,31 @@
+// Runs the three party processes of one protocol on this machine over TLS, with a fresh CA and
+// certificates, and collects their JSON results: what `mpcache demo` and `mpcache bench-decode`
+// do for each protocol.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace parties {
+
+struct LocalPartiesRun {
+  std::string protocol;                   // "2pc" or "3pc"
+  std::filesystem::path dir;              // certificates, logs and results go here
+  int base_port = 0;                      // 0: a random one
+  double timeout_s = 300;
+  std::vector<std::string> job_args;      // flags every party gets (job, model, ...)
+  std::vector<std::string> user_args;     // flags only P1 (the user) gets, e.g. the prompt
+  int echo_party = -1;                    // this party's output goes to the terminal (progress)
+};
+
+// The parties' result files in id order (P0, P1, dealer or P2). Throws std::runtime_error, after
+// printing the logs of the parties that failed, when any party fails or times out.
+std::vector<nlohmann::json> run_local_parties(const LocalPartiesRun& run);
+
+// Median of a non-empty list.
+double median(std::vector<double> values);
+
+}  // namespace parties
