@@ -1,6 +1,7 @@
 #include "parties/decode_bench_job.hpp"
 
 #include "model/model_shapes.hpp"
+#include "net/barrier.hpp"
 #include "model/sampling.hpp"
 #include "model/secure/secure_transformer.hpp"
 #include "model/secure/session_config.hpp"
@@ -146,6 +147,10 @@ struct Snapshot {
 DecodeStepFigures timed_step(protocols::Protocol& proto, model::secure::SecureTransformer& engine, Share& one_hot,
                              std::vector<int>& tokens) {
   net::Mesh& mesh = proto.mesh();
+  {
+    net::PhaseScope phase(mesh.stats(), "sync");
+    net::barrier(mesh);  // every party starts the step together (outside the figures)
+  }
   mesh.profile().reset();
   const Snapshot before = Snapshot::take(mesh.stats());
   const Share logits = engine.decode(one_hot);

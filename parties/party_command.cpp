@@ -1,5 +1,6 @@
 #include "parties/party_command.hpp"
 
+#include "net/barrier.hpp"
 #include "net/parties_config.hpp"
 #include "net/tls_mesh.hpp"
 #include "parties/cli_options.hpp"
@@ -79,18 +80,7 @@ void print_inference_summary(protocols::Protocol& proto, const InferenceJobResul
 // while a party it served dies later. No result is written before all parties confirmed.
 void confirm_completion(net::Mesh& mesh) {
   net::PhaseScope phase(mesh.stats(), "teardown");
-  const std::uint8_t done = 1;
-  std::vector<net::Outgoing> out;
-  std::vector<int> from;
-  for (int peer = 0; peer < mesh.size(); ++peer) {
-    if (peer == mesh.self()) continue;
-    out.push_back({peer, std::span(&done, 1)});
-    from.push_back(peer);
-  }
-  const std::vector<net::Bytes> replies = mesh.exchange(out, from);
-  for (std::size_t i = 0; i < replies.size(); ++i)
-    if (replies[i] != net::Bytes{done})
-      throw net::NetError("party " + std::to_string(from[i]) + " sent a malformed completion message in phase 'teardown'");
+  net::barrier(mesh);
 }
 
 // Runs the job; nothing is printed as a result before every party has confirmed completion.

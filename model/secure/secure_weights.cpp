@@ -98,7 +98,7 @@ SecureLayerWeights input_layer(WeightInput& in, const ModelConfig& c, int l) {
   return s;
 }
 
-// Masks every projection matrix in one round.
+// Masks a list of projection matrices in one round.
 void fix_all(Protocol& proto, std::vector<FixedOperand*> operands) {
   std::vector<Share> values;
   for (const FixedOperand* op : operands) values.push_back(op->value);
@@ -124,11 +124,11 @@ SecureWeights share_weights(Protocol& proto, const ModelConfig& c, const Transfo
     s.lm_head->value = in.tensor("output projection", d, c.vocab_size, [](auto& w) { return w.output_matrix(); });
   }
 
-  std::vector<FixedOperand*> operands{&s.token_embedding};
-  for (SecureLayerWeights& layer : s.layers)
-    for (FixedOperand* op : {&layer.qkv, &layer.out, &layer.up, &layer.down}) operands.push_back(op);
-  if (s.lm_head) operands.push_back(&*s.lm_head);
-  fix_all(proto, operands);
+  // One round per layer rather than one for the whole model: the messages of a round are held in
+  // memory at once, and a GPT-2-small model in one round would need several GB per party.
+  fix_all(proto, {&s.token_embedding});
+  for (SecureLayerWeights& layer : s.layers) fix_all(proto, {&layer.qkv, &layer.out, &layer.up, &layer.down});
+  if (s.lm_head) fix_all(proto, {&*s.lm_head});
   return s;
 }
 
