@@ -2,6 +2,7 @@
 
 #include "protocols/exact_truncation.hpp"
 #include "protocols/fixed_operand_state.hpp"
+#include "protocols/row_groups.hpp"
 #include "protocols/shape_checks.hpp"
 
 namespace protocols {
@@ -106,6 +107,14 @@ std::vector<Share> DealerProtocol::matmul_fixed(std::span<const Share> x, std::s
 std::vector<Share> DealerProtocol::matmul_fixed_transposed(std::span<const Share> x,
                                                            std::span<const FixedOperand* const> w) {
   return matmul_fixed_impl(x, w, true);
+}
+
+FixedOperand DealerProtocol::group_rows(const FixedOperand& w, Eigen::Index rows_per_group) const {
+  check_rows_per_group(rows_per_group);
+  auto grouped = std::make_shared<DealerFixedState>();
+  grouped->mask = grouped_rows(state_of(w, "group_rows").mask, rows_per_group);
+  Share shape = placeholder(grouped->mask.rows(), grouped->mask.cols());
+  return FixedOperand{std::move(shape), std::move(grouped)};
 }
 
 std::vector<Share> DealerProtocol::truncate(std::span<const Share> x, int bits) {

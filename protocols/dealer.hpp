@@ -37,6 +37,7 @@ class DealerProtocol final : public Protocol {
   std::vector<Share> matmul_fixed(std::span<const Share> x, std::span<const FixedOperand* const> w) override;
   std::vector<Share> matmul_fixed_transposed(std::span<const Share> x,
                                              std::span<const FixedOperand* const> w) override;
+  FixedOperand group_rows(const FixedOperand& w, Eigen::Index rows_per_group) const override;
   std::vector<Share> truncate(std::span<const Share> x, int bits) override;
 
  private:

@@ -90,6 +90,11 @@ class Protocol {
   virtual std::vector<Share> matmul_fixed(std::span<const Share> x, std::span<const FixedOperand* const> w) = 0;
   virtual std::vector<Share> matmul_fixed_transposed(std::span<const Share> x,
                                                      std::span<const FixedOperand* const> w) = 0;
+  // The operand at the granularity of groups of `rows_per_group` consecutive rows (local, no
+  // communication): row c of the result is rows [c*g, (c+1)*g) of w side by side (g * cols columns);
+  // trailing rows that do not fill a group are left out. A secret k x C one-hot times it gathers
+  // whole groups (e.g. key clusters) in one matmul_fixed that opens only the one-hot.
+  virtual FixedOperand group_rows(const FixedOperand& w, Eigen::Index rows_per_group) const = 0;
   // Signed division by 2^bits, many tensors at once: the result is floor(x / 2^bits) or one more
   // (never anything else) for every |x| < 2^62, with 0 < bits < 62. One round for 2PC (dealer
   // material), two rounds for 3PC (see three_party.hpp for why).

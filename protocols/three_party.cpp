@@ -2,6 +2,7 @@
 
 #include "protocols/exact_truncation.hpp"
 #include "protocols/fixed_operand_state.hpp"
+#include "protocols/row_groups.hpp"
 #include "protocols/matrix_codec.hpp"
 #include "protocols/ring_kernels.hpp"
 #include "protocols/shape_checks.hpp"
@@ -129,16 +130,24 @@ std::vector<Share> ReplicatedProtocol::mul(std::span<const Share> x, std::span<c
   return reshare(std::move(z));
 }
 
+// x_i y_i + x_i y_{i+1} + x_{i+1} y_i, the three cross terms party i can form, computed as
+// (x_i + x_{i+1}) y_i + x_i y_{i+1}: the sum is taken on x, the fresh (usually small) operand,
+// never on y, which may be a whole weight matrix or KV cache.
+template <typename Product>
+RingMatrix ReplicatedProtocol::cross_terms(const Share& x, const Share& y, Product product) {
+  const RingMatrix x_sum = x.first + x.second;
+  RingMatrix z = product(x_sum, y.first);
+  z += product(x.first, y.second);
+  z += zero_sharing(z.rows(), z.cols());
+  return z;
+}
+
 std::vector<Share> ReplicatedProtocol::matmul(std::span<const Share> x, std::span<const Share> y) {
   check_counts(x.size(), y.size(), "matmul");
   std::vector<RingMatrix> z;
   for (std::size_t i = 0; i < x.size(); ++i) {
     check_inner(x[i].cols(), y[i].rows(), "matmul");
-    // x_i y_i + x_i y_{i+1} + x_{i+1} y_i: the three cross terms party i can form.
-    RingMatrix zi = ring_product(x[i].first, y[i].first + y[i].second);
-    zi += ring_product(x[i].second, y[i].first);
-    zi += zero_sharing(zi.rows(), zi.cols());
-    z.push_back(std::move(zi));
+    z.push_back(cross_terms(x[i], y[i], [](const RingMatrix& a, const RingMatrix& b) { return ring_product(a, b); }));
   }
   return reshare(std::move(z));
 }
@@ -162,12 +171,13 @@ void ReplicatedProtocol::append_rows(std::span<FixedOperand* const> w, std::span
 
 std::vector<Share> ReplicatedProtocol::matmul_fixed(std::span<const Share> x, std::span<const FixedOperand* const> w) {
   check_counts(x.size(), w.size(), "matmul_fixed");
-  std::vector<Share> operands;
-  for (const auto* op : w) {
-    check_fixed_state(*op, "matmul_fixed");
-    operands.push_back(op->value);
+  std::vector<RingMatrix> z;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    check_fixed_state(*w[i], "matmul_fixed");
+    check_inner(x[i].cols(), w[i]->value.rows(), "matmul_fixed");
+    z.push_back(cross_terms(x[i], w[i]->value, [](const RingMatrix& a, const RingMatrix& b) { return ring_product(a, b); }));
   }
-  return matmul(x, operands);
+  return reshare(std::move(z));
 }
 
 std::vector<Share> ReplicatedProtocol::matmul_fixed_transposed(std::span<const Share> x,
@@ -178,12 +188,16 @@ std::vector<Share> ReplicatedProtocol::matmul_fixed_transposed(std::span<const S
     check_fixed_state(*w[i], "matmul_fixed_transposed");
     const Share& k = w[i]->value;
     check_inner(x[i].cols(), k.cols(), "matmul_fixed_transposed");
-    RingMatrix zi = ring_product_transposed(x[i].first, k.first + k.second);
-    zi += ring_product_transposed(x[i].second, k.first);
-    zi += zero_sharing(zi.rows(), zi.cols());
-    z.push_back(std::move(zi));
+    z.push_back(cross_terms(x[i], k, [](const RingMatrix& a, const RingMatrix& b) { return ring_product_transposed(a, b); }));
   }
   return reshare(std::move(z));
+}
+
+FixedOperand ReplicatedProtocol::group_rows(const FixedOperand& w, Eigen::Index rows_per_group) const {
+  check_rows_per_group(rows_per_group);
+  check_fixed_state(w, "group_rows");
+  const Share grouped{grouped_rows(w.value.first, rows_per_group), grouped_rows(w.value.second, rows_per_group)};
+  return FixedOperand{grouped, std::make_shared<int>(0)};
 }
 
 std::vector<Share> ReplicatedProtocol::truncate(std::span<const Share> x, int bits) {

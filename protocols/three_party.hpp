@@ -52,12 +52,15 @@ class ReplicatedProtocol final : public Protocol {
   std::vector<Share> matmul_fixed(std::span<const Share> x, std::span<const FixedOperand* const> w) override;
   std::vector<Share> matmul_fixed_transposed(std::span<const Share> x,
                                              std::span<const FixedOperand* const> w) override;
+  FixedOperand group_rows(const FixedOperand& w, Eigen::Index rows_per_group) const override;
   std::vector<Share> truncate(std::span<const Share> x, int bits) override;
 
  private:
   RingMatrix zero_sharing(Eigen::Index rows, Eigen::Index cols);
   // Each party sends its new component z_i to the previous party and receives z_{i+1}: one round.
   std::vector<Share> reshare(std::vector<RingMatrix> components);
+  template <typename Product>
+  RingMatrix cross_terms(const Share& x, const Share& y, Product product);
   std::vector<Share> truncate_pair(std::span<const Share> x, int bits);
   std::vector<Share> truncate_helper(std::span<const Share> x, int bits);
 

@@ -2,6 +2,7 @@
 
 #include "protocols/exact_truncation.hpp"
 #include "protocols/fixed_operand_state.hpp"
+#include "protocols/row_groups.hpp"
 #include "protocols/matrix_codec.hpp"
 #include "protocols/ring_kernels.hpp"
 #include "protocols/shape_checks.hpp"
@@ -193,6 +194,15 @@ std::vector<Share> TwoPartyProtocol::matmul_fixed(std::span<const Share> x, std:
 std::vector<Share> TwoPartyProtocol::matmul_fixed_transposed(std::span<const Share> x,
                                                              std::span<const FixedOperand* const> w) {
   return matmul_fixed_impl(x, w, true);
+}
+
+FixedOperand TwoPartyProtocol::group_rows(const FixedOperand& w, Eigen::Index rows_per_group) const {
+  check_rows_per_group(rows_per_group);
+  const auto& state = state_of(w, "group_rows");
+  auto grouped = std::make_shared<TwoPartyFixedState>();
+  grouped->opened = grouped_rows(state.opened, rows_per_group);
+  grouped->combined = grouped_rows(state.combined, rows_per_group);
+  return FixedOperand{Share{grouped_rows(w.value.first, rows_per_group), RingMatrix()}, std::move(grouped)};
 }
 
 std::vector<Share> TwoPartyProtocol::truncate(std::span<const Share> x, int bits) {
