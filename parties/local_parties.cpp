@@ -33,8 +33,10 @@ std::vector<ChildSpec> party_processes(const LocalPartiesRun& run) {
     ChildSpec c;
     c.name = names[id];
     if (id != run.echo_party) c.log_file = (run.dir / (names[id] + ".log")).string();
-    c.argv = {exe, "party", "--id", std::to_string(id), "--parties", (run.dir / "parties.json").string(),
-              "--protocol", run.protocol, "--json", (run.dir / (names[id] + ".json")).string()};
+    c.argv = {exe};
+    if (id == run.echo_party) c.argv.insert(c.argv.end(), {"--log-level", "info"});  // its progress lines
+    c.argv.insert(c.argv.end(), {"party", "--id", std::to_string(id), "--parties", (run.dir / "parties.json").string(),
+                                 "--protocol", run.protocol, "--json", (run.dir / (names[id] + ".json")).string()});
     c.argv.insert(c.argv.end(), run.job_args.begin(), run.job_args.end());
     if (id == 1) c.argv.insert(c.argv.end(), run.user_args.begin(), run.user_args.end());
     children.push_back(std::move(c));
