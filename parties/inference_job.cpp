@@ -58,7 +58,23 @@ int agree_prompt_length(protocols::Protocol& proto, int local_length) {
   return static_cast<int>(value);
 }
 
+std::vector<int> user_prompt_tokens(const InferenceJobOptions& o, const model::Tokenizer& tokenizer,
+                                    const model::ModelConfig& config) {
+  std::vector<int> prompt = tokenizer.encode(o.prompt);
+  if (prompt.empty()) throw std::invalid_argument("the prompt is empty");
+  if (static_cast<int>(prompt.size()) + o.new_tokens - 1 > config.max_positions)
+    throw std::invalid_argument("prompt of " + std::to_string(prompt.size()) + " tokens plus " +
+                                std::to_string(o.new_tokens) + " new tokens exceeds the model's context of " +
+                                std::to_string(config.max_positions));
+  return prompt;
+}
+
 }  // namespace
+
+void check_user_prompt(const InferenceJobOptions& o) {
+  const auto config = model::ModelConfig::load(std::filesystem::path(o.model_dir) / "config.json");
+  user_prompt_tokens(o, model::Tokenizer::load(o.model_dir), config);
+}
 
 nlohmann::json StepFigures::to_json() const {
   return {{"seconds", seconds}, {"online_bytes_sent", online_bytes_sent},
@@ -94,12 +110,7 @@ InferenceJobResult run_inference_job(protocols::Protocol& proto, const Inference
   std::vector<int> prompt;
   if (self == kUser) {
     tokenizer = model::Tokenizer::load(o.model_dir);
-    prompt = tokenizer->encode(o.prompt);
-    if (prompt.empty()) throw std::invalid_argument("the prompt is empty");
-    if (static_cast<int>(prompt.size()) + o.new_tokens - 1 > config.max_positions)
-      throw std::invalid_argument("prompt of " + std::to_string(prompt.size()) + " tokens plus " +
-                                  std::to_string(o.new_tokens) + " new tokens exceeds the model's context of " +
-                                  std::to_string(config.max_positions));
+    prompt = user_prompt_tokens(o, *tokenizer, config);
   }
   InferenceJobResult result;
   reach_fault_point(FaultPoint::setup);

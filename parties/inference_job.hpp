@@ -49,4 +49,8 @@ std::string inference_session_config(const InferenceJobOptions& options);
 
 InferenceJobResult run_inference_job(protocols::Protocol& proto, const InferenceJobOptions& options);
 
+// The user's checks of its own prompt (empty, longer than the context), so that P1 can refuse
+// before connecting to anyone. Throws std::invalid_argument.
+void check_user_prompt(const InferenceJobOptions& options);
+
 }  // namespace parties

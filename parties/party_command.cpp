@@ -112,6 +112,7 @@ int run_party(PartyOptions o) {
   const auto backend = parse_backend(o.protocol);
   const auto config = net::PartiesConfig::load(o.parties_file);
   const std::string session = session_config(o);  // validates the model folder before connecting
+  if (o.job == "generate" && o.id == 1) check_user_prompt(o.inference);
   spdlog::info("party {} connecting ({} parties)", o.id, config.parties.size());
   auto mesh = net::connect_tls_mesh(config, o.id, o.network.mesh_options());
   auto proto = protocols::make_protocol(backend, *mesh, mpc::FixedPoint(o.frac_bits), session);

@@ -16,8 +16,8 @@ expect_error() {
   local out rc
   out=$("$@" 2>&1); rc=$?
   [[ $rc -ne 0 ]] || fail "expected failure of: $* (output: $out)"
-  grep -Eq -- "$pattern" <<<"$out" || fail "expected /$pattern/ in output of $*: $out"
-  echo "ok: $* -> exit $rc: $(head -c 200 <<<"$out" | tr '\n' ' ')"
+  grep -Eq -- "$pattern" <<<"$out" || fail "expected /$pattern/ in output of $(head -c 300 <<<"$*"): $out"
+  echo "ok: $(head -c 300 <<<"$*") -> exit $rc: $(head -c 200 <<<"$out" | tr '\n' ' ')"
 }
 
 port() { echo $((20000 + RANDOM % 20000)); }
@@ -125,6 +125,20 @@ case "$case_name" in
     "$exe" keygen --parties 3 --out "$work/d" --base-port "$(port)" >/dev/null || fail "keygen failed"
     expect_error "config.json" "$exe" party --id 0 --parties "$work/d/parties.json" --model "$work"
     expect_error "subcommand|required" "$exe"
+    # Invalid cache budgets and ratios, and prompts longer than the model's context.
+    model="$source_dir/models/kjv-gpt2"
+    if [[ -f "$model/model.safetensors" ]]; then
+      expect_error "ratio|budget" "$exe" generate --model "$model" --prompt "In the beginning" --policy h2o --kv-budget-ratio 1.5
+      expect_error "ratio|budget" "$exe" generate --model "$model" --prompt "In the beginning" --policy h2o --kv-budget-ratio 0
+      expect_error "ratio" "$exe" generate --model "$model" --prompt "In the beginning" --policy mpcache --mpcache-dyn-ratio -0.2
+      long_prompt=$(for i in $(seq 1 400); do printf 'And God said, Let there be light. '; done)
+      expect_error "context" "$exe" generate --model "$model" --prompt "$long_prompt" --max-new-tokens 4
+      "$exe" keygen --parties 3 --out "$work/long" --base-port "$(port)" >/dev/null || fail "keygen failed"
+      # P1 refuses before connecting: the public prompt length would exceed the context.
+      expect_error "context" "$exe" party --id 1 --parties "$work/long/parties.json" --model "$model" \
+        --prompt "$long_prompt" --connect-timeout 2
+      expect_error "temperature" "$exe" party --id 1 --parties "$work/long/parties.json" --temperature -1
+    fi
     ;;
   missing-peer)
     "$exe" keygen --parties 3 --out "$work/d" --base-port "$(port)" >/dev/null || fail "keygen failed"
