@@ -1,5 +1,7 @@
 #include "kvcache/cluster_selection.hpp"
 
+#include "kvcache/selection_util.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -10,8 +12,6 @@
 namespace kvcache {
 
 namespace {
-
-int ratio_count(int total, double ratio) { return std::max(1, static_cast<int>(std::floor(total * ratio + 1e-9))); }
 
 // The fewest candidates k1 chosen level-1 clusters can yield: every chosen parent brings all its
 // children, minus the forced ones among them; the worst case picks the parents holding the most
@@ -27,16 +27,6 @@ int fewest_candidates(const ClusterSelectionShape& s, int children) {
   std::sort(counts.rbegin(), counts.rend());
   const int worst = std::accumulate(counts.begin(), counts.begin() + std::min<int>(s.k1, counts.size()), 0);
   return s.k1 * children - worst;
-}
-
-// Indices of the k highest values, ties to the lower index, returned in increasing index order.
-std::vector<int> best_indices(const std::vector<double>& values, int k) {
-  std::vector<int> order(values.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return values[a] > values[b]; });
-  order.resize(static_cast<std::size_t>(k));
-  std::sort(order.begin(), order.end());
-  return order;
 }
 
 }  // namespace
@@ -99,11 +89,10 @@ ClusterSelection select_clusters(const FloatMatrix& keys, const FloatMatrix& que
   out.shape = cluster_selection_shape(static_cast<int>(keys.rows()), params);
   const ClusterSelectionShape& s = out.shape;
   if (!s.selects) {
-    out.rows.resize(static_cast<std::size_t>(s.len));
-    std::iota(out.rows.begin(), out.rows.end(), 0);
+    out.rows = index_range(0, s.len);
     return out;
   }
-  out.level1 = best_indices(cluster_scores(keys, queries, params.size1, params.alpha), s.k1);
+  out.level1 = top_k(cluster_scores(keys, queries, params.size1, params.alpha), s.k1);
   std::vector<double> level2_scores = cluster_scores(keys, queries, params.size2, params.alpha);
   std::vector<bool> candidate(level2_scores.size(), false);
   for (int parent : out.level1) {
@@ -118,15 +107,17 @@ ClusterSelection select_clusters(const FloatMatrix& keys, const FloatMatrix& que
     candidates.push_back(static_cast<int>(c));
     candidate_scores.push_back(level2_scores[c]);
   }
-  for (int i : best_indices(candidate_scores, s.k2)) out.level2.push_back(candidates[static_cast<std::size_t>(i)]);
+  for (int i : top_k(candidate_scores, s.k2)) out.level2.push_back(candidates[static_cast<std::size_t>(i)]);
   out.attending = out.level2;
   out.attending.push_back(0);
   out.attending.push_back(s.last_cluster());
   std::sort(out.attending.begin(), out.attending.end());
   for (int c : out.attending) {
-    for (int r = c * params.size2; r < (c + 1) * params.size2; ++r) out.rows.push_back(r);
+    const std::vector<int> cluster_rows = index_range(c * params.size2, (c + 1) * params.size2);
+    out.rows.insert(out.rows.end(), cluster_rows.begin(), cluster_rows.end());
   }
-  for (int r = s.tail_begin; r < s.len; ++r) out.rows.push_back(r);
+  const std::vector<int> tail = index_range(s.tail_begin, s.len);
+  out.rows.insert(out.rows.end(), tail.begin(), tail.end());
   return out;
 }
 

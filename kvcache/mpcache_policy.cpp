@@ -20,8 +20,6 @@ std::vector<double> box_scores(const std::vector<Eigen::RowVectorXd>& queries, c
   return std::vector<double>(sum.data(), sum.data() + sum.size());
 }
 
-int ratio_count(int total, double ratio) { return std::max(1, static_cast<int>(std::floor(total * ratio + 1e-9))); }
-
 }  // namespace
 
 std::vector<int> mpcache_select_clusters(const std::vector<Eigen::RowVectorXd>& queries, const ClusterBoxes& level1,

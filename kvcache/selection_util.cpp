@@ -3,6 +3,7 @@
 #include "kvcache/attention.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -27,6 +28,8 @@ std::vector<int> ranked_k(const std::vector<double>& scores, int k, bool largest
 std::vector<int> top_k(const std::vector<double>& scores, int k) { return ranked_k(scores, k, true); }
 
 std::vector<int> bottom_k(const std::vector<double>& scores, int k) { return ranked_k(scores, k, false); }
+
+int ratio_count(int total, double ratio) { return std::max(1, static_cast<int>(std::floor(total * ratio + 1e-9))); }
 
 std::vector<int> index_range(int begin, int end) {
   std::vector<int> out(static_cast<std::size_t>(std::max(0, end - begin)));

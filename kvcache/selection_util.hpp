@@ -15,6 +15,10 @@ std::vector<int> top_k(const std::vector<double>& scores, int k);
 // Indices of the k smallest scores (same conventions as top_k).
 std::vector<int> bottom_k(const std::vector<double>& scores, int k);
 
+// floor(total * ratio), but at least one (a small cache still selects something).
+int ratio_count(int total, double ratio);
+
+
 // [begin, end) as a vector.
 std::vector<int> index_range(int begin, int end);
 

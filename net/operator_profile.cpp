@@ -27,13 +27,18 @@ nlohmann::json ProfileFigures::to_json() const {
           {"rounds", rounds},     {"calls", calls}};
 }
 
-ProfileFigures OperatorProfile::now() const {
-  const Counters total = stats_.total(), offline = stats_.phase_total(kOfflinePhase);
+ProfileFigures traffic_totals(const Stats& stats) {
+  const Counters total = stats.total(), offline = stats.phase_total(kOfflinePhase);
   ProfileFigures f;
-  f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_).count();
   f.online_bytes_sent = total.bytes_sent - offline.bytes_sent;
   f.offline_bytes_sent = offline.bytes_sent;
   f.rounds = total.rounds;
+  return f;
+}
+
+ProfileFigures OperatorProfile::now() const {
+  ProfileFigures f = traffic_totals(stats_);
+  f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_).count();
   return f;
 }
 

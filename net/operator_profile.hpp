@@ -33,6 +33,10 @@ struct ProfileFigures {
   nlohmann::json to_json() const;
 };
 
+// This party's cumulative sends, split into online and offline (kOfflinePhase) bytes, and rounds;
+// seconds and calls are 0. The difference of two readings is the traffic in between.
+ProfileFigures traffic_totals(const Stats& stats);
+
 class OperatorProfile {
  public:
   explicit OperatorProfile(const Stats& stats) : stats_(stats) {}

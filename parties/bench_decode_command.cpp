@@ -234,7 +234,7 @@ int run_bench_decode(BenchDecodeOptions o) {
     LocalPartiesRun run;
     run.protocol = protocol;
     run.dir = root / protocol;
-    run.base_port = o.base_port ? o.base_port + (protocol == "3pc" ? 10 : 0) : 0;
+    run.base_port = o.base_port;
     run.timeout_s = o.timeout_s;
     run.job_args = job_args(o);
     run.echo_party = 0;  // P0 reports the plaintext prefill and every step

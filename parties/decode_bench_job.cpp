@@ -138,10 +138,7 @@ struct Snapshot {
   Clock::time_point time;
   net::ProfileFigures counters;
 
-  static Snapshot take(const net::Stats& stats) {
-    const net::Counters total = stats.total(), offline = stats.phase_total(net::kOfflinePhase);
-    return {Clock::now(), {0, total.bytes_sent - offline.bytes_sent, offline.bytes_sent, total.rounds, 0}};
-  }
+  static Snapshot take(const net::Stats& stats) { return {Clock::now(), net::traffic_totals(stats)}; }
 };
 
 DecodeStepFigures timed_step(protocols::Protocol& proto, model::secure::SecureTransformer& engine, Share& one_hot,

@@ -47,7 +47,7 @@ LocalPartiesRun demo_run(const DemoOptions& o, const std::string& protocol, cons
   LocalPartiesRun run;
   run.protocol = protocol;
   run.dir = root / protocol;
-  run.base_port = o.base_port ? o.base_port + (protocol == "3pc" ? 10 : 0) : 0;
+  run.base_port = o.base_port;
   run.timeout_s = o.timeout_s;
   run.job_args = {"--frac-bits", std::to_string(o.frac_bits), "--job", o.job};
   const std::vector<std::string> job_flags =

@@ -30,8 +30,8 @@ struct Snapshot {
   std::uint64_t online_sent, offline_sent, rounds;
 
   static Snapshot take(const net::Stats& stats) {
-    const net::Counters total = stats.total(), offline = stats.phase_total(protocols::kOfflinePhase);
-    return {Clock::now(), total.bytes_sent - offline.bytes_sent, offline.bytes_sent, total.rounds};
+    const net::ProfileFigures traffic = net::traffic_totals(stats);
+    return {Clock::now(), traffic.online_bytes_sent, traffic.offline_bytes_sent, traffic.rounds};
   }
   StepFigures since(const Snapshot& before) const {
     return {std::chrono::duration<double>(time - before.time).count(), online_sent - before.online_sent,

@@ -73,7 +73,7 @@ double median(std::vector<double> v) {
 
 std::vector<nlohmann::json> run_local_parties(const LocalPartiesRun& run) {
   fs::create_directories(run.dir);
-  const int base_port = run.base_port ? run.base_port : pick_base_port();
+  const int base_port = run.base_port ? run.base_port + (run.protocol == "3pc" ? 10 : 0) : pick_base_port();
   net::generate_deployment(run.dir.string(), 3, "127.0.0.1", static_cast<std::uint16_t>(base_port));
   std::cout << "[" << run.protocol << "] fresh CA and certificates in " << run.dir << "; starting 3 processes on ports "
             << base_port << "-" << base_port + 2 << "\n"

@@ -14,7 +14,8 @@ namespace parties {
 struct LocalPartiesRun {
   std::string protocol;                   // "2pc" or "3pc"
   std::filesystem::path dir;              // certificates, logs and results go here
-  int base_port = 0;                      // 0: a random one
+  int base_port = 0;                      // the launch's first port (3PC adds 10, so both protocols
+                                          // of one launch can share it); 0: a random one
   double timeout_s = 300;
   std::vector<std::string> job_args;      // flags every party gets (job, model, ...)
   std::vector<std::string> user_args;     // flags only P1 (the user) gets, e.g. the prompt

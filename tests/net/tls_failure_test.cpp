@@ -35,6 +35,18 @@ net::CertificateSpec party_spec(int id) {
 
 std::string port_text(const net::PartiesConfig& cfg, int id) { return std::to_string(cfg.party(id).port); }
 
+// A raw TCP connection to party 0's listening port, retried until party 0 listens (5 s at most).
+void connect_to_party0(boost::asio::ip::tcp::socket& socket, const net::PartiesConfig& cfg) {
+  boost::asio::ip::tcp::resolver resolver(socket.get_executor());
+  const auto endpoints = resolver.resolve("127.0.0.1", port_text(cfg, 0));
+  for (auto start = Clock::now();; std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
+    boost::system::error_code ec;
+    boost::asio::connect(socket, endpoints, ec);
+    if (!ec) return;
+    if (Clock::now() - start > std::chrono::seconds(5)) throw std::runtime_error("party 0 never listened");
+  }
+}
+
 // Party 0 runs a real mesh and calls `honest`; party 1 is played by a PeerLink given to `rogue`.
 std::vector<std::exception_ptr> honest_against_rogue(const net::PartiesConfig& cfg, const net::MeshOptions& opts,
                                                      const std::function<void(net::Mesh&)>& honest,
@@ -105,14 +117,7 @@ TEST(TlsFailure, PlaintextClientIsRejected) {
     }
     boost::asio::io_context io;
     boost::asio::ip::tcp::socket socket(io);
-    boost::asio::ip::tcp::resolver resolver(io);
-    const auto endpoints = resolver.resolve("127.0.0.1", port_text(cfg, 0));
-    for (auto start = Clock::now();; std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
-      boost::system::error_code ec;
-      boost::asio::connect(socket, endpoints, ec);
-      if (!ec) break;
-      if (Clock::now() - start > std::chrono::seconds(5)) throw std::runtime_error("party 0 never listened");
-    }
+    connect_to_party0(socket, cfg);
     const std::string request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
     boost::asio::write(socket, boost::asio::buffer(request));
     char reply[64];
@@ -288,14 +293,7 @@ namespace {
 bool tls12_handshake_with_party0(const net::PartiesConfig& cfg) {
   boost::asio::io_context io;
   boost::asio::ip::tcp::socket socket(io);
-  boost::asio::ip::tcp::resolver resolver(io);
-  const auto endpoints = resolver.resolve("127.0.0.1", port_text(cfg, 0));
-  for (auto start = Clock::now();; std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
-    boost::system::error_code ec;
-    boost::asio::connect(socket, endpoints, ec);
-    if (!ec) break;
-    if (Clock::now() - start > std::chrono::seconds(5)) throw std::runtime_error("party 0 never listened");
-  }
+  connect_to_party0(socket, cfg);
   net::ossl::SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx || SSL_CTX_set_max_proto_version(ctx.get(), TLS1_2_VERSION) != 1 ||
       SSL_CTX_use_certificate_chain_file(ctx.get(), cfg.party(1).cert.c_str()) != 1 ||
