@@ -5,44 +5,50 @@
 //    the same tokens; the kept set is the sinks, the observation window and the top-voted rest, in
 //    total round(static_ratio * n) tokens (sinks and window inside that count unless
 //    window_outside_budget). Generated tokens are never statically evicted.
-// 2. Dynamic selection at every decode step, per key/value head: contiguous clusters with
-//    per-channel (max, min) boxes maintained incrementally; score q . (a*max + (1-a)*min), summed
-//    over the query heads of the group. Level 1 (clusters of size1) keeps the top
-//    floor(C1 * level1_ratio); level 2 (clusters of size2, size1 / size2 children per level-1
-//    cluster) picks the top floor(C2 * dyn_ratio) among the children of the chosen level-1
-//    clusters. The first and the newest cluster of each level are always added, and the last
-//    size2 tokens always attend (a partial newest cluster is padded with the tokens before it).
-//    Selected level-2 clusters attend at token granularity.
+// 2. Dynamic selection at every decode step, per key/value head: the fixed-count hierarchical
+//    cluster selection of kvcache/cluster_selection.hpp (`select_clusters`), exactly what the
+//    secure engine runs, on the head's current cache (the statically kept prompt rows in position
+//    order, then the generated tokens) and the query rows of the heads of its group.
 // 3. Cross-layer index sharing: the first `share_skip_layers` layers select for themselves; after
-//    them, layers form groups of `share_interval` and each layer of a group reuses the selection of
-//    the layer before it (by token position, since static eviction differs per layer; reused
-//    tokens that this layer evicted statically are skipped).
+//    them, layers form groups of `share_interval` and each layer of a group reuses the level-2
+//    cluster INDICES chosen by the layer before it (its `attending` clusters, forced ones
+//    included) and attends those clusters' rows in its own cache plus its own tail rows. Every
+//    layer keeps the same number of prompt tokens, so all caches have the same length and the
+//    same cluster boundaries; sharing indices needs no positions, which the secure engine would
+//    have to compare obliviously.
 //
 // Differences from the authors' PyTorch code (zwxandy/MPCache):
 //  - static eviction there keeps every token whose head-averaged window attention reaches a
 //    per-dataset threshold (the kept ratio follows); here the kept ratio is the parameter and the
 //    top-voted tokens are kept, plus explicit sinks. Their window attention is neither scaled by
 //    1/sqrt(d) nor causally masked; here it is both, like the model's own attention.
-//  - they add the newest cluster only when the cache length is not a multiple of size1 and pad
-//    the last cluster with earlier keys; here the newest cluster is always selected, its box
-//    covers its own keys only (what incremental maintenance gives), and the padding is the
-//    recent window of size2 tokens.
-//  - they use int(C * ratio) clusters, which can be 0 on short caches; here at least one.
-//  - cross-layer sharing is described in the paper, not in the released code.
+//  - the numbers of chosen clusters depend only on the cache length (never on the keys), as MPC
+//    requires: they use int(C * ratio) clusters, which can be 0 on short caches, and a variable
+//    candidate count; here k1 = max(1, floor(C1 * r1)) and k2 = max(1, floor(C2 * r2)) capped by
+//    the fewest candidates any k1 parents can give.
+//  - forced clusters: they add the newest (partial) cluster padded with earlier keys when the
+//    length is not a multiple of size1; here the level-2 clusters 0 and C2-1 (the first and last
+//    complete ones) always attend, as do the tail rows after the last complete cluster. Nothing is
+//    forced at level 1. Caches with fewer than 3 level-2 or no level-1 cluster attend entirely.
+//  - cross-layer sharing is described in the paper, not in the released code; here it shares
+//    cluster indices, not token positions.
 #pragma once
 
-#include "kvcache/cluster_boxes.hpp"
+#include "kvcache/cluster_selection.hpp"
+#include "kvcache/policy.hpp"
 #include "kvcache/policy_config.hpp"
 
 namespace kvcache {
 
-// Level-2 clusters chosen by the hierarchical selection for one key/value head, in increasing
-// order. `queries` are the query rows of the heads in the group.
-std::vector<int> mpcache_select_clusters(const std::vector<Eigen::RowVectorXd>& queries, const ClusterBoxes& level1,
-                                         const ClusterBoxes& level2, const PolicyConfig& config);
-
 // Whether `layer` computes its own dynamic selection (otherwise it reuses the previous layer's).
 bool mpcache_selects_itself(int layer, const PolicyConfig& config);
+
+// The selection a layer that reuses `previous` (the previous layer's selection for the same
+// key/value head) makes on its own cache of `len` rows: the same attending level-2 clusters plus
+// its own tail rows, or every row when the shape does not select. Throws std::logic_error when
+// `len` differs from the length `previous` was made at (the cluster indices would not line up).
+ClusterSelection reuse_cluster_selection(const ClusterSelection& previous, int len,
+                                         const ClusterSelectionParams& params);
 
 class MpcachePolicy final : public CachePolicy {
  public:
@@ -55,20 +61,17 @@ class MpcachePolicy final : public CachePolicy {
 
   // Prompt tokens kept by static eviction (same for every head).
   int static_capacity() const { return static_capacity_; }
+  // The dynamic selection of `layer`'s key/value head at the latest decode step.
+  const ClusterSelection& last_selection(int layer, int kv_head) const { return selections_.at(layer).at(kv_head); }
 
  private:
-  struct HeadClusters {
-    ClusterBoxes level1;
-    ClusterBoxes level2;
-  };
   std::vector<int> static_keep_rows(const std::vector<FloatMatrix>& queries, const LayerCache& cache) const;
-  std::vector<int> own_selection(int layer, int kv_head, const std::vector<FloatMatrix>& query, const HeadCache& head);
-  std::vector<int> reused_selection(int layer, int kv_head, const HeadCache& head) const;
+  ClusterSelection own_selection(int kv_head, const std::vector<FloatMatrix>& query, const HeadCache& head) const;
 
   PolicyConfig config_;
+  ClusterSelectionParams params_;
   int static_capacity_ = 0;
-  std::vector<std::vector<HeadClusters>> clusters_;              // [layer][kv head]
-  std::vector<std::vector<std::vector<int>>> selected_positions_;  // [layer][kv head] at the current step
+  std::vector<std::vector<ClusterSelection>> selections_;  // [layer][kv head] at the current step
 };
 
 }  // namespace kvcache

@@ -1,5 +1,7 @@
 #include "kvcache/policy_config.hpp"
 
+#include <sstream>
+
 #include <stdexcept>
 #include <string>
 
@@ -58,6 +60,19 @@ void validate(const PolicyConfig& c) {
 
 int total_budget(const PolicyConfig& config, int prompt_length, int extras) {
   return config.budget.resolve(prompt_length) + (config.window_outside_budget ? extras : 0);
+}
+
+std::string describe(const PolicyConfig& c) {
+  std::ostringstream out;
+  out << "budget " << c.budget.ratio << "/" << c.budget.tokens << " sinks " << c.sinks << " recent " << c.recent_window
+      << " outside " << c.window_outside_budget << " observation " << c.observation_window << " pooling "
+      << c.pooling_kernel << c.pooling << " beta " << c.pyramid_beta << " page " << c.page_size << " rpc " << c.rpc_period
+      << "/" << c.rpc_selector_window << "/" << c.rpc_keep_fraction << " mustafar " << c.mustafar_sparsity << "/"
+      << c.mustafar_dense_window << " mpcache " << c.mpcache_alpha << "/" << c.mpcache_cluster_size1 << "/"
+      << c.mpcache_cluster_size2 << "/" << c.mpcache_level1_ratio << "/" << c.mpcache_dyn_ratio << "/"
+      << c.mpcache_static_ratio << "/" << c.mpcache_observation_ratio << "/" << c.mpcache_share_interval << "/"
+      << c.mpcache_share_skip_layers;
+  return out.str();
 }
 
 }  // namespace kvcache

@@ -45,6 +45,10 @@ struct PolicyConfig {
 // Throws std::invalid_argument naming the offending field.
 void validate(const PolicyConfig& config);
 
+// Every field as one string: parties compare it at the handshake, since all of them must run the
+// same policy program.
+std::string describe(const PolicyConfig& config);
+
 }  // namespace kvcache
 
 namespace kvcache {

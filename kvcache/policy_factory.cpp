@@ -64,7 +64,7 @@ std::unique_ptr<CachePolicy> make_policy(const std::string& name, const PolicyCo
 }
 
 void add_policy_flags(CLI::App& app, PolicyConfig& c) {
-  const std::string group = "KV cache policy";
+  const std::string group = kPolicyFlagGroup;
   auto add = [&](const std::string& flag, auto& field, const std::string& help) {
     app.add_option(flag, field, help)->capture_default_str()->group(group);
   };

@@ -21,6 +21,8 @@ std::unique_ptr<CachePolicy> make_policy(const std::string& name, const PolicyCo
 
 std::vector<std::string> policy_names();
 
+inline constexpr const char* kPolicyFlagGroup = "KV cache policy";
+
 // Adds one flag per PolicyConfig field (e.g. --kv-budget-ratio, --mpcache-alpha), bound to `config`.
 void add_policy_flags(CLI::App& app, PolicyConfig& config);
 

@@ -125,9 +125,38 @@ void Transformer::fill_cache(int layer, const Projections& p, int first_position
 }
 
 Vector Transformer::prefill(std::span<const int> tokens, kvcache::CachePolicy* policy) {
+  policy_ = policy;
+  return run_prompt(tokens, nullptr);
+}
+
+PrefillSnapshot Transformer::prefill_snapshot(std::span<const int> tokens) {
+  policy_ = nullptr;
+  PrefillSnapshot snapshot;
+  snapshot.last_logits = run_prompt(tokens, &snapshot.layer_queries);
+  snapshot.cache = cache_;
+  snapshot.length = position_;
+  return snapshot;
+}
+
+Vector Transformer::resume(const PrefillSnapshot& snapshot, kvcache::CachePolicy* policy) {
+  const ModelConfig& c = config();
+  if (static_cast<int>(snapshot.cache.size()) != c.layers || static_cast<int>(snapshot.layer_queries.size()) != c.layers)
+    throw std::invalid_argument("resume: the snapshot is not of this model");
+  policy_ = policy;
+  cache_ = snapshot.cache;
+  position_ = snapshot.length;
+  if (policy_) {
+    policy_->begin(c.shape(), snapshot.length);
+    for (int l = 0; l < c.layers; ++l) policy_->on_prefill(l, snapshot.layer_queries[l], cache_[l]);
+  }
+  return snapshot.last_logits;
+}
+
+// The prompt pass shared by prefill() and prefill_snapshot(): the policy (if any) compacts each
+// layer's cache once that layer's prompt rows are in it.
+Vector Transformer::run_prompt(std::span<const int> tokens, std::vector<std::vector<FloatMatrix>>* layer_queries) {
   if (tokens.empty()) throw std::invalid_argument("prefill needs at least one prompt token");
   const ModelConfig& c = config();
-  policy_ = policy;
   position_ = 0;
   cache_.assign(c.layers, kvcache::LayerCache{});
   for (int l = 0; l < c.layers; ++l) {
@@ -140,6 +169,7 @@ Vector Transformer::prefill(std::span<const int> tokens, kvcache::CachePolicy* p
     const LayerWeights& w = weights_.layers[l];
     const Projections p = project(l, normalize(x, w.attn_norm_weight, w.attn_norm_bias, c.architecture, c.norm_eps), 0);
     fill_cache(l, p, 0);
+    if (layer_queries) layer_queries->push_back(query_heads(p.q));
     if (policy_) policy_->on_prefill(l, query_heads(p.q), cache_[l]);
     x = finish_layer(l, x, causal_attention(p));
   }

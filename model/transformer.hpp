@@ -24,6 +24,13 @@ struct ForwardTrace {
   FloatMatrix final_hidden;               // after the final norm (tokens x hidden)
 };
 
+struct PrefillSnapshot {
+  std::vector<kvcache::LayerCache> cache;                // every prompt row
+  std::vector<std::vector<FloatMatrix>> layer_queries;   // per layer, per query head (n x head_dim)
+  int length = 0;
+  Vector last_logits;
+};
+
 class Transformer {
  public:
   // Keeps a reference: `weights` must outlive the engine.
@@ -39,6 +46,13 @@ class Transformer {
   // returns the logits of the last prompt position. The policy (may be null) stays in use for
   // the following decode() calls and must outlive them.
   Vector prefill(std::span<const int> tokens, kvcache::CachePolicy* policy = nullptr);
+  // A prefill without a policy that also keeps what a policy would have seen (the per-layer
+  // query heads and the full cache), so that decoding can start from it several times, each with
+  // another policy (see resume()), without recomputing the prompt.
+  PrefillSnapshot prefill_snapshot(std::span<const int> tokens);
+  // Continues from `snapshot` as if prefill(tokens, policy) had run (the policy compacts a copy of
+  // the snapshot's cache); returns the snapshot's last logits. `policy` may be null.
+  Vector resume(const PrefillSnapshot& snapshot, kvcache::CachePolicy* policy);
   // Appends one token at the next position and returns its logits.
   Vector decode(int token);
 
@@ -59,6 +73,7 @@ class Transformer {
   FloatMatrix logits(const FloatMatrix& hidden) const;
   std::vector<FloatMatrix> query_heads(const FloatMatrix& q) const;
   void fill_cache(int layer, const Projections& p, int first_position);
+  Vector run_prompt(std::span<const int> tokens, std::vector<std::vector<FloatMatrix>>* layer_queries);
 
   const TransformerWeights& weights_;
   std::vector<kvcache::LayerCache> cache_;

@@ -26,12 +26,14 @@ struct BenchDecodeOptions {
   DecodeBenchOptions bench;
   std::string out_dir = "bench/results/decode";
   std::string work_dir;
+  std::vector<std::string> policy_args;  // policy flags as given, passed on to the parties
   int base_port = 0;
   double timeout_s = 4 * 3600;
 };
 
 constexpr const char* kAttentionPrefix = "attention.";
 constexpr const char* kSoftmaxClass = "attention.softmax";
+constexpr const char* kSelectionPrefix = "selection.";  // a policy's scoring, top-k, gathering, boxes
 
 std::string absolute(const std::string& path) { return path.empty() ? path : fs::absolute(path).string(); }
 
@@ -45,10 +47,14 @@ std::vector<std::string> job_args(const BenchDecodeOptions& o) {
                                    // P0's plaintext prefill of a long cache keeps the others waiting
                                    "--io-timeout", "3600"};
   if (!o.bench.model_dir.empty()) args.insert(args.end(), {"--model", absolute(o.bench.model_dir)});
+  std::string policies;
+  for (const auto& p : o.bench.policies) policies += (policies.empty() ? "" : ",") + p;
+  args.insert(args.end(), {"--policies", policies});
+  args.insert(args.end(), o.policy_args.begin(), o.policy_args.end());
   return args;
 }
 
-// Per-step figures of every party for one cache length: parties[p]["result"]["lengths"][i]["steps"].
+// Per-step figures of every party for one (cache length, policy) run: parties[p]["result"]["lengths"][i]["steps"].
 const nlohmann::json& steps_of(const nlohmann::json& party, std::size_t length_index) {
   return party["result"]["lengths"][length_index]["steps"];
 }
@@ -129,8 +135,10 @@ nlohmann::json summary_row(const std::string& protocol, const std::vector<nlohma
   const double secure_s = median_over_steps(steps, [&](std::size_t s) { return p1_steps[s]["seconds"].get<double>(); });
   const double plain_s = median(owner["plaintext_step_seconds"].get<std::vector<double>>());
   return {{"protocol", protocol},
-          {"policy", "full"},
+          {"policy", user["policy"]},
           {"cache_length", user["cache_length"]},
+          {"cached_rows", user["cached_rows"]},
+          {"budget_tokens", user["budget_tokens"]},
           {"steps", steps},
           {"step_seconds", secure_s},
           {"online_bytes", median_over_steps(steps, [&](std::size_t s) { return double(step_bytes(parties, li, s, "online_bytes_sent")); })},
@@ -140,15 +148,18 @@ nlohmann::json summary_row(const std::string& protocol, const std::vector<nlohma
           {"softmax_time_share", median_over_steps(steps, [&](std::size_t s) { return share(s, kSoftmaxClass); })},
           {"attention_bytes_share", median_over_steps(steps, [&](std::size_t s) { return byte_share(s, kAttentionPrefix); })},
           {"softmax_bytes_share", median_over_steps(steps, [&](std::size_t s) { return byte_share(s, kSoftmaxClass); })},
+          {"selection_time_share", median_over_steps(steps, [&](std::size_t s) { return share(s, kSelectionPrefix); })},
+          {"selection_bytes_share", median_over_steps(steps, [&](std::size_t s) { return byte_share(s, kSelectionPrefix); })},
           {"plaintext_step_seconds", plain_s},
           {"secure_over_plaintext", secure_s / plain_s},
           {"tokens_matching_plaintext", matching_tokens(owner, user)},
           {"profile", class_profile(parties, li)}};
 }
 
-const char* kColumns[] = {"protocol", "policy", "cache_length", "steps", "step_seconds", "online_bytes", "offline_bytes",
-                          "rounds", "attention_time_share", "softmax_time_share", "attention_bytes_share",
-                          "softmax_bytes_share", "plaintext_step_seconds", "secure_over_plaintext",
+const char* kColumns[] = {"protocol", "policy", "cache_length", "cached_rows", "budget_tokens", "steps", "step_seconds",
+                          "online_bytes", "offline_bytes", "rounds", "attention_time_share", "softmax_time_share",
+                          "attention_bytes_share", "softmax_bytes_share", "selection_time_share",
+                          "selection_bytes_share", "plaintext_step_seconds", "secure_over_plaintext",
                           "tokens_matching_plaintext"};
 
 std::string cell(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
@@ -186,15 +197,17 @@ std::string fixed(double v, int digits) {
 
 std::string markdown_table(const std::vector<nlohmann::json>& rows) {
   std::ostringstream t;
-  t << "| protocol | n | step s | online MB | offline MB | rounds | attention time | softmax time | attention bytes | "
-       "plaintext ms | secure/plaintext | tokens = plaintext |\n"
-    << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  t << "| protocol | policy | n | cached | budget | step s | online MB | offline MB | rounds | attention time | softmax time | "
+       "attention bytes | selection time | plaintext ms | secure/plaintext | tokens = plaintext |\n"
+    << "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& r : rows)
-    t << "| " << cell(r["protocol"]) << " | " << r["cache_length"] << " | " << fixed(r["step_seconds"], 3) << " | "
+    t << "| " << cell(r["protocol"]) << " | " << cell(r["policy"]) << " | " << r["cache_length"] << " | "
+      << r["cached_rows"] << " | " << r["budget_tokens"] << " | " << fixed(r["step_seconds"], 3) << " | "
       << megabytes(r["online_bytes"]) << " | " << megabytes(r["offline_bytes"]) << " | " << fixed(r["rounds"], 0)
       << " | " << fixed(100 * r["attention_time_share"].get<double>(), 1) << "% | "
       << fixed(100 * r["softmax_time_share"].get<double>(), 1) << "% | "
       << fixed(100 * r["attention_bytes_share"].get<double>(), 1) << "% | "
+      << fixed(100 * r["selection_time_share"].get<double>(), 1) << "% | "
       << fixed(1e3 * r["plaintext_step_seconds"].get<double>(), 2) << " | "
       << fixed(r["secure_over_plaintext"], 0) << "x | " << r["tokens_matching_plaintext"] << "/" << r["steps"]
       << " |\n";
@@ -222,7 +235,8 @@ void write_outputs(const BenchDecodeOptions& o, const std::vector<nlohmann::json
      << " steps; latency and rounds as seen by P1, bytes summed over the parties (offline = the 2PC dealer's).\n\n"
      << markdown_table(rows);
   for (const auto& r : rows)
-    md << "\n### Profile: " << cell(r["protocol"]) << ", n = " << r["cache_length"] << "\n\n" << profile_table(r);
+    md << "\n### Profile: " << cell(r["protocol"]) << ", " << cell(r["policy"]) << ", n = " << r["cache_length"] << "\n\n"
+       << profile_table(r);
 }
 
 int run_bench_decode(BenchDecodeOptions o) {
@@ -241,7 +255,8 @@ int run_bench_decode(BenchDecodeOptions o) {
     const auto parties = run_local_parties(run);
     meta = {{"model", parties[0]["result"]["model"]}, {"shape", parties[0]["result"]["shape"]},
             {"cache_source", parties[0]["result"]["cache_source"]}, {"text", parties[0]["result"]["text"]}};
-    for (std::size_t li = 0; li < o.bench.cache_lengths.size(); ++li) rows.push_back(summary_row(protocol, parties, li));
+    for (std::size_t li = 0; li < parties[1]["result"]["lengths"].size(); ++li)
+      rows.push_back(summary_row(protocol, parties, li));
     write_outputs(o, rows, meta);  // after each protocol, so a later failure keeps the finished part
   }
   std::cout << "\nDecode step from a secret-shared cache of n tokens (" << cell(meta["cache_source"]) << ")\n\n"
@@ -264,7 +279,10 @@ void add_bench_decode_command(CLI::App& app) {
   cmd->add_option("--base-port", o->base_port, "first port (default: random)")->check(CLI::Range(1024, 65000));
   cmd->add_option("--timeout", o->timeout_s, "seconds before the parties are stopped")->check(CLI::Range(1.0, 86400.0));
   cmd->add_option("--work-dir", o->work_dir, "keep certificates, logs and per-party JSON here");
-  cmd->callback([o] { throw CommandExit(run_bench_decode(*o)); });
+  cmd->callback([o, cmd] {
+    o->policy_args = given_options_in_group(*cmd, kvcache::kPolicyFlagGroup);
+    throw CommandExit(run_bench_decode(*o));
+  });
 }
 
 }  // namespace parties

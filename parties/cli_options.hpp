@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace parties {
 
@@ -32,6 +34,19 @@ inline void add_network_flags(CLI::App& cmd, NetworkOptions& o) {
       ->check(CLI::Range(0.1, 3600.0));
   cmd.add_option("--io-timeout", o.io_timeout_s, "seconds a send or receive may go without progress before the peer counts as stalled")
       ->check(CLI::Range(0.1, 86400.0));
+}
+
+// The options of `group` the user gave on the command line, as arguments to pass on to another
+// process (e.g. the launcher forwarding policy flags to its parties).
+inline std::vector<std::string> given_options_in_group(const CLI::App& cmd, const std::string& group) {
+  std::vector<std::string> args;
+  for (const CLI::Option* opt : cmd.get_options()) {
+    if (opt->get_group() != group || opt->count() == 0) continue;
+    args.push_back(opt->get_name());
+    if (opt->get_expected_min() == 0) continue;  // a flag
+    for (const std::string& value : opt->results()) args.push_back(value);
+  }
+  return args;
 }
 
 }  // namespace parties

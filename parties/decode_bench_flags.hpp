@@ -2,6 +2,7 @@
 // `mpcache bench-decode`.
 #pragma once
 
+#include "kvcache/policy_factory.hpp"
 #include "model/model_shapes.hpp"
 #include "parties/decode_bench_job.hpp"
 
@@ -24,6 +25,12 @@ inline void add_decode_bench_flags(CLI::App& cmd, DecodeBenchOptions& o) {
   cmd.add_option("--text", o.text_file, "decode-bench: public text whose plaintext prefill fills the cache")
       ->check(CLI::ExistingFile)
       ->capture_default_str();
+  cmd.add_option("--policies", o.policies,
+                 "decode-bench: cache policies measured at every n (baselines get MPCache's attending-token count)")
+      ->delimiter(',')
+      ->check(CLI::IsMember(bench_policy_names()))
+      ->capture_default_str();
+  kvcache::add_policy_flags(cmd, o.policy_config);
   cmd.add_option("--tokenizer", o.tokenizer_dir, "decode-bench: tokenizer folder for a random shape")
       ->check(CLI::ExistingDirectory)
       ->capture_default_str();

@@ -1,5 +1,13 @@
 #include "parties/decode_bench_job.hpp"
 
+#include "kvcache/cluster_selection.hpp"
+#include "kvcache/h2o.hpp"
+#include "kvcache/secure/secure_quest.hpp"
+#include "kvcache/secure/secure_score_eviction.hpp"
+#include "kvcache/secure/secure_static_eviction.hpp"
+#include "kvcache/mpcache_policy.hpp"
+#include "kvcache/policy_factory.hpp"
+#include "kvcache/secure/secure_policies.hpp"
 #include "model/model_shapes.hpp"
 #include "net/barrier.hpp"
 #include "model/sampling.hpp"
@@ -31,7 +39,45 @@ constexpr int kOwnerOfWeights = 0;
 constexpr int kUser = 1;
 constexpr const char* kCacheSource =
     "the KV cache of n tokens comes from a plaintext prefill of public benchmark text run by the model owner (P0), "
-    "secret-shared by P0; it is not a private prefill. The decode steps measured run entirely on secret shares.";
+    "secret-shared by P0; it is not a private prefill. Prompt-time work of a cache policy (static eviction, "
+    "initial cluster or page bounds, initial scores) is part of that plaintext prefill. The decode steps measured "
+    "run entirely on secret shares.";
+
+// How one benchmark policy runs: its secure policy, the plaintext policy of the cache source and
+// reference tokens, and the configuration both use at cache length n.
+struct BenchPolicy {
+  std::string secure_name;
+  std::string plaintext_name;  // empty: no prompt-time eviction, plain full cache
+  kvcache::PolicyConfig config;
+};
+
+BenchPolicy bench_policy(const std::string& name, const kvcache::PolicyConfig& base, int n) {
+  kvcache::PolicyConfig c = base;
+  c.budget = kvcache::Budget{1.0, bench_budget_tokens(base, n)};
+  c.window_outside_budget = false;
+  if (name == "full") return {"full", "", c};
+  if (name == "snapkv") return {"full", "snapkv", c};  // static only: full attention over what it kept
+  if (name == "mpcache-flat") {
+    c.mpcache_level1_ratio = 1.0;
+    return {"mpcache", "mpcache", c};
+  }
+  if (name == "mpcache-unshared") {
+    c.mpcache_share_interval = 1;
+    return {"mpcache", "mpcache", c};
+  }
+  return {name, name, c};
+}
+
+int mpcache_static_capacity(const kvcache::PolicyConfig& config, int n) {
+  return kvcache::secure::static_eviction_params(n, config).capacity;
+}
+
+// Rows every party expects in the shared cache (P0 checks its plaintext prefill left exactly these).
+int cached_rows(const std::string& name, const BenchPolicy& p, int n) {
+  if (p.plaintext_name == "mpcache") return mpcache_static_capacity(p.config, n);
+  if (name == "streamingllm" || name == "h2o" || name == "tova" || name == "snapkv") return std::min(n, p.config.budget.tokens);
+  return n;
+}
 
 int longest(const DecodeBenchOptions& o) { return *std::max_element(o.cache_lengths.begin(), o.cache_lengths.end()); }
 
@@ -40,6 +86,12 @@ int tokens_needed(const DecodeBenchOptions& o) { return longest(o) + 1; }
 
 void validate(const DecodeBenchOptions& o) {
   if (o.cache_lengths.empty()) throw std::invalid_argument("--cache-lengths needs at least one length");
+  if (o.policies.empty()) throw std::invalid_argument("--policies needs at least one policy");
+  const auto known = bench_policy_names();
+  for (const auto& p : o.policies)
+    if (std::find(known.begin(), known.end(), p) == known.end())
+      throw std::invalid_argument("unknown benchmark policy '" + p + "'");
+  kvcache::validate(o.policy_config);
   for (int n : o.cache_lengths)
     if (n < 1) throw std::invalid_argument("cache lengths must be >= 1, got " + std::to_string(n));
   if (o.steps < 1) throw std::invalid_argument("--steps must be at least 1");
@@ -78,17 +130,33 @@ model::TransformerWeights owner_weights(const DecodeBenchOptions& o, const model
 // plaintext decode steps from the same point (time and greedy tokens, the reference).
 struct PlaintextSide {
   std::vector<std::vector<mpc::FloatMatrix>> keys, values;  // per layer, per key/value head
+  std::vector<std::vector<std::vector<double>>> h2o_scores;  // per layer, per key/value head (H2O only)
   std::vector<double> step_seconds;
   std::vector<int> tokens;
 };
 
-PlaintextSide run_plaintext(const model::TransformerWeights& weights, const std::vector<int>& text, int n, int steps) {
+// P0's plaintext prefill of the first n benchmark tokens, once per n for every policy.
+model::PrefillSnapshot plaintext_prefill(const model::TransformerWeights& weights, const std::vector<int>& text, int n) {
   model::Transformer engine(weights);
   const auto start = Clock::now();
-  engine.prefill(std::span(text.data(), static_cast<std::size_t>(n)));
-  spdlog::info("party 0: plaintext prefill of {} tokens in {:.1f} s", n,
-               std::chrono::duration<double>(Clock::now() - start).count());
+  model::PrefillSnapshot snapshot = engine.prefill_snapshot(std::span(text.data(), static_cast<std::size_t>(n)));
+  spdlog::info("party 0: plaintext prefill of {} tokens in {:.1f} s", n, std::chrono::duration<double>(Clock::now() - start).count());
+  return snapshot;
+}
+
+PlaintextSide run_plaintext(const model::TransformerWeights& weights, const model::PrefillSnapshot& prefill,
+                            int next_token, int steps, const BenchPolicy& policy) {
+  model::Transformer engine(weights);
+  std::unique_ptr<kvcache::CachePolicy> plain_policy;
+  if (!policy.plaintext_name.empty()) plain_policy = kvcache::make_policy(policy.plaintext_name, policy.config);
+  engine.resume(prefill, plain_policy.get());
   PlaintextSide side;
+  if (const auto* h2o = dynamic_cast<const kvcache::H2oPolicy*>(plain_policy.get())) {
+    for (int l = 0; l < weights.config.layers; ++l) {
+      side.h2o_scores.emplace_back();
+      for (int g = 0; g < weights.config.kv_heads; ++g) side.h2o_scores.back().push_back(h2o->scores(l, g));
+    }
+  }
   for (const auto& layer : engine.cache()) {
     side.keys.emplace_back();
     side.values.emplace_back();
@@ -97,7 +165,7 @@ PlaintextSide run_plaintext(const model::TransformerWeights& weights, const std:
       side.values.back().push_back(head.values);
     }
   }
-  int token = text[n];
+  int token = next_token;
   for (int s = 0; s < steps; ++s) {
     const auto t0 = Clock::now();
     token = model::argmax(engine.decode(token));
@@ -108,7 +176,11 @@ PlaintextSide run_plaintext(const model::TransformerWeights& weights, const std:
 }
 
 // Secret-shares P0's cached keys and values (shape-only on the other parties).
-void share_cache(protocols::Protocol& proto, model::secure::SecureTransformer& engine, const PlaintextSide* plain, int n) {
+void share_cache(protocols::Protocol& proto, model::secure::SecureTransformer& engine, const PlaintextSide* plain, int n,
+                 int tokens_processed) {
+  if (plain && plain->keys.front().front().rows() != n)
+    throw std::logic_error("the plaintext prefill kept " + std::to_string(plain->keys.front().front().rows()) +
+                           " rows, the parties expect " + std::to_string(n));
   const model::ModelConfig& c = engine.config();
   const mpc::FixedPoint& fp = proto.fixed_point();
   std::vector<std::vector<Share>> keys(c.layers), values(c.layers);
@@ -122,7 +194,7 @@ void share_cache(protocols::Protocol& proto, model::secure::SecureTransformer& e
       keys[l].push_back(proto.input(kOwnerOfWeights, k ? &*k : nullptr, n, c.head_dim));
       values[l].push_back(proto.input(kOwnerOfWeights, v ? &*v : nullptr, n, c.head_dim));
     }
-  engine.adopt_cache(keys, values, n);
+  engine.adopt_cache(keys, values, n, tokens_processed);
 }
 
 Share first_token_one_hot(protocols::Protocol& proto, const model::ModelConfig& c, int token) {
@@ -168,26 +240,81 @@ DecodeStepFigures timed_step(protocols::Protocol& proto, model::secure::SecureTr
   return f;
 }
 
+// The prompt-time state of the secure policy comes from the cache source's plaintext prefill, like
+// the cache itself (P0 inputs it; the others pass nothing): MPCache's cluster boxes, Quest's page
+// bounds. Set before the cache is adopted (the policy builds its boxes then).
+void adopt_prompt_time_boxes(kvcache::secure::SecureCachePolicy& policy, const PlaintextSide* plain, int rows) {
+  auto source = [plain, rows](const kvcache::ClusterSelectionParams& params) {
+    return [plain, rows, params](int layer, kvcache::secure::SecureClusterBoxes& boxes) {
+      std::vector<kvcache::secure::PlainHeadBoxes> known;
+      if (plain)
+        for (const auto& keys : plain->keys[layer]) known.push_back(kvcache::secure::plain_head_boxes(keys, params));
+      boxes.adopt(kOwnerOfWeights, rows, known);
+    };
+  };
+  if (auto* mpcache = dynamic_cast<kvcache::secure::SecureMpcachePolicy*>(&policy))
+    mpcache->set_box_source(source(kvcache::ClusterSelectionParams::from(mpcache->config())));
+  if (auto* quest = dynamic_cast<kvcache::secure::SecureQuest*>(&policy)) quest->set_box_source(source(quest->page_params()));
+}
+
+// H2O's accumulated prompt scores, after the cache is adopted.
+void adopt_prompt_time_scores(protocols::Protocol& proto, kvcache::secure::SecureCachePolicy& policy,
+                              const PlaintextSide* plain, int layers, int kv_heads, int rows) {
+  auto* h2o = dynamic_cast<kvcache::secure::SecureScoreEviction*>(&policy);
+  if (h2o == nullptr || h2o->name() != "h2o") return;
+  for (int l = 0; l < layers; ++l) {
+    std::vector<Share> scores;
+    for (int g = 0; g < kv_heads; ++g) {
+      std::optional<mpc::RingMatrix> known;
+      if (plain) {
+        const auto& s = plain->h2o_scores.at(l).at(g);
+        known = proto.fixed_point().encode(mpc::FloatMatrix(Eigen::Map<const Eigen::RowVectorXd>(s.data(), static_cast<Eigen::Index>(s.size()))));
+      }
+      scores.push_back(proto.input(kOwnerOfWeights, known ? &*known : nullptr, 1, rows));
+    }
+    h2o->adopt_scores(l, std::move(scores));
+  }
+}
+
+kvcache::secure::SecureModelShape secure_shape(const model::ModelConfig& c) {
+  return {c.layers, c.heads, c.kv_heads, c.head_dim};
+}
+
 CacheLengthResult bench_cache_length(protocols::Protocol& proto, model::secure::SecureTransformer& engine,
-                                     const model::TransformerWeights* weights, const std::vector<int>& text, int n,
-                                     int steps) {
+                                     const model::TransformerWeights* weights, const model::PrefillSnapshot* prefill,
+                                     const std::vector<int>& text, int n, const std::string& policy_name,
+                                     const DecodeBenchOptions& o) {
+  const int steps = o.steps;
+  const BenchPolicy policy = bench_policy(policy_name, o.policy_config, n);
   CacheLengthResult result;
   result.cache_length = n;
+  result.policy = policy_name;
+  result.cached_rows = cached_rows(policy_name, policy, n);
+  result.budget_tokens = policy.config.budget.tokens;
   std::optional<PlaintextSide> plain;
   if (weights) {
-    plain = run_plaintext(*weights, text, n, steps);
+    plain = run_plaintext(*weights, *prefill, text[n], steps, policy);
     result.plaintext_step_seconds = plain->step_seconds;
     result.plaintext_tokens = plain->tokens;
   }
-  share_cache(proto, engine, plain ? &*plain : nullptr, n);
+  protocols::ops::SecureOps ops(proto);
+  const auto secure_policy =
+      kvcache::secure::make_secure_policy(policy.secure_name, ops, policy.config, secure_shape(engine.config()),
+                                          policy.config.budget.tokens);
+  engine.set_cache_policy(secure_policy.get());
+  adopt_prompt_time_boxes(*secure_policy, plain ? &*plain : nullptr, result.cached_rows);
+  share_cache(proto, engine, plain ? &*plain : nullptr, result.cached_rows, n);
+  adopt_prompt_time_scores(proto, *secure_policy, plain ? &*plain : nullptr, engine.config().layers,
+                           engine.config().kv_heads, result.cached_rows);
   plain.reset();  // frees the plaintext copy of the cache before the secure steps
   Share one_hot = first_token_one_hot(proto, engine.config(), text[n]);
   const int self = proto.mesh().self();
   for (int s = 0; s < steps; ++s) {
     result.steps.push_back(timed_step(proto, engine, one_hot, result.secure_tokens));
-    spdlog::info("party {}: cache of {} tokens, decode step {}/{} in {:.3f} s", self, n, s + 1, steps,
-                 result.steps.back().seconds);
+    spdlog::info("party {}: {}, cache of {} tokens ({} kept), decode step {}/{} in {:.3f} s", self, policy_name, n,
+                 result.cached_rows, s + 1, steps, result.steps.back().seconds);
   }
+  engine.set_cache_policy(nullptr);
   return result;
 }
 
@@ -208,7 +335,8 @@ nlohmann::json DecodeStepFigures::to_json() const {
 nlohmann::json CacheLengthResult::to_json() const {
   nlohmann::json steps_json = nlohmann::json::array();
   for (const auto& s : steps) steps_json.push_back(s.to_json());
-  nlohmann::json j = {{"cache_length", cache_length}, {"steps", steps_json}};
+  nlohmann::json j = {{"cache_length", cache_length}, {"policy", policy}, {"cached_rows", cached_rows},
+                      {"budget_tokens", budget_tokens}, {"steps", steps_json}};
   if (!plaintext_step_seconds.empty()) {
     j["plaintext_step_seconds"] = plaintext_step_seconds;
     j["plaintext_tokens"] = plaintext_tokens;
@@ -217,12 +345,24 @@ nlohmann::json CacheLengthResult::to_json() const {
   return j;
 }
 
+std::vector<std::string> bench_policy_names() {
+  return {"full", "streamingllm", "h2o", "tova", "snapkv", "quest", "mpcache", "mpcache-flat", "mpcache-unshared"};
+}
+
+int bench_budget_tokens(const kvcache::PolicyConfig& config, int n) {
+  const int rows = mpcache_static_capacity(config, n) + 1;  // the first decode step's cache
+  return std::min(n, kvcache::cluster_selection_shape(rows, kvcache::ClusterSelectionParams::from(config)).attending_rows());
+}
+
 std::string decode_bench_session_config(const DecodeBenchOptions& o) {
   validate(o);
-  std::string lengths;
+  std::string lengths, policies;
   for (int n : o.cache_lengths) lengths += std::to_string(n) + ",";
+  for (const auto& p : o.policies) policies += p + ",";
+  // Every party must run the same policy program: counts and shapes follow from these fields.
+  policies += kvcache::describe(o.policy_config);
   return model::secure::secure_session_config(bench_config(o)) + " decode-bench lengths " + lengths + " steps " +
-         std::to_string(o.steps) + " text " + fs::path(o.text_file).filename().string();
+         std::to_string(o.steps) + " text " + fs::path(o.text_file).filename().string() + " policies " + policies;
 }
 
 nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenchOptions& o) {
@@ -235,8 +375,14 @@ nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenc
   model::secure::SecureTransformer engine(proto, config, weights ? &*weights : nullptr);
   spdlog::info("party {}: weights shared and masked", self);
   nlohmann::json lengths = nlohmann::json::array();
-  for (int n : o.cache_lengths)
-    lengths.push_back(bench_cache_length(proto, engine, weights ? &*weights : nullptr, text, n, o.steps).to_json());
+  for (int n : o.cache_lengths) {
+    std::optional<model::PrefillSnapshot> prefill;
+    if (weights) prefill = plaintext_prefill(*weights, text, n);
+    for (const auto& policy : o.policies)
+      lengths.push_back(bench_cache_length(proto, engine, weights ? &*weights : nullptr, prefill ? &*prefill : nullptr,
+                                           text, n, policy, o)
+                            .to_json());
+  }
   return {{"shape", shape_json(config)},
           {"model", o.model_dir.empty() ? o.shape + " (seeded random weights)" : o.model_dir},
           {"cache_source", kCacheSource},

@@ -9,6 +9,7 @@
 // Every result carries this statement in its "cache_source" field.
 #pragma once
 
+#include "kvcache/policy_config.hpp"
 #include "net/operator_profile.hpp"
 #include "protocols/protocol.hpp"
 
@@ -28,7 +29,19 @@ struct DecodeBenchOptions {
   int steps = 5;                      // timed decode steps per cache length
   std::string text_file = "bench/data/kjv_ruth_ecclesiastes_jonah.txt";
   std::string tokenizer_dir = "models/gpt2-tokenizer";  // for a random shape (a real model uses its own)
+  // Cache policies to measure at every n (see bench_policy_names()); the baselines get the same
+  // number of attending tokens as MPCache at that n (bench_budget_tokens()).
+  std::vector<std::string> policies = {"full"};
+  kvcache::PolicyConfig policy_config;
 };
+
+// full, streamingllm, h2o, tova, snapkv, quest, mpcache, and the MPCache ablations mpcache-flat
+// (no hierarchy: level-1 ratio 1) and mpcache-unshared (every layer selects: share interval 1).
+std::vector<std::string> bench_policy_names();
+// The token budget of the baselines at cache length n: the rows MPCache attends at a decode step
+// right after its static eviction (same count for every policy, so only the way rows are chosen
+// differs).
+int bench_budget_tokens(const kvcache::PolicyConfig& config, int n);
 
 // One timed decode step (embedding to the chosen token) as seen by one party.
 struct DecodeStepFigures {
@@ -40,6 +53,9 @@ struct DecodeStepFigures {
 
 struct CacheLengthResult {
   int cache_length = 0;
+  std::string policy = "full";
+  int cached_rows = 0;     // rows left after the prompt-time eviction of the policy
+  int budget_tokens = 0;   // the baselines' budget at this n
   std::vector<DecodeStepFigures> steps;
   std::vector<double> plaintext_step_seconds;  // P0: the plaintext engine on the same cache
   std::vector<int> plaintext_tokens;           // P0: greedy tokens of the plaintext engine

@@ -5,7 +5,9 @@
 #include "model/tokenizer.hpp"
 #include "model/transformer.hpp"
 #include "model/weights.hpp"
+#include "kvcache/policy_factory.hpp"
 #include "parties/cli_options.hpp"
+#include "parties/inference_job.hpp"
 #include "parties/local_parties.hpp"
 
 #include <nlohmann/json.hpp>
@@ -40,6 +42,9 @@ struct DemoOptions {
   double timeout_s = 300;
   std::string work_dir;
   std::string json_file;
+  std::string policy = "full";             // KV-cache policy of the private inference
+  kvcache::PolicyConfig policy_config;     // for the plaintext check
+  std::vector<std::string> policy_args;    // the policy flags as given, passed on to the parties
 };
 
 // The job flags of every party, and those only the user's party gets (the prompt, its noise seed).
@@ -55,8 +60,9 @@ LocalPartiesRun demo_run(const DemoOptions& o, const std::string& protocol, cons
           ? std::vector<std::string>{"--rows", std::to_string(o.rows), "--inner", std::to_string(o.inner), "--cols",
                                      std::to_string(o.cols), "--repeats", std::to_string(o.repeats)}
           : std::vector<std::string>{"--model", o.model_dir, "--max-new-tokens", std::to_string(o.new_tokens),
-                                     "--temperature", std::to_string(o.temperature)};
+                                     "--temperature", std::to_string(o.temperature), "--policy", o.policy};
   run.job_args.insert(run.job_args.end(), job_flags.begin(), job_flags.end());
+  if (o.job == "generate") run.job_args.insert(run.job_args.end(), o.policy_args.begin(), o.policy_args.end());
   if (o.job == "generate") run.user_args = {"--prompt", o.prompt, "--sampling-seed", std::to_string(o.sampling_seed)};
   return run;
 }
@@ -123,18 +129,19 @@ int run_matmul_demo(const DemoOptions& o, const fs::path& root) {
 }
 
 // The plaintext engine's tokens, the reference the private run is compared with: greedy, or
-// Gumbel-max sampling replaying the user's noise from the same seed.
+// Gumbel-max sampling replaying the user's noise from the same seed; the same cache policy.
 std::vector<int> plaintext_tokens(const DemoOptions& o) {
   const auto weights = model::load_weights(o.model_dir);
   const auto tokenizer = model::Tokenizer::load(o.model_dir);
   model::Transformer engine(weights);
   const std::vector<int> prompt = tokenizer.encode(o.prompt);
+  const auto policy = kvcache::make_policy(o.policy, o.policy_config);
   model::GumbelNoise noise(model::GumbelNoise::seed_from(o.sampling_seed));
   const auto choose = [&](const Eigen::RowVectorXd& logits) {
     if (o.temperature == 0) return model::argmax(logits);
     return model::gumbel_max_token(logits, o.temperature, noise.next(static_cast<int>(logits.size())));
   };
-  std::vector<int> tokens{choose(engine.prefill(prompt))};
+  std::vector<int> tokens{choose(engine.prefill(prompt, policy.get()))};
   while (static_cast<int>(tokens.size()) < o.new_tokens) tokens.push_back(choose(engine.decode(tokens.back())));
   return tokens;
 }
@@ -176,7 +183,7 @@ int run_generate_demo(const DemoOptions& o, const fs::path& root) {
             << "\"; " << o.new_tokens << " tokens ("
             << (o.temperature == 0 ? "greedy" : "sampled at temperature " + std::to_string(o.temperature) +
                                                      " with P1's noise seed " + std::to_string(o.sampling_seed))
-            << "), revealed to P1 only\n"
+            << "), revealed to P1 only; KV-cache policy " << o.policy << "\n"
             << std::flush;
   const std::vector<int> expected = plaintext_tokens(o);
   nlohmann::json all = nlohmann::json::object();
@@ -220,6 +227,10 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--temperature", o->temperature, "0: greedy; > 0: sampling with the user's secret noise")
       ->check(CLI::Range(0.0, 100.0));
   cmd->add_option("--seed", o->sampling_seed, "seed of the user's sampling noise (replayed by the plaintext check)");
+  cmd->add_option("--policy", o->policy, "KV-cache policy of the private inference (flags of the policy below)")
+      ->check(CLI::IsMember(private_inference_policy_names()))
+      ->capture_default_str();
+  kvcache::add_policy_flags(*cmd, o->policy_config);
   cmd->add_option("--rows", o->rows, "rows of the user's activation")->check(CLI::Range(1, 4096));
   cmd->add_option("--inner", o->inner, "inner dimension")->check(CLI::Range(1, 16384));
   cmd->add_option("--cols", o->cols, "columns of the weight")->check(CLI::Range(1, 16384));
@@ -229,7 +240,10 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--timeout", o->timeout_s, "seconds before the parties are stopped")->check(CLI::Range(1.0, 86400.0));
   cmd->add_option("--work-dir", o->work_dir, "keep certificates, logs and per-party JSON here");
   cmd->add_option("--json", o->json_file, "write the summary and all per-party figures to this JSON file");
-  cmd->callback([o] { throw CommandExit(run_demo(*o)); });
+  cmd->callback([o, cmd] {
+    o->policy_args = given_options_in_group(*cmd, kvcache::kPolicyFlagGroup);
+    throw CommandExit(run_demo(*o));
+  });
 }
 
 }  // namespace parties

@@ -3,6 +3,7 @@
 // Every party measures its own time and traffic per step, so a launcher can build the per-token table.
 #pragma once
 
+#include "kvcache/policy_config.hpp"
 #include "protocols/protocol.hpp"
 
 #include <nlohmann/json.hpp>
@@ -23,7 +24,16 @@ struct InferenceJobOptions {
   double temperature = 0.0;
   // P1 only: seed of its sampling noise, for reproducible runs; unset = fresh OS randomness.
   std::optional<std::uint64_t> sampling_seed;
+  // The secure cache policy (private_inference_policy_names()); its budget is a share of the
+  // prompt (policy_config.budget), MPCache uses its own ratios.
+  std::string policy = "full";
+  kvcache::PolicyConfig policy_config;
 };
+
+// Policies a private prefill can run: those whose prompt-time work is done on shares (H2O and
+// TOVA would need a secret prompt-time eviction to their budget, which only the long-context
+// benchmark's cache source provides).
+std::vector<std::string> private_inference_policy_names();
 
 // Time and traffic of one step (the prefill with the first token, or one further token) as seen
 // by one party. Offline bytes are the 2PC dealer's traffic.

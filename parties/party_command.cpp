@@ -37,6 +37,7 @@ struct PartyOptions {
 
 // Both jobs read --model; the generate job falls back to the project's model when it is absent.
 void resolve_model_flag(PartyOptions& o) {
+  o.inference.policy_config = o.decode_bench.policy_config;  // one set of --kv-*/--mpcache-* flags for both jobs
   if (o.model_flag.empty()) return;
   o.inference.model_dir = o.model_flag;
   o.decode_bench.model_dir = o.model_flag;
@@ -149,6 +150,9 @@ void add_job_flags(CLI::App& cmd, PartyOptions& o) {
   cmd.add_option_function<std::uint64_t>(
       "--sampling-seed", [&o](std::uint64_t seed) { o.inference.sampling_seed = seed; },
       "P1 only: seed of the sampling noise for a reproducible run (default: fresh randomness)");
+  cmd.add_option("--policy", o.inference.policy, "generate: the KV-cache policy of the private inference")
+      ->check(CLI::IsMember(private_inference_policy_names()))
+      ->capture_default_str();
   cmd.add_option("--max-new-tokens", o.inference.new_tokens, "tokens to generate (public)")
       ->check(CLI::Range(1, 100000));
   add_decode_bench_flags(cmd, o.decode_bench);

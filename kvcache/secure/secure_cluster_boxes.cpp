@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <utility>
 
 namespace kvcache::secure {
 
@@ -95,11 +97,15 @@ std::vector<SecretBox> merge_boxes(SecureOps& ops, const std::vector<SecretBox>&
 
 }  // namespace
 
-SecureClusterBoxes::SecureClusterBoxes(SecureOps& ops, const ClusterSelectionParams& params, int heads, int head_dim)
-    : ops_(ops), params_(params), heads_(heads), head_dim_(head_dim), state_(static_cast<std::size_t>(heads)) {
+SecureClusterBoxes::SecureClusterBoxes(SecureOps& ops, const ClusterSelectionParams& params, int heads, int head_dim,
+                                       BoxOptions options)
+    : ops_(ops), params_(params), options_(options), heads_(heads), head_dim_(head_dim),
+      state_(static_cast<std::size_t>(heads)) {
   params_.validate();
   if (heads < 1 || head_dim < 1)
     throw std::invalid_argument("secure cluster boxes: need at least one head and one channel");
+  if (!options.centres && !options.level2_bounds)
+    throw std::invalid_argument("secure cluster boxes: the options keep neither centres nor level-2 bounds");
 }
 
 void SecureClusterBoxes::check_heads(std::size_t count, const char* op) const {
@@ -118,6 +124,18 @@ const FixedOperand& SecureClusterBoxes::centres2(int head) const {
   const auto& c = state_.at(static_cast<std::size_t>(head)).centres2;
   if (!c) throw std::logic_error("secure cluster boxes: no complete level-2 cluster yet");
   return *c;
+}
+
+const FixedOperand& SecureClusterBoxes::max2(int head) const {
+  if (!options_.level2_bounds) throw std::logic_error("secure cluster boxes: level-2 bounds were not requested");
+  const auto& m = state_.at(static_cast<std::size_t>(head)).max2;
+  if (!m) throw std::logic_error("secure cluster boxes: no complete level-2 cluster yet");
+  return *m;
+}
+
+const FixedOperand& SecureClusterBoxes::min2(int head) const {
+  max2(head);  // same checks
+  return *state_.at(static_cast<std::size_t>(head)).min2;
 }
 
 void SecureClusterBoxes::initialize(std::span<const Share> keys) {
@@ -146,6 +164,7 @@ void SecureClusterBoxes::initialize(std::span<const Share> keys) {
     if (tail > 0) state_[h].open_cluster2 = level2[h * per_head + per_head - 1];
   }
   if (c2 == 0) return;
+  if (!options_.centres) return add_complete(complete2, {});
   // Level 1 from the level-2 boxes: complete parents and the complete children of the open parent.
   requests.clear();
   for (const SecretBox& box : complete2) {
@@ -158,7 +177,7 @@ void SecureClusterBoxes::initialize(std::span<const Share> keys) {
     if (c1 > 0) complete1.push_back(level1[h * per_head1]);
     if (open_children > 0) state_[h].open_cluster1 = level1[h * per_head1 + per_head1 - 1];
   }
-  add_centres(centres_of(complete2), centres_of(complete1));
+  add_complete(complete2, complete1);
 }
 
 void SecureClusterBoxes::append(std::span<const Share> rows) {
@@ -194,6 +213,7 @@ void SecureClusterBoxes::close_level2_cluster() {
     closed2.push_back(*s.open_cluster2);
     s.open_cluster2.reset();
   }
+  if (!options_.centres) return add_complete(closed2, {});  // level 1 serves only the centres
   if (child == 0) {
     for (std::size_t h = 0; h < state_.size(); ++h) state_[h].open_cluster1 = closed2[h];
   } else {
@@ -209,22 +229,40 @@ void SecureClusterBoxes::close_level2_cluster() {
       s.open_cluster1.reset();
     }
   }
-  add_centres(centres_of(closed2), centres_of(closed1));
+  add_complete(closed2, closed1);
 }
 
-std::vector<Share> SecureClusterBoxes::centres_of(const std::vector<SecretBox>& boxes) {
+// Centres of both levels' boxes (level 2 first), in one truncation round.
+std::vector<Share> SecureClusterBoxes::centres_of(const std::vector<SecretBox>& level2,
+                                                  const std::vector<SecretBox>& level1) {
   Protocol& p = ops_.protocol();
   const mpc::FixedPoint& fp = p.fixed_point();
   std::vector<Share> products;
-  for (const auto& box : boxes)
-    products.push_back(p.add(p.scale(box.max, fp.encode(params_.alpha)), p.scale(box.min, fp.encode(1 - params_.alpha))));
+  for (const auto* boxes : {&level2, &level1}) {
+    for (const auto& box : *boxes)
+      products.push_back(p.add(p.scale(box.max, fp.encode(params_.alpha)), p.scale(box.min, fp.encode(1 - params_.alpha))));
+  }
   if (products.empty()) return products;
   return p.truncate(products, fp.frac_bits());
 }
 
-// Centre rows of newly complete clusters (one entry per head, or none for a level): masked in one
-// batch per kind of call (fix for a level's first clusters, append_rows afterwards).
-void SecureClusterBoxes::add_centres(const std::vector<Share>& level2, const std::vector<Share>& level1) {
+// Rows of newly complete clusters (one box per head, or none for a level) become fixed-operand
+// rows: the centres and/or the level-2 bounds, as the options ask, masked in one batch per kind of
+// call (fix for an operand's first rows, append_rows afterwards).
+void SecureClusterBoxes::add_complete(const std::vector<SecretBox>& level2_boxes,
+                                      const std::vector<SecretBox>& level1_boxes) {
+  std::vector<Share> level2, level1, max2, min2;
+  if (options_.centres) {
+    const std::vector<Share> centres = centres_of(level2_boxes, level1_boxes);
+    level2.assign(centres.begin(), centres.begin() + static_cast<std::ptrdiff_t>(level2_boxes.size()));
+    level1.assign(centres.begin() + static_cast<std::ptrdiff_t>(level2_boxes.size()), centres.end());
+  }
+  if (options_.level2_bounds) {
+    for (const auto& box : level2_boxes) {
+      max2.push_back(box.max);
+      min2.push_back(box.min);
+    }
+  }
   Protocol& p = ops_.protocol();
   std::vector<Share> to_fix, to_append;
   std::vector<std::optional<FixedOperand>*> fixed_targets;
@@ -243,11 +281,132 @@ void SecureClusterBoxes::add_centres(const std::vector<Share>& level2, const std
   };
   route(level2, &HeadState::centres2);
   route(level1, &HeadState::centres1);
+  route(max2, &HeadState::max2);
+  route(min2, &HeadState::min2);
   if (!to_fix.empty()) {
     std::vector<FixedOperand> fixed = p.fix(to_fix);
     for (std::size_t i = 0; i < fixed.size(); ++i) *fixed_targets[i] = std::move(fixed[i]);
   }
   if (!to_append.empty()) p.append_rows(appended_targets, to_append);
+}
+
+namespace {
+
+// Per-channel max and min of rows [first, first + count) of `keys` (1 x d each; 0 x d when count = 0).
+std::pair<FloatMatrix, FloatMatrix> box_of_rows(const FloatMatrix& keys, Eigen::Index first, Eigen::Index count) {
+  if (count == 0) return {FloatMatrix(0, keys.cols()), FloatMatrix(0, keys.cols())};
+  const auto block = keys.middleRows(first, count);
+  return {block.colwise().maxCoeff(), block.colwise().minCoeff()};
+}
+
+// Boxes of `groups` consecutive groups of `size` rows (groups x d each).
+std::pair<FloatMatrix, FloatMatrix> boxes_of_groups(const FloatMatrix& keys, Eigen::Index groups, Eigen::Index size) {
+  FloatMatrix max(groups, keys.cols()), min(groups, keys.cols());
+  for (Eigen::Index c = 0; c < groups; ++c) {
+    auto [hi, lo] = box_of_rows(keys, c * size, size);
+    max.row(c) = hi;
+    min.row(c) = lo;
+  }
+  return {max, min};
+}
+
+// The public shape of a state of `rows` rows.
+struct AdoptedShape {
+  Eigen::Index c2, c1, open2, open1;  // complete clusters; 1 if the open cluster exists, else 0
+
+  AdoptedShape(int rows, const ClusterSelectionParams& params, bool level1) {
+    c2 = rows / params.size2;
+    c1 = level1 ? rows / params.size1 : 0;
+    open2 = rows % params.size2 != 0 ? 1 : 0;
+    open1 = level1 && c2 - (rows / params.size1) * params.children() > 0 ? 1 : 0;
+  }
+  Eigen::Index per_head() const { return 2 * (c2 + c1 + open2 + open1); }
+};
+
+}  // namespace
+
+PlainHeadBoxes plain_head_boxes(const FloatMatrix& keys, const ClusterSelectionParams& params) {
+  params.validate();
+  const Eigen::Index len = keys.rows(), c2 = len / params.size2, c1 = len / params.size1;
+  PlainHeadBoxes out;
+  std::tie(out.max2, out.min2) = boxes_of_groups(keys, c2, params.size2);
+  std::tie(out.max1, out.min1) = boxes_of_groups(keys, c1, params.size1);
+  std::tie(out.open2_max, out.open2_min) = box_of_rows(keys, c2 * params.size2, len - c2 * params.size2);
+  std::tie(out.open1_max, out.open1_min) = box_of_rows(keys, c1 * params.size1, (c2 - c1 * params.children()) * params.size2);
+  return out;
+}
+
+void SecureClusterBoxes::check_adopted(int rows, std::span<const PlainHeadBoxes> boxes) const {
+  check_heads(boxes.size(), "adopt");
+  const AdoptedShape shape(rows, params_, options_.centres);
+  auto expect = [&](const FloatMatrix& m, Eigen::Index count, const char* what) {
+    if (m.rows() != count || (count > 0 && m.cols() != head_dim_))
+      throw std::invalid_argument(std::string("secure cluster boxes: adopt expects ") + std::to_string(count) + "x" +
+                                  std::to_string(head_dim_) + " " + what + " for " + std::to_string(rows) + " rows");
+  };
+  for (const PlainHeadBoxes& b : boxes) {
+    expect(b.max2, shape.c2, "level-2 maxima");
+    expect(b.min2, shape.c2, "level-2 minima");
+    expect(b.open2_max, shape.open2, "open level-2 maxima");
+    expect(b.open2_min, shape.open2, "open level-2 minima");
+    if (!options_.centres) continue;
+    expect(b.max1, shape.c1, "level-1 maxima");
+    expect(b.min1, shape.c1, "level-1 minima");
+    expect(b.open1_max, shape.open1, "open level-1 maxima");
+    expect(b.open1_min, shape.open1, "open level-1 minima");
+  }
+}
+
+// Every head's boxes stacked: max2, min2, max1, min1, open2 max/min, open1 max/min (levels the
+// options do not keep are left out), encoded.
+mpc::RingMatrix SecureClusterBoxes::stacked_plain_boxes(int rows, std::span<const PlainHeadBoxes> boxes) const {
+  const AdoptedShape shape(rows, params_, options_.centres);
+  FloatMatrix stacked(shape.per_head() * heads_, head_dim_);
+  Eigen::Index at = 0;
+  auto put = [&](const FloatMatrix& m, Eigen::Index count) {
+    if (count == 0) return;
+    stacked.middleRows(at, count) = m;
+    at += count;
+  };
+  for (const PlainHeadBoxes& b : boxes) {
+    put(b.max2, shape.c2);
+    put(b.min2, shape.c2);
+    put(b.max1, shape.c1);
+    put(b.min1, shape.c1);
+    put(b.open2_max, shape.open2);
+    put(b.open2_min, shape.open2);
+    put(b.open1_max, shape.open1);
+    put(b.open1_min, shape.open1);
+  }
+  return ops_.protocol().fixed_point().encode(stacked);
+}
+
+void SecureClusterBoxes::adopt(int owner, int rows, std::span<const PlainHeadBoxes> boxes) {
+  if (rows < 0) throw std::invalid_argument("secure cluster boxes: adopt needs a non-negative row count");
+  Protocol& p = ops_.protocol();
+  const bool owns = p.mesh().self() == owner;
+  if (owns) check_adopted(rows, boxes);
+  state_.assign(static_cast<std::size_t>(heads_), HeadState{});
+  rows_ = rows;
+  const AdoptedShape shape(rows, params_, options_.centres);
+  if (rows == 0) return;
+  const RingMatrix stacked = owns ? stacked_plain_boxes(rows, boxes) : RingMatrix();
+  const Share all = p.input(owner, owns ? &stacked : nullptr, shape.per_head() * heads_, head_dim_);  // one round
+  Eigen::Index at = 0;
+  auto take = [&](Eigen::Index count) {
+    const Share part = layout::rows_of(all, at, count);
+    at += count;
+    return part;
+  };
+  std::vector<SecretBox> complete2, complete1;
+  for (HeadState& s : state_) {
+    SecretBox level2{take(shape.c2), take(shape.c2)}, level1{take(shape.c1), take(shape.c1)};
+    if (shape.open2) s.open_cluster2 = SecretBox{take(1), take(1)};
+    if (shape.open1) s.open_cluster1 = SecretBox{take(1), take(1)};
+    if (shape.c2 > 0) complete2.push_back(std::move(level2));
+    if (shape.c1 > 0) complete1.push_back(std::move(level1));
+  }
+  if (!complete2.empty()) add_complete(complete2, complete1);
 }
 
 }  // namespace kvcache::secure

@@ -14,6 +14,13 @@
 //    newest level-2 cluster (one comparison batch + one multiplication round). When the cluster
 //    completes, its box is folded into the running level-1 box (one more comparison batch unless it
 //    is the first child) and the new centres are truncated and appended (two rounds).
+//  - adopt(owner, boxes): the boxes one party already knows in plaintext (the cache source of an
+//    adopted cache) are input in one round; centres as above (one truncation, one masking round).
+//    Building them from thousands of secret keys would cost gigabytes of comparisons.
+//
+// Quest uses the same machinery for its pages (BoxOptions{.centres = false, .level2_bounds = true},
+// size1 == size2 == page size): level 1 is then not maintained, and the max and min of every
+// complete page are kept as fixed operands instead of the centres.
 #pragma once
 
 #include "kvcache/cluster_selection.hpp"
@@ -34,13 +41,36 @@ struct SecretBox {
   Share min;
 };
 
+// What the boxes keep as fixed operands for their users.
+struct BoxOptions {
+  bool centres = true;         // MPCache: centres of complete level-1 and level-2 clusters
+  bool level2_bounds = false;  // Quest: max and min of complete level-2 clusters
+};
+
+// The boxes of one head as a party knows them in plaintext (real values, d columns); see
+// plain_head_boxes for what each field holds.
+struct PlainHeadBoxes {
+  FloatMatrix max2, min2;            // complete level-2 clusters (C2 x d)
+  FloatMatrix max1, min1;            // complete level-1 clusters (C1 x d)
+  FloatMatrix open2_max, open2_min;  // the rows of the open level-2 cluster (1 x d, 0 x d when none)
+  FloatMatrix open1_max, open1_min;  // the complete children of the open level-1 cluster (1 x d, 0 x d when none)
+};
+
+// The plaintext boxes of a head's `keys` (len x d), as initialize() builds them on shares.
+PlainHeadBoxes plain_head_boxes(const FloatMatrix& keys, const ClusterSelectionParams& params);
+
 class SecureClusterBoxes {
  public:
-  SecureClusterBoxes(protocols::ops::SecureOps& ops, const ClusterSelectionParams& params, int heads, int head_dim);
+  SecureClusterBoxes(protocols::ops::SecureOps& ops, const ClusterSelectionParams& params, int heads, int head_dim,
+                     BoxOptions options = {});
 
   // Boxes of all the rows of `keys` (one len x d share per head, equal lengths), replacing any
   // previous state.
   void initialize(std::span<const Share> keys);
+  // The state initialize() would leave for a cache of `rows` rows, from boxes that party `owner`
+  // knows in plaintext (`boxes`: one per head on the owner, ignored elsewhere; the level-1 fields
+  // are not read without centres). Replaces any previous state.
+  void adopt(int owner, int rows, std::span<const PlainHeadBoxes> boxes);
   // Adds one key row per head (1 x d each).
   void append(std::span<const Share> rows);
 
@@ -54,10 +84,16 @@ class SecureClusterBoxes {
   // has no complete cluster yet.
   const FixedOperand& centres1(int head) const;
   const FixedOperand& centres2(int head) const;
+  // Per-channel max and min of the complete level-2 clusters of `head` (clusters x d); only with
+  // BoxOptions::level2_bounds; throws while no level-2 cluster is complete.
+  const FixedOperand& max2(int head) const;
+  const FixedOperand& min2(int head) const;
+  const BoxOptions& options() const { return options_; }
 
  private:
   struct HeadState {
     std::optional<FixedOperand> centres1, centres2;
+    std::optional<FixedOperand> max2, min2;   // only with BoxOptions::level2_bounds
     std::optional<SecretBox> open_cluster2;   // rows of the newest, incomplete level-2 cluster
     std::optional<SecretBox> open_cluster1;   // complete children of the newest level-1 cluster
   };
@@ -65,11 +101,14 @@ class SecureClusterBoxes {
   void check_heads(std::size_t count, const char* op) const;
   void fold_new_rows(std::span<const Share> rows);
   void close_level2_cluster();
-  std::vector<Share> centres_of(const std::vector<SecretBox>& boxes);
-  void add_centres(const std::vector<Share>& level2, const std::vector<Share>& level1);
+  void check_adopted(int rows, std::span<const PlainHeadBoxes> boxes) const;
+  mpc::RingMatrix stacked_plain_boxes(int rows, std::span<const PlainHeadBoxes> boxes) const;
+  std::vector<Share> centres_of(const std::vector<SecretBox>& level2, const std::vector<SecretBox>& level1);
+  void add_complete(const std::vector<SecretBox>& level2, const std::vector<SecretBox>& level1);
 
   protocols::ops::SecureOps& ops_;
   ClusterSelectionParams params_;
+  BoxOptions options_;
   int heads_;
   int head_dim_;
   int rows_ = 0;

@@ -1,5 +1,7 @@
 #include "kvcache/secure/secure_cluster_selection.hpp"
 
+#include "kvcache/secure/secure_cache_policy.hpp"
+#include "net/operator_profile.hpp"
 #include "protocols/ops/share_layout.hpp"
 
 #include <stdexcept>
@@ -74,6 +76,7 @@ SecureClusterSelector::SecureClusterSelector(protocols::ops::SecureOps& ops) : o
 
 std::vector<Share> SecureClusterSelector::scores(std::span<const Share> queries, const SecureClusterBoxes& boxes) {
   Protocol& p = ops_.protocol();
+  const net::ProfileScope scope(p.mesh().profile(), kProfileSelectionScores);
   std::vector<Share> query_sums;
   std::vector<const FixedOperand*> centres;
   for (int h = 0; h < boxes.heads(); ++h) {
@@ -136,6 +139,7 @@ SecureSelection SecureClusterSelector::select(std::span<const Share> queries, co
   const std::vector<Share> level1_scores(all_scores.begin(), all_scores.begin() + static_cast<std::ptrdiff_t>(heads));
   const std::vector<Share> level2_scores(all_scores.begin() + static_cast<std::ptrdiff_t>(heads), all_scores.end());
   Protocol& p = ops_.protocol();
+  const net::ProfileScope scope(p.mesh().profile(), kProfileSelectionTopK);
   out.level1 = ops_.top_k(ordering_keys(p, layout::concat_rows(level1_scores)), out.shape.k1);
   if (out.shape.k2 > 0) out.level2 = choose_level2(out, level2_scores, boxes.params());
   return out;

@@ -10,7 +10,7 @@
 // gather() costs one matmul_fixed round for all heads, keys and values (only the k2 x C2 one-hot
 // is opened, never the cache).
 //
-// Ties: SecureOps::top_k is a bitonic network and does not promise an order among equal values.
+// Ties: SecureOps::top_k promises no order among equal values on long rows (bitonic network).
 // Each score is therefore scaled by 2^b (2^b >= clusters) and the reversed cluster index is added
 // in the low bits: keys are distinct and equal scores go to the lower cluster index, exactly like
 // the plaintext reference. The forced clusters among the children get a public penalty of -2^58. Both need

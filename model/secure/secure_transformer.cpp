@@ -81,11 +81,17 @@ Share SecureTransformer::prefill(std::span<const int> prompt_tokens, int prompt_
       one_hot(i, prompt_tokens[i]) = 1;
     }
   }
+  if (policy_) policy_->begin(config_.layers, prompt_length);
   return forward(proto_.input(1, user ? &one_hot : nullptr, prompt_length, config_.vocab_size));
 }
 
 void SecureTransformer::adopt_cache(const std::vector<std::vector<Share>>& keys,
-                                    const std::vector<std::vector<Share>>& values, int length) {
+                                    const std::vector<std::vector<Share>>& values, int length,
+                                    std::optional<int> tokens_processed) {
+  const int next_position = tokens_processed.value_or(length);
+  if (next_position < length)
+    throw std::invalid_argument("adopt_cache: " + std::to_string(length) + " cached rows but only " +
+                                std::to_string(next_position) + " tokens processed");
   const auto expect = [&](const std::vector<std::vector<Share>>& per_layer, const char* what) {
     if (static_cast<int>(per_layer.size()) != config_.layers)
       throw std::invalid_argument(std::string("adopt_cache: ") + what + " for " + std::to_string(per_layer.size()) +
@@ -102,7 +108,7 @@ void SecureTransformer::adopt_cache(const std::vector<std::vector<Share>>& keys,
   expect(keys, "keys");
   expect(values, "values");
   position_ = 0;
-  check_room(length);
+  check_room(next_position);
   net::PhaseScope phase(proto_.mesh().stats(), kPrefillPhase);
   std::vector<Share> all;
   for (int l = 0; l < config_.layers; ++l) {
@@ -118,7 +124,10 @@ void SecureTransformer::adopt_cache(const std::vector<std::vector<Share>>& keys,
     layer.values.assign(next, next + config_.kv_heads);
     next += config_.kv_heads;
   }
-  position_ = length;
+  position_ = next_position;
+  if (!policy_) return;
+  policy_->begin(config_.layers, next_position);
+  for (int l = 0; l < config_.layers; ++l) policy_->on_prefill(l, {}, cache_[l]);
 }
 
 Share SecureTransformer::decode(const Share& token_one_hot) {
@@ -213,8 +222,18 @@ Share SecureTransformer::attention_block(int layer, const Share& x) {
   const Share normed = normalize(x, w.attn_norm_gain, w.attn_norm_bias);
   const Share projected = linear(normed, w.qkv, w.qkv_bias);
   const Share qkv = gpt2() ? projected : rotate_positions(projected);
+  const bool prompt = cache_[layer].keys.empty();
   append_to_cache(layer, qkv);
-  return proto_.add(x, linear(attend(layer, qkv), w.out, w.out_bias));
+  const Share attended = attend(layer, qkv);
+  if (prompt && policy_) policy_->on_prefill(layer, query_heads(qkv), cache_[layer]);
+  return proto_.add(x, linear(attended, w.out, w.out_bias));
+}
+
+// One share per query head (rows x head_dim), already scaled by 1/sqrt(d) through the weights.
+std::vector<Share> SecureTransformer::query_heads(const Share& qkv) const {
+  std::vector<Share> queries;
+  for (int h = 0; h < config_.heads; ++h) queries.push_back(columns(qkv, h * config_.head_dim, config_.head_dim));
+  return queries;
 }
 
 // Each new K and V row is masked once here; later steps reuse the mask (see protocol.hpp).
@@ -236,35 +255,107 @@ void SecureTransformer::append_to_cache(int layer, const Share& qkv) {
   for (auto& k : cache.keys) operands.push_back(&k);
   for (auto& v : cache.values) operands.push_back(&v);
   proto_.append_rows(operands, rows);
+  if (policy_) policy_->on_append(layer, std::span(rows).first(static_cast<std::size_t>(kv_heads)), cache);
 }
 
 // All heads in single calls: one batched q.K^T, one softmax over the stacked (heads * new_rows)
-// score rows, one batched p.V, so the round count does not grow with the number of heads.
+// score rows, one batched p.V, so the round count does not grow with the number of heads. At a
+// decode step the cache policy says which rows attend; the scores are always taken against the
+// whole cache (it costs the opening of the query only) and narrowed afterwards.
 Share SecureTransformer::attend(int layer, const Share& qkv) {
-  const int heads = config_.heads, d = config_.head_dim, group = config_.heads / config_.kv_heads;
+  const int heads = config_.heads, group = config_.heads / config_.kv_heads;
   const Eigen::Index new_rows = qkv.rows();
   LayerCache& cache = cache_[layer];
-  std::vector<Share> queries;
+  const std::vector<Share> queries = query_heads(qkv);
   std::vector<const protocols::FixedOperand*> keys, values;
   for (int h = 0; h < heads; ++h) {
-    queries.push_back(columns(qkv, h * d, d));  // already scaled by 1/sqrt(d) through the weights
     keys.push_back(&cache.keys[h / group]);  // grouped-query attention shares a key/value head
     values.push_back(&cache.values[h / group]);
   }
+  const bool decoding = new_rows == 1 && policy_ != nullptr;
+  const kvcache::secure::AttendingRows rows = decoding ? policy_->attending(layer, queries, cache) : kvcache::secure::AttendingRows{};
   Share stacked;
   {
     const auto scope = profiled("attention.scores");
     stacked = proto_.truncate(concat_rows(proto_.matmul_fixed_transposed(queries, keys)));
   }
+  const Share probs = attention_probabilities(stacked, rows, new_rows);
+  std::vector<Share> per_head;
+  for (int h = 0; h < heads; ++h) per_head.push_back(rows_of(probs, h * new_rows, new_rows));
+  Share attended;
+  {
+    const auto scope = profiled("attention.values");
+    attended = proto_.truncate(concat_columns(proto_.matmul_fixed(per_head, values)));
+  }
+  if (decoding) policy_->on_attention(layer, per_head, cache);  // may evict rows: after their last use
+  return attended;
+}
+
+// Softmax over the attending rows; rows that do not attend get probability 0.
+Share SecureTransformer::attention_probabilities(const Share& scores, const kvcache::secure::AttendingRows& rows,
+                                                 Eigen::Index new_rows) {
+  if (rows.all) {
+    const auto scope = profiled("attention.softmax");
+    return new_rows > 1 ? ops_.softmax(scores, causal_mask(new_rows)) : ops_.softmax(scores);
+  }
+  const Share narrowed = attending_scores(scores, rows);
   Share probs;
   {
     const auto scope = profiled("attention.softmax");
-    probs = new_rows > 1 ? ops_.softmax(stacked, causal_mask(new_rows)) : ops_.softmax(stacked);
+    probs = ops_.softmax(narrowed);
   }
-  const auto scope = profiled("attention.values");
-  std::vector<Share> per_head;
-  for (int h = 0; h < heads; ++h) per_head.push_back(rows_of(probs, h * new_rows, new_rows));
-  return proto_.truncate(concat_columns(proto_.matmul_fixed(per_head, values)));
+  return spread_probabilities(probs, rows, scores.cols());
+}
+
+// heads x cache rows -> heads x attending rows: [chosen groups' rows | public rows]. The chosen
+// groups' scores come from one product of each head's group one-hot with its scores laid out one
+// group per row.
+Share SecureTransformer::attending_scores(const Share& scores, const kvcache::secure::AttendingRows& rows) {
+  const auto scope = profiled(kvcache::secure::kProfileSelectionGather);
+  const int heads = config_.heads, group = config_.heads / config_.kv_heads, s = rows.group_size;
+  std::vector<Share> parts;
+  if (rows.chosen_groups() > 0) {
+    const Eigen::Index groups = rows.chosen.front().cols();
+    std::vector<Share> one_hots, grouped;
+    for (int h = 0; h < heads; ++h) {
+      one_hots.push_back(rows.chosen[h / group]);
+      grouped.push_back(protocols::ops::reshape(columns(rows_of(scores, h, 1), 0, groups * s), groups, s));
+    }
+    std::vector<Share> picked = proto_.matmul(one_hots, grouped);  // one-hot x fixed point: exact
+    for (Share& p : picked) p = protocols::ops::reshape(p, 1, p.rows() * p.cols());
+    parts.push_back(concat_rows(picked));
+  }
+  if (!rows.public_rows.empty()) parts.push_back(protocols::ops::gather_columns(
+        scores, protocols::ops::ColumnIndices(rows.public_rows.begin(), rows.public_rows.end())));
+  return concat_columns(parts);
+}
+
+// The inverse layout: heads x attending rows -> heads x cache rows, zeros where no row attended.
+Share SecureTransformer::spread_probabilities(const Share& probs, const kvcache::secure::AttendingRows& rows,
+                                              Eigen::Index cache_rows) {
+  const auto scope = profiled(kvcache::secure::kProfileSelectionGather);
+  const int heads = config_.heads, group = config_.heads / config_.kv_heads, s = rows.group_size;
+  const Eigen::Index chosen_width = Eigen::Index{rows.chosen_groups()} * s;
+  Share spread = protocols::ops::zeros(proto_, heads, cache_rows);
+  if (chosen_width > 0) {
+    const Eigen::Index groups = rows.chosen.front().cols();
+    std::vector<Share> transposed_one_hots, chosen_probs;
+    for (int h = 0; h < heads; ++h) {
+      transposed_one_hots.push_back(map_share(rows.chosen[h / group], [](const RingMatrix& m) -> RingMatrix { return m.transpose(); }));
+      chosen_probs.push_back(protocols::ops::reshape(columns(rows_of(probs, h, 1), 0, chosen_width), rows.chosen_groups(), s));
+    }
+    std::vector<Share> placed = proto_.matmul(transposed_one_hots, chosen_probs);  // groups x s each
+    for (Share& p : placed) p = protocols::ops::reshape(p, 1, groups * s);
+    const Share parts[] = {concat_rows(placed), protocols::ops::zeros(proto_, heads, cache_rows - groups * s)};
+    spread = concat_columns(parts);
+  }
+  if (rows.public_rows.empty()) return spread;
+  const Share public_probs = columns(probs, chosen_width, static_cast<Eigen::Index>(rows.public_rows.size()));
+  return proto_.add(spread, map_share(public_probs, [&](const RingMatrix& m) -> RingMatrix {
+    RingMatrix out = RingMatrix::Zero(m.rows(), cache_rows);
+    for (std::size_t i = 0; i < rows.public_rows.size(); ++i) out.col(rows.public_rows[i]) = m.col(static_cast<Eigen::Index>(i));
+    return out;
+  }));
 }
 
 // Row i of each head's block (the token at position_ + i) sees the cached rows 0 .. position_ + i.

@@ -11,6 +11,7 @@
 // prompt and the first token) and "decode" (every further token).
 #pragma once
 
+#include "kvcache/secure/secure_cache_policy.hpp"
 #include "model/config.hpp"
 #include "model/secure/secure_weights.hpp"
 #include "model/weights.hpp"
@@ -43,7 +44,12 @@ class SecureTransformer {
                     protocols::ops::OpsOptions options = {});
 
   const ModelConfig& config() const { return config_; }
-  int position() const { return position_; }  // tokens in the secret KV cache
+  int position() const { return position_; }  // tokens processed (the cache may hold fewer)
+  int cache_rows() const { return cache_.empty() ? 0 : cache_.front().rows(); }
+
+  // The cache policy of the following sequences (not owned; nullptr = every cached row attends).
+  // It decides at prefill what stays cached and at each decode step which rows attend.
+  void set_cache_policy(kvcache::secure::SecureCachePolicy* policy) { policy_ = policy; }
 
   // Starts a new sequence with P1's prompt (`prompt_tokens` on P1, ignored elsewhere; its length
   // `prompt_length` is public) and returns the secret logits of the last prompt position (1 x vocab).
@@ -52,8 +58,10 @@ class SecureTransformer {
   // layer and per key/value head (`length` x head_dim, fixed point, keys as the engine caches
   // them: after RoPE, unscaled). Used by the long-context benchmark, which fills them from a
   // plaintext prefill; nothing here can check where they came from.
+  // `tokens_processed` (>= length) is the position of the next token: a cache whose prompt-time
+  // eviction already ran holds fewer rows than tokens seen (default: length).
   void adopt_cache(const std::vector<std::vector<Share>>& keys, const std::vector<std::vector<Share>>& values,
-                   int length);
+                   int length, std::optional<int> tokens_processed = std::nullopt);
   // Appends the token given by its secret one-hot (1 x vocab) and returns its secret logits.
   Share decode(const Share& token_one_hot);
   // Secure argmax of secret logits (1 x vocab); the index is revealed to P1 only.
@@ -69,14 +77,16 @@ class SecureTransformer {
   const Share& last_logits() const { return last_logits_; }
 
  private:
-  struct LayerCache {
-    std::vector<protocols::FixedOperand> keys, values;  // one per head, rows = cached tokens
-  };
+  using LayerCache = kvcache::secure::SecureLayerCache;
 
   Share forward(const Share& tokens_one_hot);
   Share embed(const Share& tokens_one_hot);
   Share attention_block(int layer, const Share& x);
   Share attend(int layer, const Share& qkv);
+  std::vector<Share> query_heads(const Share& qkv) const;
+  Share attention_probabilities(const Share& scores, const kvcache::secure::AttendingRows& rows, Eigen::Index new_rows);
+  Share attending_scores(const Share& scores, const kvcache::secure::AttendingRows& rows);
+  Share spread_probabilities(const Share& probs, const kvcache::secure::AttendingRows& rows, Eigen::Index cache_rows);
   void append_to_cache(int layer, const Share& qkv);
   Share mlp_block(int layer, const Share& x);
   Share normalize(const Share& x, const Share& gain, const Share& bias);
@@ -94,6 +104,7 @@ class SecureTransformer {
   protocols::ops::SecureOps ops_;
   SecureWeights weights_;
   std::vector<LayerCache> cache_;
+  kvcache::secure::SecureCachePolicy* policy_ = nullptr;
   int position_ = 0;
   Share last_logits_;
 };

@@ -11,12 +11,6 @@ constexpr int kWordBits = 64;
 // Carries into bit 63 depend on bits 0..62 only.
 constexpr int kCarryWidth = 63;
 
-int bits_for_difference(Eigen::Index n) {
-  // |d| < n <= 2^(w-1) makes d == 0 decidable from the low w bits.
-  int w = 1;
-  while ((Eigen::Index{1} << (w - 1)) < n) ++w;
-  return w;
-}
 }  // namespace
 
 SecureOps::SecureOps(Protocol& proto, OpsOptions options)

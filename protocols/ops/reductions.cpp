@@ -147,6 +147,18 @@ MaxResult SecureOps::argmax(const Share& x) {
 
 namespace {
 
+Eigen::Index rank_comparisons(Eigen::Index n) { return n * (n - 1) / 2; }
+
+// Compare-exchanges of the bitonic network over n columns padded to a power of two.
+Eigen::Index bitonic_comparisons(Eigen::Index n) {
+  Eigen::Index padded = 1, levels = 0;
+  while (padded < n) {
+    padded *= 2;
+    ++levels;
+  }
+  return padded / 2 * levels * (levels + 1) / 2;
+}
+
 // One stage of a bitonic network on n (a power of two) columns: the compare-exchange partners
 // (i, i ^ stride) and, per pair, whether that block is sorted descending.
 struct BitonicStage {
@@ -178,6 +190,57 @@ BitonicStage bitonic_stage(Eigen::Index n, Eigen::Index block, Eigen::Index stri
 }  // namespace
 
 std::vector<Share> SecureOps::top_k(const Share& x, Eigen::Index k) {
+  if (k < 1 || k > x.cols()) throw std::invalid_argument("top_k: need 1 <= k <= n");
+  return rank_comparisons(x.cols()) <= 2 * bitonic_comparisons(x.cols()) ? top_k_by_rank(x, k) : top_k_bitonic(x, k);
+}
+
+// rank(i) = how many values beat value i (a larger value, or an equal one at a lower index): the
+// comparisons of every pair i < j in one batch, then a public linear map. Entry (i, t) of the
+// one-hot is [rank(i) == t], tested for t < k only.
+std::vector<Share> SecureOps::top_k_by_rank(const Share& x, Eigen::Index k) {
+  const Eigen::Index rows = x.rows(), n = x.cols();
+  if (k < 1 || k > n) throw std::invalid_argument("top_k: need 1 <= k <= n");
+  ColumnIndices first, second;
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = i + 1; j < n; ++j) {
+      first.push_back(i);
+      second.push_back(j);
+    }
+  // For i < j: [x_i < x_j] counts against i; its complement counts against j.
+  const auto pairs = static_cast<Eigen::Index>(first.size());
+  RingMatrix to_ranks = RingMatrix::Zero(pairs, n), complements(rows, n);
+  for (Eigen::Index p = 0; p < pairs; ++p) {
+    to_ranks(p, first[static_cast<std::size_t>(p)]) = 1;
+    to_ranks(p, second[static_cast<std::size_t>(p)]) = ~u64{0};  // - [x_i < x_j]
+  }
+  for (Eigen::Index i = 0; i < n; ++i) complements.col(i).setConstant(static_cast<u64>(i));  // i pairs (j < i, i)
+  Share ranks = x;
+  if (pairs > 0) {
+    const Share below = less_than(gather_columns(x, first), gather_columns(x, second));
+    ranks = proto_.add_public(proto_.matmul_public(below, to_ranks), complements);
+  } else {
+    ranks = constant(proto_, RingMatrix::Zero(rows, n));
+  }
+  // Column i * k + t tests rank(i) == t.
+  const Share wide = map_share(ranks, [k](const RingMatrix& m) -> RingMatrix {
+    RingMatrix out(m.rows(), m.cols() * k);
+    for (Eigen::Index i = 0; i < m.cols(); ++i) out.middleCols(i * k, k) = m.col(i).replicate(1, k);
+    return out;
+  });
+  RingMatrix slots(rows, n * k);
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index t = 0; t < k; ++t) slots.col(i * k + t).setConstant(static_cast<u64>(t));
+  const Share hits = equal_public(wide, slots, bits_for_difference(n));
+  std::vector<Share> per_row;
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    per_row.push_back(map_share(rows_of(hits, r, 1), [n, k](const RingMatrix& m) -> RingMatrix {
+      return Eigen::Map<const RingMatrix>(m.data(), n, k).transpose();
+    }));
+  }
+  return per_row;
+}
+
+std::vector<Share> SecureOps::top_k_bitonic(const Share& x, Eigen::Index k) {
   const Eigen::Index rows = x.rows(), n = x.cols();
   if (k < 1 || k > n) throw std::invalid_argument("top_k: need 1 <= k <= n");
   Eigen::Index padded = 1;

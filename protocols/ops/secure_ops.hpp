@@ -72,9 +72,14 @@ class SecureOps {
   // --- reductions over the last axis (tournament, see OpsOptions) -----------------------------
   Share max(const Share& x);
   MaxResult argmax(const Share& x);
-  // Top-k of every row by a bitonic sorting network on (value, index) pairs; returns, per row, a
-  // k x n secret one-hot selection in descending order of value. Rounds grow with log^2 n, not k.
+  // Top-k of every row; returns, per row, a k x n secret one-hot selection in descending order of
+  // value. Short rows (n(n-1)/2 comparisons at most twice the bitonic network's) rank every value
+  // against every other in one comparison batch and pick the ranks 0..k-1 by equality tests: a
+  // constant ~15 rounds, equal values ordered by index (lower first). Longer rows run a bitonic
+  // sorting network on (value, index) pairs: rounds grow with log^2 n, ties in no promised order.
   std::vector<Share> top_k(const Share& x, Eigen::Index k);
+  std::vector<Share> top_k_by_rank(const Share& x, Eigen::Index k);
+  std::vector<Share> top_k_bitonic(const Share& x, Eigen::Index k);
   // Rows of `matrix` picked by a secret one-hot selection (k x n) . (n x d): one matmul round.
   Share gather_rows(const Share& selection, const Share& matrix);
 

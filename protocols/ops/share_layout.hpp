@@ -34,6 +34,14 @@ Share row_sum(const Share& x);
 // Reinterprets the row-major elements with a new shape.
 Share reshape(const Share& x, Eigen::Index rows, Eigen::Index cols);
 
+// Bits from which equality of two integers that differ by less than n can be decided (w with
+// n <= 2^(w-1)); the width for equal_public on such differences.
+inline int bits_for_difference(Eigen::Index n) {
+  int w = 1;
+  while ((Eigen::Index{1} << (w - 1)) < n) ++w;
+  return w;
+}
+
 // A public matrix of equal entries.
 inline RingMatrix filled(Eigen::Index rows, Eigen::Index cols, mpc::u64 value) {
   return RingMatrix::Constant(rows, cols, value);

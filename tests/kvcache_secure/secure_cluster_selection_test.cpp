@@ -117,8 +117,11 @@ FloatMatrix plain_centres(const FloatMatrix& keys, int size, double alpha) {
   return out;
 }
 
-// Prefill boxes over the first `prefill` rows, then one append per further row; select and gather.
-Revealed run_selection(Backend backend, const Cache& cache, int prefill, const ClusterSelectionParams& params) {
+// Prefill boxes over the first `prefill` rows (built on shares, or adopted from P0's plaintext
+// boxes), then one append per further row; select and gather.
+Revealed run_selection(Backend backend, const Cache& cache, int prefill, const ClusterSelectionParams& params,
+                       bool adopt) {
+  const mpc::FixedPoint fp;
   Revealed got;
   run_backend(backend, [&](Protocol& p) {
     protocols::ops::SecureOps ops(p);
@@ -131,7 +134,13 @@ Revealed run_selection(Backend backend, const Cache& cache, int prefill, const C
     std::vector<Share> prefix;
     for (const Share& k : keys) prefix.push_back(protocols::ops::rows_of(k, 0, prefill));
     SecureClusterBoxes boxes(ops, params, kHeads, kDim);
-    boxes.initialize(prefix);
+    if (adopt) {
+      std::vector<PlainHeadBoxes> plain;
+      for (const RingMatrix& k : cache.keys) plain.push_back(plain_head_boxes(fp.decode(k).topRows(prefill), params));
+      boxes.adopt(0, prefill, plain);
+    } else {
+      boxes.initialize(prefix);
+    }
     for (Eigen::Index r = prefill; r < keys.front().rows(); ++r) {
       std::vector<Share> row;
       for (const Share& k : keys) row.push_back(protocols::ops::rows_of(k, r, 1));
@@ -164,9 +173,12 @@ struct Case {
   int len;
   int prefill;
   bool favour_forced = false;
+  bool adopt = false;  // prefill boxes adopted from plaintext instead of built on shares
 };
 
-void PrintTo(const Case& c, std::ostream* os) { *os << "len " << c.len << ", prefill " << c.prefill; }
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << "len " << c.len << ", prefill " << c.prefill << (c.adopt ? ", adopted" : "");
+}
 
 class SecureClusterSelection : public testing::TestWithParam<std::tuple<Backend, Case>> {};
 
@@ -175,7 +187,7 @@ TEST_P(SecureClusterSelection, MatchesThePlaintextReference) {
   const ClusterSelectionParams params;  // 32 / 16, ratios 0.5 / 0.2, alpha 0.6
   const mpc::FixedPoint fp;
   const Cache cache = random_cache(c.len, params, fp, c.favour_forced);
-  const Revealed got = run_selection(backend, cache, c.prefill, params);
+  const Revealed got = run_selection(backend, cache, c.prefill, params, c.adopt);
   ASSERT_EQ(got.keys.size(), static_cast<std::size_t>(kHeads));
   for (int h = 0; h < kHeads; ++h) {
     SCOPED_TRACE("head " + std::to_string(h));
@@ -196,7 +208,9 @@ TEST_P(SecureClusterSelection, MatchesThePlaintextReference) {
     EXPECT_EQ(sorted(picked(got.level1[h])), want.level1);
     const std::vector<int> chosen = picked(got.level2[h]);
     EXPECT_EQ(sorted(chosen), want.level2);
-    if (c.favour_forced) EXPECT_EQ(want.level2, (std::vector<int>{1, 8}));
+    if (c.favour_forced) {
+      EXPECT_EQ(want.level2, (std::vector<int>{1, 8}));
+    }
     // Gathering is a product with integers 0/1: the rows are the cached rows exactly.
     EXPECT_EQ(got.keys[h], expected_rows(cache.keys[h], want.shape, chosen));
     EXPECT_EQ(got.values[h], expected_rows(cache.values[h], want.shape, chosen));
@@ -206,7 +220,7 @@ TEST_P(SecureClusterSelection, MatchesThePlaintextReference) {
 std::string case_name(const testing::TestParamInfo<std::tuple<Backend, Case>>& info) {
   const auto& [backend, c] = info.param;
   return protocols::to_string(backend) + "_len" + std::to_string(c.len) + "_prefill" + std::to_string(c.prefill) +
-         (c.favour_forced ? "_forced_parents" : "");
+         (c.favour_forced ? "_forced_parents" : "") + (c.adopt ? "_adopted" : "");
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -219,7 +233,13 @@ INSTANTIATE_TEST_SUITE_P(
                                      Case{330, 300},   // C2 = 20, k1 = 5, k2 = 4, 10 tail rows
                                      // Parents 0 and 4 win: children {0, 1, 8, 9}, of which 0 and 9
                                      // are forced, so k2 = 2 must pick exactly 1 and 8.
-                                     Case{160, 160, true})),
+                                     Case{160, 160, true},
+                                     // Adopted boxes: the same selections and centres as built on
+                                     // shares, with open level-1 and level-2 clusters, then appends.
+                                     Case{100, 100, false, true},
+                                     Case{130, 90, false, true},
+                                     Case{330, 300, false, true},
+                                     Case{50, 0, false, true})),
     case_name);
 
 TEST(SecureClusterBoxes, RejectsMismatchedHeadsAndRows) {

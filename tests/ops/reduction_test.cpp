@@ -84,6 +84,41 @@ TEST_P(Reduction, TopKSelectsTheLargestInOrder) {
   }
 }
 
+// Short rows take the rank path: one comparison batch plus equality tests, whatever n and k, and
+// equal values are ordered by index; the bitonic network gives the same selection on distinct values.
+TEST_P(Reduction, TopKByRankOrdersTiesByIndexInConstantRounds) {
+  const mpc::FixedPoint fp(16);
+  FloatMatrix scores = uniform(3, 38, -30, 30, 12);
+  scores.row(2).setConstant(1.5);  // all equal: the lowest indices win, in index order
+  scores(1, 7) = scores(1, 30);    // one tie inside a random row
+  const Eigen::Index k = 19;
+  const auto out = run_session(GetParam(), 16, {fp.encode(scores)}, [&](Session& s) {
+    std::vector<protocols::Share> by_rank;
+    s.timed("rank", [&] {
+      by_rank = s.ops().top_k_by_rank(s.input(0), k);
+      return by_rank.front();
+    });
+    const auto bitonic = s.ops().top_k_bitonic(s.input(0), k);
+    for (std::size_t r = 0; r < by_rank.size(); ++r) {
+      s.record("rank" + std::to_string(r), by_rank[r]);
+      s.record("bitonic" + std::to_string(r), bitonic[r]);
+    }
+  });
+  for (Eigen::Index r = 0; r < scores.rows(); ++r) {
+    std::vector<Eigen::Index> order(static_cast<std::size_t>(scores.cols()));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return scores(r, a) > scores(r, b); });
+    const RingMatrix& sel = out.results.at("rank" + std::to_string(r));
+    ASSERT_EQ(sel.rows(), k);
+    for (Eigen::Index i = 0; i < k; ++i)
+      for (Eigen::Index j = 0; j < scores.cols(); ++j)
+        EXPECT_EQ(sel(i, j), j == order[static_cast<std::size_t>(i)] ? 1u : 0u) << "row " << r << " rank " << i;
+    if (r == 0) EXPECT_EQ(sel, out.results.at("bitonic0"));  // distinct values: the same selection
+  }
+  // One comparison batch (9 / 11 rounds) and one 6-bit equality (3 AND rounds + conversion).
+  EXPECT_LE(out.rounds.at("rank"), GetParam() == Backend::TwoPartyDealer ? 16u : 18u);
+}
+
 TEST_P(Reduction, TopKOverALongSequence) {
   const mpc::FixedPoint fp(16);
   const FloatMatrix scores = uniform(1, 4096, -30, 30, 21);

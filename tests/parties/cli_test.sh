@@ -88,9 +88,25 @@ case "$case_name" in
     [[ $(grep -c "3/3 tokens identical to the plaintext engine" <<<"$out") == 2 ]] || fail "secure tokens differ from plaintext"
     grep -Eq "^token 3 +'.*' +[0-9.]+ +[0-9]+ +[0-9]+ +[0-9]+" <<<"$out" || fail "per-token table missing"
     ;;
+  demo-mpcache)
+    # Private inference with MPCache: static eviction on the private prefill, secret cluster
+    # selection with cross-layer sharing at every step; the plaintext check runs the same policy.
+    model="$source_dir/models/kjv-gpt2"
+    [[ -f "$model/model.safetensors" ]] || { echo "SKIP: $model is absent"; exit 0; }
+    prompt="And the LORD spake unto Moses, saying, Speak unto the children of Israel, that they bring me an offering: of every man that giveth it willingly with his heart ye shall take my offering."
+    out=$("$exe" demo --protocol 2pc --model "$model" --prompt "$prompt" --max-new-tokens 3 --policy mpcache \
+          --mpcache-cluster-size1 8 --mpcache-cluster-size2 4 --mpcache-static-ratio 0.6 2>&1) \
+      || fail "mpcache demo failed: $out"
+    echo "$out"
+    grep -q "KV-cache policy mpcache" <<<"$out" || fail "the demo must name the policy"
+    grep -q "3/3 tokens identical to the plaintext engine" <<<"$out" || fail "secure MPCache tokens differ from plaintext MPCache"
+    expect_error "policy" "$exe" demo --policy h2o
+    ;;
   bench-decode)
-    # The long-context benchmark end to end on a tiny shape: both backends, two cache lengths.
+    # The long-context benchmark end to end on a tiny shape: both backends, two cache lengths, the
+    # full cache and MPCache (small clusters, so the launcher must forward the policy flags).
     out=$("$exe" bench-decode --shape tiny --cache-lengths 32,80 --steps 2 --out "$work/b" \
+          --policies full,mpcache --mpcache-cluster-size1 8 --mpcache-cluster-size2 4 \
           --text "$source_dir/bench/data/kjv_ruth_ecclesiastes_jonah.txt" \
           --tokenizer "$source_dir/models/gpt2-tokenizer" 2>&1) || fail "bench-decode failed: $out"
     echo "$out"
@@ -98,12 +114,15 @@ case "$case_name" in
     for f in decode_steps.csv decode_steps.json decode_steps.md decode_profile.csv; do
       [[ -s "$work/b/$f" ]] || fail "bench-decode did not write $f"
     done
-    [[ $(wc -l <"$work/b/decode_steps.csv") == 5 ]] || fail "expected 4 result rows: $(cat "$work/b/decode_steps.csv")"
-    # Secure greedy tokens equal the plaintext engine's on the same cache (last column: 2 of 2 steps).
-    [[ $(grep -c ',2$' "$work/b/decode_steps.csv") == 4 ]] || fail "secure tokens differ: $(cat "$work/b/decode_steps.csv")"
+    [[ $(wc -l <"$work/b/decode_steps.csv") == 9 ]] || fail "expected 8 result rows: $(cat "$work/b/decode_steps.csv")"
+    # Secure greedy tokens equal the plaintext engine's (same policy) on the same cache (2 of 2 steps).
+    [[ $(grep -c ',2$' "$work/b/decode_steps.csv") == 8 ]] || fail "secure tokens differ: $(cat "$work/b/decode_steps.csv")"
     grep -q "attention.softmax" "$work/b/decode_profile.csv" || fail "profile lacks the softmax class"
+    # MPCache at n = 80 keeps 24 rows (6 clusters of 4): it selects, so its classes are profiled.
+    grep -q "mpcache,80,selection.topk" "$work/b/decode_profile.csv" || fail "MPCache did not select at n = 80"
     expect_error "shape" "$exe" bench-decode --shape gpt5
     expect_error "cache-lengths" "$exe" bench-decode --cache-lengths 0
+    expect_error "policies" "$exe" bench-decode --policies lru
     ;;
   keygen)
     "$exe" keygen --parties 3 --out "$work/d" --base-port 31000 || fail "keygen failed"

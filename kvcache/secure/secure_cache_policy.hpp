@@ -1,0 +1,92 @@
+// The cache-policy interface of the secure engine (model/secure/secure_transformer.hpp): the
+// counterpart of kvcache/policy.hpp on secret shares. Every decision a policy takes stays secret
+// (one-hot products, never an opened index); everything that shapes the program (how many rows
+// are kept or attend) is public and depends only on lengths and parameters, so the 2PC dealer
+// runs the same code on shape-only shares.
+//
+// Call sequence, for every layer l:
+//   prefill / adopted cache:  policy.on_prefill(l, prompt_queries, cache)  -> may compact the cache
+//   decode:  the engine appends the new key/value row of every head, then
+//            policy.on_append(l, key_rows, cache)
+//            rows = policy.attending(l, queries, cache)   -> which rows attend (AttendingRows)
+//            (attention over rows)
+//            policy.on_attention(l, probs, cache)         -> observed probabilities (H2O, TOVA)
+//
+// Work done inside a policy is charged to the profile classes below (net/operator_profile.hpp).
+#pragma once
+
+#include "protocols/protocol.hpp"
+
+#include <span>
+#include <string>
+#include <vector>
+
+namespace kvcache::secure {
+
+using protocols::FixedOperand;
+using protocols::Share;
+
+inline constexpr const char* kProfileSelectionBoxes = "selection.boxes";      // bounding-box upkeep
+inline constexpr const char* kProfileSelectionScores = "selection.scores";    // cluster / page / token scores
+inline constexpr const char* kProfileSelectionTopK = "selection.topk";        // secret top-k
+inline constexpr const char* kProfileSelectionGather = "selection.gather";    // one-hot gathering of rows
+inline constexpr const char* kProfileEviction = "eviction";                   // static or per-step eviction
+
+// One layer's cache as the secure engine keeps it: one fixed operand (masked once) per key/value
+// head, rows = cached tokens; every head has the same number of rows.
+struct SecureLayerCache {
+  std::vector<FixedOperand> keys, values;
+  int rows() const { return keys.empty() ? 0 : static_cast<int>(keys.front().value.rows()); }
+  int kv_heads() const { return static_cast<int>(keys.size()); }
+};
+
+// The rows that attend at one decode step, the same description for every key/value head:
+//  - `public_rows`: rows that always attend (increasing), e.g. sinks, forced clusters, the tail;
+//  - `chosen[g]`: for key/value head g, a secret k x G one-hot (integers) of groups of
+//    `group_size` consecutive rows (group c = rows [c*s, (c+1)*s), G = floor(rows / s)); empty
+//    when k = 0. Chosen groups never contain a public row (the policy guarantees it).
+// `all` means every cached row attends (the other fields are ignored).
+//
+// The engine does NOT gather keys and values: it scores the query against the whole cache (only the
+// query is opened), picks the chosen groups' scores by one product with the one-hot (opening the
+// one-hot and one score per row), runs the softmax over the m attending rows only, maps the
+// probabilities back by the transposed one-hot and multiplies them with the whole value cache
+// (only one probability per row is opened). Gathering keys and values instead would open m x d
+// entries per head twice per step.
+struct AttendingRows {
+  bool all = true;
+  int group_size = 0;
+  std::vector<Share> chosen;
+  std::vector<int> public_rows;
+
+  int chosen_groups() const { return chosen.empty() ? 0 : static_cast<int>(chosen.front().rows()); }
+  int attending(int cache_rows) const {
+    return all ? cache_rows : chosen_groups() * group_size + static_cast<int>(public_rows.size());
+  }
+};
+
+class SecureCachePolicy {
+ public:
+  virtual ~SecureCachePolicy() = default;
+  virtual std::string name() const = 0;
+
+  // Once per sequence, before the first layer's prefill: the prompt (or adopted cache) length.
+  virtual void begin(int layers, int prompt_length) {}
+  // After the prompt's keys and values of `layer` are cached and its attention ran.
+  // `prompt_queries`: per QUERY head the prompt's query rows (n x head_dim, scaled like the
+  // attention uses them; a policy takes the observation window it needs); empty when the cache was
+  // adopted (the cache source already applied any prompt-time eviction).
+  virtual void on_prefill(int layer, std::span<const Share> prompt_queries, SecureLayerCache& cache) {}
+  // After the newest token's row was appended to every head (`key_rows`: 1 x head_dim per head).
+  virtual void on_append(int layer, std::span<const Share> key_rows, SecureLayerCache& cache) {}
+  // The rows that attend; `queries`: per query head, 1 x head_dim. Query head h reads key/value
+  // head h / (query heads / key/value heads).
+  virtual AttendingRows attending(int layer, std::span<const Share> queries, const SecureLayerCache& cache) {
+    return {};
+  }
+  // The attention probabilities of every query head over the whole cache (1 x rows each; exactly 0
+  // on rows that did not attend).
+  virtual void on_attention(int layer, std::span<const Share> probs, SecureLayerCache& cache) {}
+};
+
+}  // namespace kvcache::secure
