@@ -92,22 +92,26 @@ ClusterSelection select_clusters(const FloatMatrix& keys, const FloatMatrix& que
     out.rows = index_range(0, s.len);
     return out;
   }
-  out.level1 = top_k(cluster_scores(keys, queries, params.size1, params.alpha), s.k1);
+  const std::vector<double> level1_scores = cluster_scores(keys, queries, params.size1, params.alpha);
+  out.level1 = top_k(level1_scores, s.k1);
+  std::vector<int> parents_best_first = out.level1;
+  std::stable_sort(parents_best_first.begin(), parents_best_first.end(),
+                   [&](int a, int b) { return level1_scores[static_cast<std::size_t>(a)] > level1_scores[static_cast<std::size_t>(b)]; });
   std::vector<double> level2_scores = cluster_scores(keys, queries, params.size2, params.alpha);
-  std::vector<bool> candidate(level2_scores.size(), false);
-  for (int parent : out.level1) {
-    for (int child = parent * params.children(); child < (parent + 1) * params.children(); ++child)
-      candidate[static_cast<std::size_t>(child)] = true;
-  }
-  candidate.front() = candidate.back() = false;
+  // Candidates in the secure selection's slot order (child j of every chosen parent, parents best
+  // first, for j = 0, 1, ...), so that equal scores resolve the same way in both.
   std::vector<int> candidates;
   std::vector<double> candidate_scores;
-  for (std::size_t c = 0; c < candidate.size(); ++c) {
-    if (!candidate[c]) continue;
-    candidates.push_back(static_cast<int>(c));
-    candidate_scores.push_back(level2_scores[c]);
+  for (int j = 0; j < params.children(); ++j) {
+    for (int parent : parents_best_first) {
+      const int c = parent * params.children() + j;
+      if (c == 0 || c == s.last_cluster()) continue;
+      candidates.push_back(c);
+      candidate_scores.push_back(level2_scores[static_cast<std::size_t>(c)]);
+    }
   }
   for (int i : top_k(candidate_scores, s.k2)) out.level2.push_back(candidates[static_cast<std::size_t>(i)]);
+  std::sort(out.level2.begin(), out.level2.end());
   out.attending = out.level2;
   out.attending.push_back(0);
   out.attending.push_back(s.last_cluster());

@@ -376,6 +376,7 @@ nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenc
   spdlog::info("party {}: weights shared and masked", self);
   nlohmann::json lengths = nlohmann::json::array();
   for (int n : o.cache_lengths) {
+    engine.release_cache();  // the previous length's shares and masks, before the next prefill
     std::optional<model::PrefillSnapshot> prefill;
     if (weights) prefill = plaintext_prefill(*weights, text, n);
     for (const auto& policy : o.policies)

@@ -4,6 +4,8 @@
 #include "parties/process_launcher.hpp"
 
 #include <algorithm>
+#include <csignal>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -54,6 +56,10 @@ void print_failure(const std::vector<ChildOutcome>& outcomes, const std::vector<
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     if (outcomes[i].exit_code == 0) continue;
     std::cerr << outcomes[i].name << (outcomes[i].timed_out ? " was stopped (timeout)" : " failed");
+    if (outcomes[i].signal != 0 && !outcomes[i].timed_out) {
+      std::cerr << ": killed by signal " << outcomes[i].signal << " (" << strsignal(outcomes[i].signal) << ")";
+      if (outcomes[i].signal == SIGKILL) std::cerr << ", most likely by the kernel for lack of memory";
+    }
     if (specs[i].log_file.empty()) {
       std::cerr << " (its output is above)\n";
       continue;

@@ -56,6 +56,7 @@ std::vector<ChildOutcome> run_children(const std::vector<ChildSpec>& children, s
       int status = 0;
       if (waitpid(pids[i], &status, WNOHANG) != pids[i]) continue;
       outcomes[i].exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      if (WIFSIGNALED(status)) outcomes[i].signal = WTERMSIG(status);
       pids[i] = 0;
       --running;
       if (outcomes[i].exit_code != 0 && !failure_seen) {

@@ -17,6 +17,7 @@ struct ChildSpec {
 struct ChildOutcome {
   std::string name;
   int exit_code = -1;  // -1: killed or did not finish
+  int signal = 0;      // the signal that ended it (SIGKILL from the kernel: out of memory), or 0
   bool timed_out = false;
 };
 

@@ -7,16 +7,6 @@
 
 namespace protocols {
 
-namespace {
-template <class F>
-BoolShare componentwise(const BoolShare& x, F f) {
-  BoolShare out;
-  out.first = f(x.first);
-  if (x.second.size() > 0) out.second = f(x.second);
-  return out;
-}
-}  // namespace
-
 BoolShare BooleanBackend::xor_(const BoolShare& x, const BoolShare& y) {
   if (x.rows() != y.rows() || x.cols() != y.cols()) throw std::invalid_argument("xor_: shape mismatch");
   BoolShare out;
@@ -26,17 +16,17 @@ BoolShare BooleanBackend::xor_(const BoolShare& x, const BoolShare& y) {
 }
 
 BoolShare BooleanBackend::and_public(const BoolShare& x, u64 mask) {
-  return componentwise(x, [mask](const RingMatrix& a) -> RingMatrix { return a.unaryExpr([mask](u64 v) { return v & mask; }); });
+  return map_components(x, [mask](const RingMatrix& a) -> RingMatrix { return a.unaryExpr([mask](u64 v) { return v & mask; }); });
 }
 
 BoolShare BooleanBackend::shift_left(const BoolShare& x, int bits) {
   if (bits < 0 || bits > 63) throw std::invalid_argument("shift_left: shift must be in [0, 63]");
-  return componentwise(x, [bits](const RingMatrix& a) -> RingMatrix { return a.unaryExpr([bits](u64 v) { return v << bits; }); });
+  return map_components(x, [bits](const RingMatrix& a) -> RingMatrix { return a.unaryExpr([bits](u64 v) { return v << bits; }); });
 }
 
 BoolShare BooleanBackend::shift_right(const BoolShare& x, int bits) {
   if (bits < 0 || bits > 63) throw std::invalid_argument("shift_right: shift must be in [0, 63]");
-  return componentwise(x, [bits](const RingMatrix& a) -> RingMatrix { return a.unaryExpr([bits](u64 v) { return v >> bits; }); });
+  return map_components(x, [bits](const RingMatrix& a) -> RingMatrix { return a.unaryExpr([bits](u64 v) { return v >> bits; }); });
 }
 
 BoolShare BooleanBackend::xor_public(const BoolShare& x, u64 c) const {

@@ -1,11 +1,14 @@
 // Cost of the secure MPCache selection for one layer (kvcache/secure/): building the cluster boxes
 // at prefill, one append per decode step (a plain step and one that closes a level-1 cluster),
-// and one selection (scores + two top-k + one-hot gather of keys and values) per backend.
+// and one selection (scores + two top-k + one-hot gather of keys and values) per backend; and the
+// look-once static eviction of a private prompt (window votes, secret top-k, compaction), whose
+// vote softmax grows as heads x window x n = heads x 0.2 n^2 and so is measured at short prompts.
 // Parties run as threads over an in-process mesh (net::LocalMesh), which counts rounds and bytes
 // exactly as the TLS mesh does; times exclude network latency and bandwidth.
 //
 // Usage: kvcache_secure_bench [--quick]   (--quick: 2 heads of 16 channels, 256 and 512 rows)
 #include "kvcache/secure/secure_cluster_selection.hpp"
+#include "kvcache/secure/secure_static_eviction.hpp"
 #include "net/local_mesh.hpp"
 #include "protocols/factory.hpp"
 #include "protocols/ops/share_layout.hpp"
@@ -104,6 +107,41 @@ Costs run(Backend backend, int heads, int dim, int len) {
   return costs;
 }
 
+// Static eviction of one layer's private prompt of `len` rows with MPCache's default ratios.
+Costs run_static(Backend backend, int heads, int dim, int len) {
+  Costs costs;
+  std::mutex lock;
+  const kvcache::secure::StaticEvictionParams params = kvcache::secure::static_eviction_params(len, kvcache::PolicyConfig{});
+  net::run_local_parties(3, [&](net::Mesh& mesh) {
+    auto proto = protocols::make_protocol(backend, mesh);
+    protocols::ops::SecureOps ops(*proto);
+    const mpc::FixedPoint& fp = proto->fixed_point();
+    const bool owner = mesh.self() == 0;
+    std::vector<Share> keys, values, queries;
+    for (int h = 0; h < heads; ++h) {
+      const mpc::RingMatrix k = random_rows(len, dim, 5 * h, fp), v = random_rows(len, dim, 5 * h + 1, fp);
+      const mpc::RingMatrix q = random_rows(params.window, dim, 5 * h + 2, fp);
+      keys.push_back(proto->input(0, owner ? &k : nullptr, len, dim));
+      values.push_back(proto->input(0, owner ? &v : nullptr, len, dim));
+      queries.push_back(proto->input(0, owner ? &q : nullptr, params.window, dim));
+    }
+    kvcache::secure::SecureLayerCache cache{proto->fix(keys), proto->fix(values)};
+    measured(mesh, lock, costs,
+             "static eviction: keep " + std::to_string(params.capacity) + " (window " + std::to_string(params.window) + ")",
+             [&] { kvcache::secure::secure_static_eviction(ops, queries, cache, params); });
+  }, std::chrono::minutes(10));
+  return costs;
+}
+
+void print(int len, Backend backend, const Costs& costs) {
+  for (const auto& [name, c] : costs) {
+    std::printf("| %d | %s | %s | %llu | %llu | %llu | %.3f |\n", len, protocols::to_string(backend).c_str(), name.c_str(),
+                static_cast<unsigned long long>(c.rounds), static_cast<unsigned long long>(c.online_bytes),
+                static_cast<unsigned long long>(c.offline_bytes), c.seconds);
+    std::fflush(stdout);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -112,15 +150,10 @@ int main(int argc, char** argv) {
   const std::vector<int> lengths = quick ? std::vector<int>{256, 512} : std::vector<int>{1024, 4096};
   std::printf("| len | backend | step | online rounds | online bytes | offline bytes | seconds |\n");
   std::printf("|---|---|---|---|---|---|---|\n");
-  for (int len : lengths) {
-    for (Backend backend : {Backend::TwoPartyDealer, Backend::ThreePartyReplicated}) {
-      for (const auto& [name, c] : run(backend, heads, dim, len)) {
-        std::printf("| %d | %s | %s | %llu | %llu | %llu | %.3f |\n", len, protocols::to_string(backend).c_str(), name.c_str(),
-                    static_cast<unsigned long long>(c.rounds), static_cast<unsigned long long>(c.online_bytes),
-                    static_cast<unsigned long long>(c.offline_bytes), c.seconds);
-        std::fflush(stdout);
-      }
-    }
+  const std::vector<int> static_lengths = quick ? std::vector<int>{64, 128} : std::vector<int>{256, 512};
+  for (Backend backend : {Backend::TwoPartyDealer, Backend::ThreePartyReplicated}) {
+    for (int len : lengths) print(len, backend, run(backend, heads, dim, len));
+    for (int len : static_lengths) print(len, backend, run_static(backend, heads, dim, len));
   }
   std::printf("(%d heads of %d channels, one query per head, clusters 32/16, ratios 0.5/0.2)\n", heads, dim);
 }

@@ -98,6 +98,8 @@ int main(int argc, char** argv) {
   const auto shape = [](Eigen::Index r, Eigen::Index c) { return std::to_string(r) + "x" + std::to_string(c); };
   std::vector<Case> cases{
       {"less_than_zero", shape(1, 4096), 1, 4096, -30, 30, [](SecureOps& o, const Share& x) { o.less_than_zero(x); }},
+      {"less_than_zero (32-bit values)", shape(1, 4096), 1, 4096, -30, 30,
+       [](SecureOps& o, const Share& x) { o.less_than_zero(x, 32); }},
       {"relu", shape(1, 3072), 1, 3072, -8, 8, [](SecureOps& o, const Share& x) { o.relu(x); }},
       {"max", shape(heads, seq), heads, seq, -30, 30, [](SecureOps& o, const Share& x) { o.max(x); }},
       {"argmax (one-hot)", shape(1, 50257 / (quick ? 8 : 1)), 1, 50257 / (quick ? 8 : 1), -30, 30,
@@ -123,6 +125,12 @@ int main(int argc, char** argv) {
       for (Eigen::Index kk : {Eigen::Index{16}, n / 4}) {
         cases.push_back({"top_k k=" + std::to_string(kk), shape(1, n), 1, n, -30, 30, [kk](SecureOps& o, const Share& x) { o.top_k(x, kk); }});
       }
+    }
+    // The rank path on a selection-sized row (MPCache's level 1 at n = 4096 after static eviction),
+    // with the default 48-bit and the selection's 32-bit value range.
+    for (int bits : {48, 32}) {
+      cases.push_back({"top_k k=19 rank, " + std::to_string(bits) + "-bit", shape(12, 38), 12, 38, -30, 30,
+                       [bits](SecureOps& o, const Share& x) { o.top_k(x, 19, bits); }});
     }
   }
   std::printf("| operator | backend | shape | online rounds | online bytes/elem | offline bytes/elem | time (s) |\n");

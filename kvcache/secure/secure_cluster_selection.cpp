@@ -1,6 +1,7 @@
 #include "kvcache/secure/secure_cluster_selection.hpp"
 
 #include "kvcache/secure/secure_cache_policy.hpp"
+#include "kvcache/secure/selection_score_bits.hpp"
 #include "net/operator_profile.hpp"
 #include "protocols/ops/share_layout.hpp"
 
@@ -16,31 +17,14 @@ using mpc::u64;
 using protocols::Protocol;
 namespace layout = protocols::ops;
 
-// Dominates every ordering key (|key| < 2^57) and stays above top_k's padding (-2^60).
-constexpr u64 kNotCandidate = u64{1} << 58;
-
-int index_bits(Eigen::Index clusters) {
-  int bits = 0;
-  while ((Eigen::Index{1} << bits) < clusters) ++bits;
-  return bits;
-}
-
-// score * 2^b + (C - 1 - c) for every cluster c: distinct keys, equal scores ordered by index.
-Share ordering_keys(const Protocol& p, const Share& scores) {
-  const Eigen::Index clusters = scores.cols();
-  RingMatrix reversed_index(scores.rows(), clusters);
-  for (Eigen::Index c = 0; c < clusters; ++c) reversed_index.col(c).setConstant(static_cast<u64>(clusters - 1 - c));
-  return p.add_public(p.scale(scores, u64{1} << index_bits(clusters)), reversed_index);
-}
-
 // Penalty of every child slot (parent p, child j) of the level-1 clusters: the forced clusters 0
 // and C2-1 never compete.
-RingMatrix forced_child_penalty(const ClusterSelectionShape& shape, int children) {
+RingMatrix forced_child_penalty(const ClusterSelectionShape& shape, int children, int frac_bits) {
   RingMatrix out = RingMatrix::Zero(shape.clusters1, children);
   for (int parent = 0; parent < shape.clusters1; ++parent) {
     for (int j = 0; j < children; ++j) {
       const int c = parent * children + j;
-      if (c == 0 || c == shape.last_cluster()) out(parent, j) = u64{0} - kNotCandidate;
+      if (c == 0 || c == shape.last_cluster()) out(parent, j) = u64{0} - not_candidate_penalty(frac_bits);
     }
   }
   return out;
@@ -100,19 +84,20 @@ std::vector<Share> SecureClusterSelector::choose_level2(const SecureSelection& s
   Protocol& p = ops_.protocol();
   const ClusterSelectionShape& s = selection.shape;
   const int children = params.children();
-  const RingMatrix penalty = forced_child_penalty(s, children);
+  const int frac_bits = p.fixed_point().frac_bits();
+  const RingMatrix penalty = forced_child_penalty(s, children, frac_bits);
   std::vector<Share> per_parent;
   for (const Share& scores : level2_scores) {
-    const Share keys = ordering_keys(p, scores);
-    per_parent.push_back(p.add_public(layout::reshape(layout::columns(keys, 0, Eigen::Index{s.clusters1} * children),
-                                                      s.clusters1, children),
-                                      penalty));
+    per_parent.push_back(p.add_public(
+        layout::reshape(layout::columns(scores, 0, Eigen::Index{s.clusters1} * children), s.clusters1, children),
+        penalty));
   }
-  // One-hot rows times integer keys: exact, no truncation.
+  // One-hot rows times the scores: integer 0/1 factors, exact, no truncation. Equal scores go to
+  // the lower slot (top_k's order), which the plaintext selection mirrors.
   const std::vector<Share> slot_keys = p.matmul(selection.level1, per_parent);
   std::vector<Share> slot_rows;
   for (const Share& k : slot_keys) slot_rows.push_back(layout::reshape(transposed(k), 1, Eigen::Index{s.k1} * children));
-  const std::vector<Share> chosen_slots = ops_.top_k(layout::concat_rows(slot_rows), s.k2);
+  const std::vector<Share> chosen_slots = ops_.top_k(layout::concat_rows(slot_rows), s.k2, selection_value_bits(frac_bits));
   std::vector<Share> slot_clusters;
   for (const Share& one_hot : selection.level1) {
     std::vector<Share> by_child;
@@ -140,7 +125,7 @@ SecureSelection SecureClusterSelector::select(std::span<const Share> queries, co
   const std::vector<Share> level2_scores(all_scores.begin() + static_cast<std::ptrdiff_t>(heads), all_scores.end());
   Protocol& p = ops_.protocol();
   const net::ProfileScope scope(p.mesh().profile(), kProfileSelectionTopK);
-  out.level1 = ops_.top_k(ordering_keys(p, layout::concat_rows(level1_scores)), out.shape.k1);
+  out.level1 = ops_.top_k(layout::concat_rows(level1_scores), out.shape.k1, selection_value_bits(p.fixed_point().frac_bits()));
   if (out.shape.k2 > 0) out.level2 = choose_level2(out, level2_scores, boxes.params());
   return out;
 }

@@ -1,5 +1,6 @@
 #include "kvcache/secure/secure_quest.hpp"
 
+#include "kvcache/secure/selection_score_bits.hpp"
 #include "net/operator_profile.hpp"
 #include "protocols/ops/share_layout.hpp"
 
@@ -16,20 +17,6 @@ using mpc::RingMatrix;
 using mpc::u64;
 using protocols::Protocol;
 namespace layout = protocols::ops;
-
-int index_bits(Eigen::Index count) {
-  int bits = 0;
-  while ((Eigen::Index{1} << bits) < count) ++bits;
-  return bits;
-}
-
-// bound * 2^b + (P - 1 - p) for every page p: distinct keys, equal bounds ordered by page index.
-Share ordering_keys(const Protocol& p, const Share& bounds) {
-  const Eigen::Index pages = bounds.cols();
-  RingMatrix reversed_index(bounds.rows(), pages);
-  for (Eigen::Index c = 0; c < pages; ++c) reversed_index.col(c).setConstant(static_cast<u64>(pages - 1 - c));
-  return p.add_public(p.scale(bounds, u64{1} << index_bits(pages)), reversed_index);
-}
 
 ClusterSelectionParams page_params_of(const PolicyConfig& config) {
   ClusterSelectionParams params;
@@ -144,7 +131,9 @@ AttendingRows SecureQuest::attending(int layer, std::span<const Share> queries, 
   const std::vector<Share> bounds = page_bounds(queries, pages, competing);
   const auto scope = profiled(ops_, kProfileSelectionTopK);
   Protocol& p = ops_.protocol();
-  const std::vector<Share> one_hots = ops_.top_k(ordering_keys(p, layout::concat_rows(bounds)), chosen);
+  // Equal bounds go to the lower page, like the plaintext Quest.
+  const std::vector<Share> one_hots =
+      ops_.top_k(layout::concat_rows(bounds), chosen, selection_value_bits(p.fixed_point().frac_bits()));
   // The engine's groups are the complete pages: a complete current page is a group never chosen.
   const int groups = rows / size;
   for (const Share& one_hot : one_hots) {

@@ -18,19 +18,9 @@ using protocols::Protocol;
 using protocols::ops::SecureOps;
 namespace layout = protocols::ops;
 
-// Ordering keys (and top_k's comparisons of them) must stay below 2^57 in magnitude: top_k pads
-// with -2^60 and compares differences, which must not wrap around 2^63.
-constexpr int kKeyBoundBits = 57;
-
 const char* const kWho = "secure static eviction: ";
 
 net::ProfileScope eviction_scope(Protocol& p) { return net::ProfileScope(p.mesh().profile(), kProfileEviction); }
-
-int index_bits(Eigen::Index count) {
-  int bits = 0;
-  while ((Eigen::Index{1} << bits) < count) ++bits;
-  return bits;
-}
 
 Share transposed(const Share& x) {
   return layout::map_share(x, [](const RingMatrix& m) -> RingMatrix { return m.transpose(); });
@@ -85,13 +75,11 @@ void check_params(const StaticEvictionParams& params) {
 }
 
 // Votes are at most heads * window (each softmax row sums to 1, up to rounding; factor 2 of
-// margin): key = vote * 2^(F + b) + index < 2^57 must hold.
-void check_key_bound(int heads, int window, Eigen::Index middle, int frac_bits) {
-  const double largest_key = std::ldexp(2.0 * heads * window, frac_bits + index_bits(middle));
-  if (largest_key >= std::ldexp(1.0, kKeyBoundBits))
-    throw std::invalid_argument(std::string(kWho) + std::to_string(heads) + " heads x window " +
-                                std::to_string(window) + " over " + std::to_string(middle) +
-                                " rows would overflow the ordering keys (2^57)");
+// margin): top_k compares them on the bits that bound needs, |vote| < 2^(value_bits - 2).
+int vote_value_bits(int heads, int window, int frac_bits) {
+  int bits = 0;
+  while ((std::int64_t{1} << bits) < 2 * std::int64_t{heads} * window) ++bits;
+  return frac_bits + bits + 2;
 }
 
 // --- votes ------------------------------------------------------------------------------------
@@ -124,15 +112,6 @@ Share votes_of(SecureOps& ops, std::span<const Share> queries, const SecureLayer
 
 // --- choosing and ordering the middle rows ----------------------------------------------------
 
-// vote * 2^b + (m - 1 - j): distinct keys; equal votes go to the lower index, like the plaintext
-// top_k (a stable sort by decreasing vote).
-Share ordering_keys(const Protocol& p, const Share& votes) {
-  const Eigen::Index count = votes.cols();
-  RingMatrix reversed_index(1, count);
-  for (Eigen::Index j = 0; j < count; ++j) reversed_index(0, j) = static_cast<u64>(count - 1 - j);
-  return p.add_public(p.scale(votes, u64{1} << index_bits(count)), reversed_index);
-}
-
 // upper(i, j) = [i <= j]: x . upper is the inclusive prefix sum of a row x.
 RingMatrix inclusive_prefix(Eigen::Index count) {
   RingMatrix upper = RingMatrix::Zero(count, count);
@@ -151,10 +130,11 @@ int equality_width(Eigen::Index max_abs) {
 // with the kept mask b (0/1) and the ranks r = prefix sums of b, a kept row j goes to slot
 // r_j - 1 in [0, k), and slot = r_j - 1 + (k + 1)(1 - b_j) sends every other row to a slot >= k
 // that matches no output row; the slots are linear in b and r, so one equality test places all.
-Share ordered_middle_rows(SecureOps& ops, const Share& middle_votes, Eigen::Index k) {
+Share ordered_middle_rows(SecureOps& ops, const Share& middle_votes, Eigen::Index k, int value_bits) {
   Protocol& p = ops.protocol();
   const Eigen::Index m = middle_votes.cols();
-  const Share chosen = ops.top_k(ordering_keys(p, middle_votes), k).front();  // k x m, best first
+  // k x m, best first; equal votes go to the lower index, like the plaintext top_k.
+  const Share chosen = ops.top_k(middle_votes, k, value_bits).front();
   const Share kept = sum_of_rows(p, chosen);
   const Share rank = p.matmul_public(kept, inclusive_prefix(m));
   const Share slot = p.add_public(p.sub(rank, p.scale(kept, static_cast<u64>(k + 1))), layout::filled(1, m, static_cast<u64>(k)));
@@ -190,9 +170,9 @@ Share keep_matrix_of(SecureOps& ops, std::span<const Share> queries, const Secur
   if (params.sinks > 0) parts.push_back(identity_rows(p, 0, params.sinks, n));
   if (k > 0) {
     const Eigen::Index middle = n - params.sinks - params.window;
-    check_key_bound(static_cast<int>(queries.size()), params.window, middle, p.fixed_point().frac_bits());
+    const int value_bits = vote_value_bits(static_cast<int>(queries.size()), params.window, p.fixed_point().frac_bits());
     const Share votes = votes_of(ops, queries, cache, params.window);
-    const Share middle_rows = ordered_middle_rows(ops, layout::columns(votes, params.sinks, middle), k);
+    const Share middle_rows = ordered_middle_rows(ops, layout::columns(votes, params.sinks, middle), k, value_bits);
     parts.push_back(widened(p, middle_rows, params.sinks, params.window));
   }
   parts.push_back(identity_rows(p, n - params.window, params.window, n));

@@ -85,6 +85,11 @@ Share SecureTransformer::prefill(std::span<const int> prompt_tokens, int prompt_
   return forward(proto_.input(1, user ? &one_hot : nullptr, prompt_length, config_.vocab_size));
 }
 
+void SecureTransformer::release_cache() {
+  cache_.assign(static_cast<std::size_t>(config_.layers), LayerCache{});
+  position_ = 0;
+}
+
 void SecureTransformer::adopt_cache(const std::vector<std::vector<Share>>& keys,
                                     const std::vector<std::vector<Share>>& values, int length,
                                     std::optional<int> tokens_processed) {

@@ -62,6 +62,9 @@ class SecureTransformer {
   // eviction already ran holds fewer rows than tokens seen (default: length).
   void adopt_cache(const std::vector<std::vector<Share>>& keys, const std::vector<std::vector<Share>>& values,
                    int length, std::optional<int> tokens_processed = std::nullopt);
+  // Drops the cached keys and values (and their masks): the next sequence starts from prefill or
+  // adopt_cache. Lets a caller free one sequence's cache before building the next.
+  void release_cache();
   // Appends the token given by its secret one-hot (1 x vocab) and returns its secret logits.
   Share decode(const Share& token_one_hot);
   // Secure argmax of secret logits (1 x vocab); the index is revealed to P1 only.

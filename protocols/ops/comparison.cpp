@@ -1,5 +1,6 @@
 // Bit decomposition, comparisons, selection and equality (protocols/ops/secure_ops.hpp).
 #include "protocols/ops/secure_ops.hpp"
+#include "protocols/ops/bit_lanes.hpp"
 #include "protocols/ops/share_layout.hpp"
 
 #include <stdexcept>
@@ -29,19 +30,23 @@ SecureOps::SecureOps(Protocol& proto, OpsOptions options)
 
 // Kogge-Stone parallel prefix: bit i of the result is the carry out of bit i of a + b, for i < width.
 // Generate/propagate pairs combine as (g, p) o (g', p') = (g ^ (p & g'), p & p'); g and p & g' never
-// overlap, so XOR is OR. One AND round for g, then ceil(log2 width) rounds.
-BoolShare SecureOps::carries(const BoolShare& a, const BoolShare& b, int width) {
+// overlap, so XOR is OR. One AND round for g, then ceil(log2 width) rounds. With several lanes per
+// word, what a shift moves across a lane boundary is cleared: every lane adds on its own.
+BoolShare SecureOps::carries(const BoolShare& a, const BoolShare& b, int width, const LaneLayout& lanes) {
   BooleanBackend& B = *boolean_;
+  const auto shifted = [&lanes](const BoolShare& x, int k) {
+    return BooleanBackend::and_public(BooleanBackend::shift_left(x, k), lanes.at_or_above(k));
+  };
   BoolShare p = BooleanBackend::xor_(a, b);
   BoolShare g = B.and_(a, b);
   for (int k = 1; k < width; k *= 2) {
-    const BoolShare g_shifted = BooleanBackend::shift_left(g, k);
+    const BoolShare g_shifted = shifted(g, k);
     if (2 * k >= width) {  // last level: the propagate bits are no longer needed
       g = BooleanBackend::xor_(g, B.and_(p, g_shifted));
       break;
     }
     const BoolShare lhs[] = {p, p};
-    const BoolShare rhs[] = {g_shifted, BooleanBackend::shift_left(p, k)};
+    const BoolShare rhs[] = {g_shifted, shifted(p, k)};
     auto products = B.and_(lhs, rhs);
     g = BooleanBackend::xor_(g, products[0]);
     p = std::move(products[1]);
@@ -51,7 +56,7 @@ BoolShare SecureOps::carries(const BoolShare& a, const BoolShare& b, int width) 
 
 BoolShare SecureOps::to_boolean(const Share& x) {
   const auto summands = boolean_->from_arithmetic_shares(x);
-  const BoolShare g = carries(summands[0], summands[1], kCarryWidth);
+  const BoolShare g = carries(summands[0], summands[1], kCarryWidth, LaneLayout{});
   return BooleanBackend::xor_(BooleanBackend::xor_(summands[0], summands[1]), BooleanBackend::shift_left(g, 1));
 }
 
@@ -59,7 +64,25 @@ BoolShare SecureOps::msb(const Share& x) { return BooleanBackend::shift_right(to
 
 Share SecureOps::less_than_zero(const Share& x) { return boolean_->bit_to_arithmetic(msb(x)); }
 
+// x mod 2^w is the w-bit two's complement of x when |x| < 2^(w-1): its top bit is the sign, and the
+// low w bits of the two summands add up to it. Only w - 1 carries are needed, lanes of w bits.
+Share SecureOps::less_than_zero(const Share& x, int value_bits) {
+  if (value_bits < 2 || value_bits > kWordBits) throw std::invalid_argument("less_than_zero: value bits must be in [2, 64]");
+  if (value_bits == kWordBits) return less_than_zero(x);
+  const LaneLayout lanes = LaneLayout::for_width(value_bits);
+  const auto summands = boolean_->from_arithmetic_shares(x);
+  const BoolShare a = pack_lanes(summands[0], lanes), b = pack_lanes(summands[1], lanes);
+  const BoolShare g = carries(a, b, value_bits - 1, lanes);
+  // The carry into the top bit of a lane comes from the bit below it, inside the same lane.
+  const BoolShare top = BooleanBackend::xor_(BooleanBackend::xor_(a, b), BooleanBackend::shift_left(g, 1));
+  return boolean_->bit_to_arithmetic(unpack_lane_bit(top, lanes, value_bits - 1, x.rows(), x.cols()));
+}
+
 Share SecureOps::less_than(const Share& x, const Share& y) { return less_than_zero(proto_.sub(x, y)); }
+
+Share SecureOps::less_than(const Share& x, const Share& y, int value_bits) {
+  return less_than_zero(proto_.sub(x, y), value_bits);
+}
 
 Share SecureOps::select(const Share& bit, const Share& x, const Share& y) {
   return proto_.add(y, proto_.mul(bit, proto_.sub(x, y)));
@@ -75,11 +98,16 @@ Share SecureOps::equal_public(const Share& x, const RingMatrix& c, int width) {
   const auto summands = boolean_->from_arithmetic_shares(d, Summand::Minus);
   const u64 tested = width == kWordBits ? ~u64{0} : (u64{1} << width) - 1;
   BooleanBackend& B = *boolean_;
-  // All-ones on untested bits, so an AND tree over the whole word decides the tested ones.
-  BoolShare z = B.xor_public(BooleanBackend::and_public(B.not_(BooleanBackend::xor_(summands[0], summands[1])), tested),
-                             ~tested);
-  for (int k = 1; k < width; k *= 2) z = B.and_(z, BooleanBackend::shift_right(z, k));
-  return B.bit_to_arithmetic(BooleanBackend::and_public(z, 1));
+  // All-ones on untested bits, so an AND tree over a power-of-two lane decides the tested ones:
+  // bit 0 of a lane ends up the AND of the whole lane, whatever shifted in from the lane above.
+  int lane_width = 1;
+  while (lane_width < width) lane_width *= 2;
+  const LaneLayout lanes = LaneLayout::for_width(lane_width);
+  BoolShare z = pack_lanes(
+      B.xor_public(BooleanBackend::and_public(B.not_(BooleanBackend::xor_(summands[0], summands[1])), tested), ~tested),
+      lanes);
+  for (int k = 1; k < lane_width; k *= 2) z = B.and_(z, BooleanBackend::shift_right(z, k));
+  return B.bit_to_arithmetic(unpack_lane_bit(z, lanes, 0, x.rows(), x.cols()));
 }
 
 Share SecureOps::one_hot(const Share& index, Eigen::Index n) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace protocols::ops {
 
@@ -187,19 +188,25 @@ BitonicStage bitonic_stage(Eigen::Index n, Eigen::Index block, Eigen::Index stri
   return s;
 }
 
+void check_top_k(Eigen::Index n, Eigen::Index k, int value_bits) {
+  if (k < 1 || k > n) throw std::invalid_argument("top_k: need 1 <= k <= n");
+  if (value_bits < 3 || value_bits > 64) throw std::invalid_argument("top_k: value bits must be in [3, 64]");
+}
+
 }  // namespace
 
-std::vector<Share> SecureOps::top_k(const Share& x, Eigen::Index k) {
-  if (k < 1 || k > x.cols()) throw std::invalid_argument("top_k: need 1 <= k <= n");
-  return rank_comparisons(x.cols()) <= 2 * bitonic_comparisons(x.cols()) ? top_k_by_rank(x, k) : top_k_bitonic(x, k);
+std::vector<Share> SecureOps::top_k(const Share& x, Eigen::Index k, int value_bits) {
+  check_top_k(x.cols(), k, value_bits);
+  return rank_comparisons(x.cols()) <= 2 * bitonic_comparisons(x.cols()) ? top_k_by_rank(x, k, value_bits)
+                                                                         : top_k_bitonic(x, k, value_bits);
 }
 
 // rank(i) = how many values beat value i (a larger value, or an equal one at a lower index): the
 // comparisons of every pair i < j in one batch, then a public linear map. Entry (i, t) of the
 // one-hot is [rank(i) == t], tested for t < k only.
-std::vector<Share> SecureOps::top_k_by_rank(const Share& x, Eigen::Index k) {
+std::vector<Share> SecureOps::top_k_by_rank(const Share& x, Eigen::Index k, int value_bits) {
   const Eigen::Index rows = x.rows(), n = x.cols();
-  if (k < 1 || k > n) throw std::invalid_argument("top_k: need 1 <= k <= n");
+  check_top_k(n, k, value_bits);
   ColumnIndices first, second;
   for (Eigen::Index i = 0; i < n; ++i)
     for (Eigen::Index j = i + 1; j < n; ++j) {
@@ -216,7 +223,8 @@ std::vector<Share> SecureOps::top_k_by_rank(const Share& x, Eigen::Index k) {
   for (Eigen::Index i = 0; i < n; ++i) complements.col(i).setConstant(static_cast<u64>(i));  // i pairs (j < i, i)
   Share ranks = x;
   if (pairs > 0) {
-    const Share below = less_than(gather_columns(x, first), gather_columns(x, second));
+    // |x_i - x_j| < 2^(value_bits - 1).
+    const Share below = less_than(gather_columns(x, first), gather_columns(x, second), value_bits);
     ranks = proto_.add_public(proto_.matmul_public(below, to_ranks), complements);
   } else {
     ranks = constant(proto_, RingMatrix::Zero(rows, n));
@@ -240,24 +248,37 @@ std::vector<Share> SecureOps::top_k_by_rank(const Share& x, Eigen::Index k) {
   return per_row;
 }
 
-std::vector<Share> SecureOps::top_k_bitonic(const Share& x, Eigen::Index k) {
+// The network sorts keys x_i * 2^b + (N - 1 - i) (N columns after padding, b index bits): distinct,
+// and equal values keep index order like the rank path. Keys need value_bits + b bits.
+std::vector<Share> SecureOps::top_k_bitonic(const Share& x, Eigen::Index k, int value_bits) {
   const Eigen::Index rows = x.rows(), n = x.cols();
-  if (k < 1 || k > n) throw std::invalid_argument("top_k: need 1 <= k <= n");
+  check_top_k(n, k, value_bits);
   Eigen::Index padded = 1;
-  while (padded < n) padded *= 2;
-  const u64 lowest = static_cast<u64>(kLowest);  // padding sorts last
+  int index_bits = 0;
+  while (padded < n) {
+    padded *= 2;
+    ++index_bits;
+  }
+  const int key_bits = value_bits + index_bits;
+  if (key_bits > 64)
+    throw std::invalid_argument("top_k: " + std::to_string(value_bits) + "-bit values and " + std::to_string(n) +
+                                " columns do not fit the 64-bit sort keys");
+  const u64 lowest = u64{0} - (u64{1} << (value_bits - 2));  // padding: at the bound, sorts last
   Share values = x, indices = constant(proto_, column_numbers(rows, padded));
   if (padded > n) {
     const Share parts[] = {x, constant(proto_, filled(rows, padded - n, lowest))};
     values = concat_columns(parts);
   }
+  RingMatrix reversed_index(rows, padded);
+  for (Eigen::Index c = 0; c < padded; ++c) reversed_index.col(c).setConstant(static_cast<u64>(padded - 1 - c));
+  values = proto_.add_public(proto_.scale(values, u64{1} << index_bits), reversed_index);
   for (Eigen::Index block = 2; block <= padded; block *= 2) {
     for (Eigen::Index stride = block / 2; stride > 0; stride /= 2) {
       const BitonicStage stage = bitonic_stage(padded, block, stride, rows);
       const Share a = gather_columns(values, stage.low), b = gather_columns(values, stage.high);
       const Share ia = gather_columns(indices, stage.low), ib = gather_columns(indices, stage.high);
       // Swap when the pair is out of order for its block's direction.
-      const Share swap = less_than_zero(proto_.mul_public(proto_.sub(a, b), stage.sign));
+      const Share swap = less_than_zero(proto_.mul_public(proto_.sub(a, b), stage.sign), key_bits);
       const Share bits[] = {swap, swap};
       const Share deltas[] = {proto_.sub(b, a), proto_.sub(ib, ia)};
       const auto moved = proto_.mul(bits, deltas);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "protocols/boolean.hpp"
+#include "protocols/ops/bit_lanes.hpp"
 #include "protocols/ops/polynomial.hpp"
 #include "protocols/protocol.hpp"
 
@@ -59,12 +60,17 @@ class SecureOps {
   Share bit_to_arithmetic(const BoolShare& bits) { return boolean_->bit_to_arithmetic(bits); }
   Share less_than_zero(const Share& x);                 // [x < 0]
   Share less_than(const Share& x, const Share& y);      // [x < y], needs |x - y| < 2^63
+  // The same when |x| (or |x - y|) < 2^(value_bits - 1) is known: only the low value_bits bits
+  // enter the adder, floor(64 / value_bits) values per word (32 bits: half the bytes, one round
+  // less). A value outside the bound gives a wrong bit, so callers state where the bound comes from.
+  Share less_than_zero(const Share& x, int value_bits);
+  Share less_than(const Share& x, const Share& y, int value_bits);
   Share greater_than(const Share& x, const Share& y) { return less_than(y, x); }
   // bit ? x : y, with `bit` an arithmetic 0/1 share (one multiplication round).
   Share select(const Share& bit, const Share& x, const Share& y);
   Share relu(const Share& x);
   // [x == c] for a public ring matrix c of the same shape. When |x - c| < 2^(width - 1) is known,
-  // only the low `width` bits are tested (fewer rounds).
+  // only the low `width` bits are tested: fewer rounds, and 64 / 2^ceil(log2 width) tests per word.
   Share equal_public(const Share& x, const RingMatrix& c, int width = 64);
   // One-hot rows (rows x n) of integer indices (rows x 1, values in [0, n)).
   Share one_hot(const Share& index, Eigen::Index n);
@@ -73,13 +79,15 @@ class SecureOps {
   Share max(const Share& x);
   MaxResult argmax(const Share& x);
   // Top-k of every row; returns, per row, a k x n secret one-hot selection in descending order of
-  // value. Short rows (n(n-1)/2 comparisons at most twice the bitonic network's) rank every value
-  // against every other in one comparison batch and pick the ranks 0..k-1 by equality tests: a
-  // constant ~15 rounds, equal values ordered by index (lower first). Longer rows run a bitonic
-  // sorting network on (value, index) pairs: rounds grow with log^2 n, ties in no promised order.
-  std::vector<Share> top_k(const Share& x, Eigen::Index k);
-  std::vector<Share> top_k_by_rank(const Share& x, Eigen::Index k);
-  std::vector<Share> top_k_bitonic(const Share& x, Eigen::Index k);
+  // value, equal values ordered by index (lower first). The values must satisfy
+  // |x| < 2^(value_bits - 2), so that comparisons run on value_bits bits (see less_than_zero; the
+  // default leaves 2^30 in real units at F = 16). Short rows (n(n-1)/2 comparisons at most twice
+  // the bitonic network's) rank every value against every other in one comparison batch and pick
+  // the ranks 0..k-1 by equality tests: a constant ~15 rounds. Longer rows run a bitonic sorting
+  // network on (value, index) keys (value_bits + log2 n bits, at most 64): rounds grow with log^2 n.
+  std::vector<Share> top_k(const Share& x, Eigen::Index k, int value_bits = 48);
+  std::vector<Share> top_k_by_rank(const Share& x, Eigen::Index k, int value_bits = 48);
+  std::vector<Share> top_k_bitonic(const Share& x, Eigen::Index k, int value_bits = 48);
   // Rows of `matrix` picked by a secret one-hot selection (k x n) . (n x d): one matmul round.
   Share gather_rows(const Share& selection, const Share& matrix);
 
@@ -106,7 +114,7 @@ class SecureOps {
     Share mantissa;  // x scaled into [0.5, 1), fixed point
     Share one_hot;   // (rows*cols) x normalize_bits_: position of the highest set bit (integers)
   };
-  BoolShare carries(const BoolShare& a, const BoolShare& b, int width);
+  BoolShare carries(const BoolShare& a, const BoolShare& b, int width, const LaneLayout& lanes);
   Share bits_as_arithmetic(const BoolShare& x, int count);
   Normalized normalize(const Share& x);
   Share scale_by_exponent(const Share& y, const Share& one_hot, const std::vector<double>& factors, Eigen::Index rows,

@@ -3,7 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <iostream>
+#include <map>
 #include <random>
+#include <string>
 
 namespace ops_test {
 namespace {
@@ -95,6 +99,85 @@ TEST_P(Comparison, EqualityAndOneHotOfSecretIndices) {
   }
   // log2 of the tested width (4 bits for n = 7) AND rounds, then the bit conversion.
   EXPECT_LE(out.rounds.at("one_hot"), GetParam() == Backend::TwoPartyDealer ? 3u : 5u);
+}
+
+// Signed values strictly inside (-2^(w-1), 2^(w-1)): random, plus both edges, 0 and -1.
+RingMatrix within_bits(Eigen::Index rows, Eigen::Index cols, int w, unsigned seed) {
+  std::mt19937_64 gen(seed);
+  const std::int64_t limit = (std::int64_t{1} << (w - 1)) - 1;
+  std::uniform_int_distribution<std::int64_t> value(-limit, limit);
+  RingMatrix m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<mpc::u64>(value(gen));
+  const std::int64_t edges[] = {limit, -limit, 0, -1, 1};
+  for (std::size_t i = 0; i < std::size(edges); ++i) m.data()[i] = static_cast<mpc::u64>(edges[i]);
+  return m;
+}
+
+// Online bytes party 0 sent while `step` ran.
+std::uint64_t bytes_sent_by(Session& s, const std::function<void()>& step) {
+  net::Stats& stats = s.proto().mesh().stats();
+  net::PhaseScope phase(stats, kOnline);
+  const std::uint64_t before = stats.phase_total(kOnline).bytes_sent;
+  step();
+  return stats.phase_total(kOnline).bytes_sent - before;
+}
+
+// Lanes of w bits, floor(64 / w) per word: exact on every value inside the bound, odd widths and
+// one-lane widths included, for fewer bytes than the full-width comparison.
+TEST_P(Comparison, BoundedComparisonsAreExactInsideTheirRangeAndCheaper) {
+  const int widths[] = {2, 9, 21, 32, 33, 47};
+  std::vector<RingMatrix> inputs;
+  for (std::size_t i = 0; i < std::size(widths); ++i) inputs.push_back(within_bits(3, 37, widths[i], 40 + i));
+  std::map<std::string, std::uint64_t> bytes;
+  const auto out = run_session(GetParam(), 16, inputs, [&](Session& s) {
+    for (std::size_t i = 0; i < std::size(widths); ++i) {
+      const std::string name = "w" + std::to_string(widths[i]);
+      Share bit;
+      const std::uint64_t sent = bytes_sent_by(s, [&] { bit = s.ops().less_than_zero(s.input(i), widths[i]); });
+      s.record(name, bit);
+      if (s.proto().mesh().self() == 0) bytes[name] = sent;
+    }
+    const std::uint64_t full = bytes_sent_by(s, [&] { s.ops().less_than_zero(s.input(3)); });
+    if (s.proto().mesh().self() == 0) bytes["full"] = full;
+  });
+  for (std::size_t i = 0; i < std::size(widths); ++i) {
+    const RingMatrix& bit = out.results.at("w" + std::to_string(widths[i]));
+    for (Eigen::Index j = 0; j < inputs[i].size(); ++j)
+      EXPECT_EQ(bit.data()[j], static_cast<std::int64_t>(inputs[i].data()[j]) < 0 ? 1u : 0u)
+          << "width " << widths[i] << " element " << j;
+  }
+  // Two 32-bit lanes per word and one adder level less: under half the full comparison's bytes in
+  // 2PC. 3PC also reshares the two summands and converts the bits per element, at full width.
+  if (GetParam() == Backend::TwoPartyDealer) {
+    EXPECT_LT(2 * bytes.at("w32"), bytes.at("full"));
+  } else {
+    EXPECT_LT(4 * bytes.at("w32"), 3 * bytes.at("full"));
+  }
+  for (const auto& [name, sent] : bytes) std::cout << name << ": " << sent << " bytes\n";
+  EXPECT_LT(bytes.at("w9"), bytes.at("w21"));
+  EXPECT_LT(bytes.at("w21"), bytes.at("w32"));
+}
+
+// Equality of narrow differences packs 64 / 2^ceil(log2 w) tests per word; every lane is decided
+// by its own bits only, whatever its neighbours hold.
+TEST_P(Comparison, PackedEqualityTestsAreIndependentPerLane) {
+  RingMatrix x(4, 40), c(4, 40);
+  std::mt19937_64 gen(9);
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    c.data()[i] = gen() % 8;
+    x.data()[i] = i % 3 == 0 ? c.data()[i] : c.data()[i] + (gen() % 2 ? 1 : -1) * static_cast<mpc::u64>(1 + gen() % 7);
+  }
+  x(0, 1) = c(0, 1) + 7;  // at the edge of the 4-bit range
+  x(0, 2) = c(0, 2) - 7;
+  const auto out = run_session(GetParam(), 16, {x}, [&](Session& s) {
+    s.record("eq4", s.ops().equal_public(s.input(0), c, 4));
+    s.record("eq64", s.ops().equal_public(s.input(0), c));
+  });
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    const mpc::u64 expect = x.data()[i] == c.data()[i] ? 1u : 0u;
+    EXPECT_EQ(out.results.at("eq4").data()[i], expect) << i;
+    EXPECT_EQ(out.results.at("eq64").data()[i], expect) << i;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Comparison, ::testing::Values(Backend::TwoPartyDealer, Backend::ThreePartyReplicated),
