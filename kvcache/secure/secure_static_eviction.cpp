@@ -77,9 +77,8 @@ void check_params(const StaticEvictionParams& params) {
 // Votes are at most heads * window (each softmax row sums to 1, up to rounding; factor 2 of
 // margin): top_k compares them on the bits that bound needs, |vote| < 2^(value_bits - 2).
 int vote_value_bits(int heads, int window, int frac_bits) {
-  int bits = 0;
-  while ((std::int64_t{1} << bits) < 2 * std::int64_t{heads} * window) ++bits;
-  return frac_bits + bits + 2;
+  // 2^(w-1) >= 2 * heads * window for w = bits_for_difference(...), so |vote| < 2^(F + w - 1).
+  return frac_bits + layout::bits_for_difference(2 * Eigen::Index{heads} * window) + 1;
 }
 
 // --- votes ------------------------------------------------------------------------------------
@@ -119,13 +118,6 @@ RingMatrix inclusive_prefix(Eigen::Index count) {
   return upper;
 }
 
-// Smallest w with 2^(w-1) > max_abs: |d| <= max_abs makes d == 0 decidable from the low w bits.
-int equality_width(Eigen::Index max_abs) {
-  int width = 1;
-  while ((Eigen::Index{1} << (width - 1)) <= max_abs) ++width;
-  return width;
-}
-
 // The k x m one-hot of the k best-voted middle rows in increasing position order. No second sort:
 // with the kept mask b (0/1) and the ranks r = prefix sums of b, a kept row j goes to slot
 // r_j - 1 in [0, k), and slot = r_j - 1 + (k + 1)(1 - b_j) sends every other row to a slot >= k
@@ -140,9 +132,9 @@ Share ordered_middle_rows(SecureOps& ops, const Share& middle_votes, Eigen::Inde
   const Share slot = p.add_public(p.sub(rank, p.scale(kept, static_cast<u64>(k + 1))), layout::filled(1, m, static_cast<u64>(k)));
   RingMatrix slot_numbers(m, k);
   for (Eigen::Index c = 0; c < k; ++c) slot_numbers.col(c).setConstant(static_cast<u64>(c));
-  // slot in [0, 2k], slot numbers in [0, k): differences within [-(k - 1), 2k].
+  // slot in [0, 2k], slot numbers in [0, k): differences within [-(k - 1), 2k], below 2k + 1.
   const Share placed = ops.equal_public(layout::broadcast_column(transposed(slot), k), slot_numbers,
-                                        equality_width(2 * k));
+                                        layout::bits_for_difference(2 * k + 1));
   return transposed(placed);
 }
 

@@ -20,12 +20,6 @@ u64 LaneLayout::at_or_above(int k) const {
   return mask;
 }
 
-u64 LaneLayout::bit_in_every_lane(int bit) const {
-  u64 mask = 0;
-  for (int lane = 0; lane < per_word; ++lane) mask |= u64{1} << (lane * width + bit);
-  return mask;
-}
-
 BoolShare pack_lanes(const BoolShare& x, const LaneLayout& layout) {
   if (layout.per_word == 1) return x;  // one lane is the word itself
   const u64 keep = low_bits(layout.width);

@@ -16,8 +16,6 @@ struct LaneLayout {
   // Per word, the bits at offset >= k inside each lane: a shift left by k may keep only these
   // (the rest came from the lane below). All ones for a single 64-bit lane.
   u64 at_or_above(int k) const;
-  // The word's bit `bit` of every lane.
-  u64 bit_in_every_lane(int bit) const;
 };
 
 // Low `layout.width` bits of element i (row-major) into lane i % per_word of word i / per_word;

@@ -34,8 +34,10 @@ SecureOps::SecureOps(Protocol& proto, OpsOptions options)
 // word, what a shift moves across a lane boundary is cleared: every lane adds on its own.
 BoolShare SecureOps::carries(const BoolShare& a, const BoolShare& b, int width, const LaneLayout& lanes) {
   BooleanBackend& B = *boolean_;
+  // One lane per word needs no mask: the shift fills with zeros and nothing flows downwards.
   const auto shifted = [&lanes](const BoolShare& x, int k) {
-    return BooleanBackend::and_public(BooleanBackend::shift_left(x, k), lanes.at_or_above(k));
+    BoolShare moved = BooleanBackend::shift_left(x, k);
+    return lanes.per_word == 1 ? moved : BooleanBackend::and_public(moved, lanes.at_or_above(k));
   };
   BoolShare p = BooleanBackend::xor_(a, b);
   BoolShare g = B.and_(a, b);
