@@ -8,6 +8,7 @@
 #include <boost/asio/connect.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 namespace net {
@@ -46,12 +47,18 @@ void drain(asio::io_context& io, const AsyncResult& result) {
   }
 }
 
-Bytes encode_hello(int self, int parties) {
-  Bytes hello(8);
+constexpr std::size_t kHelloIdBytes = 8;
+constexpr std::size_t kHelloMaxBytes = 512;
+
+// Party id and party count (u32 each, little-endian), then the link profile in canonical form.
+Bytes encode_hello(int self, int parties, const LinkProfile& link) {
+  Bytes hello(kHelloIdBytes);
   for (int i = 0; i < 4; ++i) {
     hello[i] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(self) >> (8 * i));
     hello[4 + i] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(parties) >> (8 * i));
   }
+  const std::string profile = link.canonical();
+  hello.insert(hello.end(), profile.begin(), profile.end());
   return hello;
 }
 
@@ -187,15 +194,21 @@ int ChannelFactory::identify(TlsChannel& channel, std::optional<int> expected_pe
 }
 
 void ChannelFactory::exchange_hello(TlsChannel& channel, Clock::time_point deadline) {
-  const Bytes hello = encode_hello(self_, cfg_.size());
+  const Bytes hello = encode_hello(self_, cfg_.size(), opts_.link);
   SendBytes send = SendBytes::frame(channel, hello);
-  ReceiveFrame receive(channel, hello.size());
+  ReceiveFrame receive(channel, kHelloMaxBytes);
   Transfer* transfers[] = {&send, &receive};
   run_transfers(io_, transfers, remaining(deadline), false);
-  const Bytes expected = encode_hello(channel.peer(), cfg_.size());
-  if (receive.take_payload() != expected)
+  const Bytes expected = encode_hello(channel.peer(), cfg_.size(), opts_.link);
+  const Bytes got = receive.take_payload();
+  if (got.size() < kHelloIdBytes || !std::equal(expected.begin(), expected.begin() + kHelloIdBytes, got.begin()))
     channel.fail("greeting", "the hello frame does not match the certificate or the number of parties (expected party " +
                                  std::to_string(channel.peer()) + " of " + std::to_string(cfg_.size()) + ")");
+  if (got != expected)
+    channel.fail("greeting", "the peer emulates the network '" + std::string(got.begin() + kHelloIdBytes, got.end()) +
+                                 "', this party '" + opts_.link.canonical() +
+                                 "': every party of a session needs the same --network");
+  if (opts_.link.shaped()) channel.enable_shaping(opts_.link);
 }
 
 void ChannelFactory::authenticate(TlsChannel& channel, std::optional<int> expected_peer, Clock::time_point deadline) {

@@ -31,4 +31,14 @@ FrameHeader decode_header(const EncodedHeader& bytes) {
           get_le<std::uint64_t>(bytes.data() + 12)};
 }
 
+SendStamp encode_send_stamp(std::int64_t nanoseconds) {
+  SendStamp out{};
+  put_le(out.data(), static_cast<std::uint64_t>(nanoseconds));
+  return out;
+}
+
+std::int64_t decode_send_stamp(const SendStamp& bytes) {
+  return static_cast<std::int64_t>(get_le<std::uint64_t>(bytes.data()));
+}
+
 }  // namespace net

@@ -21,6 +21,14 @@ struct FrameHeader {
 
 using EncodedHeader = std::array<std::uint8_t, kFrameHeaderBytes>;
 
+// On a shaped link (link_profile.hpp) the header is followed by the sender's wall-clock time of
+// sending, nanoseconds since the Unix epoch (i64, little-endian), which the receiver's link model
+// needs. It is not part of the payload and not counted as traffic.
+inline constexpr std::size_t kSendStampBytes = 8;
+using SendStamp = std::array<std::uint8_t, kSendStampBytes>;
+SendStamp encode_send_stamp(std::int64_t nanoseconds);
+std::int64_t decode_send_stamp(const SendStamp& bytes);
+
 EncodedHeader encode_header(const FrameHeader& header);
 FrameHeader decode_header(const EncodedHeader& bytes);
 

@@ -10,6 +10,8 @@ ProfileFigures& ProfileFigures::operator+=(const ProfileFigures& o) {
   offline_bytes_sent += o.offline_bytes_sent;
   rounds += o.rounds;
   calls += o.calls;
+  wait_seconds += o.wait_seconds;
+  offline_wait_seconds += o.offline_wait_seconds;
   return *this;
 }
 
@@ -19,12 +21,15 @@ ProfileFigures& ProfileFigures::operator-=(const ProfileFigures& o) {
   offline_bytes_sent -= o.offline_bytes_sent;
   rounds -= o.rounds;
   calls -= o.calls;
+  wait_seconds -= o.wait_seconds;
+  offline_wait_seconds -= o.offline_wait_seconds;
   return *this;
 }
 
 nlohmann::json ProfileFigures::to_json() const {
   return {{"seconds", seconds},   {"online_bytes_sent", online_bytes_sent}, {"offline_bytes_sent", offline_bytes_sent},
-          {"rounds", rounds},     {"calls", calls}};
+          {"rounds", rounds},     {"calls", calls}, {"wait_seconds", wait_seconds},
+          {"offline_wait_seconds", offline_wait_seconds}};
 }
 
 ProfileFigures traffic_totals(const Stats& stats) {
@@ -33,6 +38,8 @@ ProfileFigures traffic_totals(const Stats& stats) {
   f.online_bytes_sent = total.bytes_sent - offline.bytes_sent;
   f.offline_bytes_sent = offline.bytes_sent;
   f.rounds = total.rounds;
+  f.wait_seconds = stats.total_wait_seconds();
+  f.offline_wait_seconds = stats.wait_seconds(kOfflinePhase);
   return f;
 }
 

@@ -27,14 +27,16 @@ struct ProfileFigures {
   std::uint64_t offline_bytes_sent = 0;
   std::uint64_t rounds = 0;
   std::uint64_t calls = 0;
+  double wait_seconds = 0;          // blocked in the network (any phase)
+  double offline_wait_seconds = 0;  // of which waiting for the 2PC dealer's stream
 
   ProfileFigures& operator+=(const ProfileFigures& o);
   ProfileFigures& operator-=(const ProfileFigures& o);
   nlohmann::json to_json() const;
 };
 
-// This party's cumulative sends, split into online and offline (kOfflinePhase) bytes, and rounds;
-// seconds and calls are 0. The difference of two readings is the traffic in between.
+// This party's cumulative sends, split into online and offline (kOfflinePhase) bytes, rounds and
+// network waits; seconds and calls are 0. The difference of two readings is the traffic in between.
 ProfileFigures traffic_totals(const Stats& stats);
 
 class OperatorProfile {

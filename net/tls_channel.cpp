@@ -10,7 +10,7 @@ namespace net {
 
 TlsChannel::TlsChannel(boost::asio::ip::tcp::socket socket, SSL_CTX* ctx, bool accepting, int self,
                        std::string peer_label)
-    : socket_(std::move(socket)), accepting_(accepting), self_(self), peer_label_(std::move(peer_label)) {
+    : socket_(std::move(socket)), hold_timer_(socket_.get_executor()), accepting_(accepting), self_(self), peer_label_(std::move(peer_label)) {
   socket_.non_blocking(true);
   // Frames are written whole and the reader waits for all of them: Nagle would only add latency.
   socket_.set_option(boost::asio::ip::tcp::no_delay(true));
@@ -63,9 +63,18 @@ void TlsChannel::await(IoWant want) {
                      });
 }
 
+void TlsChannel::await_time(std::chrono::steady_clock::time_point when) {
+  if (waits_->time) return;
+  waits_->time = true;
+  auto waits = waits_;
+  hold_timer_.expires_at(when);
+  hold_timer_.async_wait([waits](const boost::system::error_code&) { waits->time = false; });
+}
+
 void TlsChannel::cancel_waits() {
   boost::system::error_code ignored;
   socket_.cancel(ignored);
+  hold_timer_.cancel();
 }
 
 void TlsChannel::mark_broken(const std::string& reason) {

@@ -3,14 +3,18 @@
 // writes, and the channel registers readiness waits on the socket when they cannot proceed.
 #pragma once
 
+#include "net/link_profile.hpp"
 #include "net/openssl_handles.hpp"
 #include "net/stats.hpp"
 #include "net/tls_context.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace net {
@@ -38,8 +42,16 @@ class TlsChannel {
   // Registers a readiness wait unless one is already pending for that direction; the pending
   // wait is what lets io_context.run_one() return when this channel can make progress.
   void await(IoWant want);
+  // Registers a wake-up at `when` unless one is already pending (a shaped link holding a frame).
+  void await_time(std::chrono::steady_clock::time_point when);
   // Cancels pending waits (their handlers still run, with operation_aborted).
   void cancel_waits();
+
+  // From now on every frame carries its send time and incoming frames are delivered as the link
+  // profile says (link_profile.hpp). Both ends must enable it together (the hello checks it).
+  void enable_shaping(const LinkProfile& profile) { incoming_link_.emplace(profile); }
+  bool shaped() const { return incoming_link_.has_value(); }
+  LinkDirectionModel& incoming_link() { return *incoming_link_; }
 
   std::uint64_t take_send_sequence() { return next_send_sequence_++; }
   std::uint64_t expected_receive_sequence() const { return next_receive_sequence_; }
@@ -60,12 +72,15 @@ class TlsChannel {
   struct Waits {
     bool read = false;
     bool write = false;
+    bool time = false;
   };
 
   boost::asio::ip::tcp::socket socket_;
   ossl::SslPtr ssl_;
   VerifyNotes notes_;
   std::shared_ptr<Waits> waits_ = std::make_shared<Waits>();
+  boost::asio::steady_timer hold_timer_;
+  std::optional<LinkDirectionModel> incoming_link_;
   bool accepting_;
   int self_;
   int peer_ = -1;

@@ -12,6 +12,14 @@ namespace net {
 
 namespace {
 
+// Runs the transfers and charges the time they took to the current phase's network wait.
+void run_and_time(boost::asio::io_context& io, std::span<Transfer* const> transfers, const MeshOptions& opts,
+                  Stats& stats) {
+  const auto start = std::chrono::steady_clock::now();
+  run_transfers(io, transfers, opts.io_timeout, true);
+  stats.on_wait(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
 class TlsMesh final : public Mesh {
  public:
   TlsMesh(const PartiesConfig& cfg, int self, const MeshOptions& opts);
@@ -46,7 +54,7 @@ TlsMesh::TlsMesh(const PartiesConfig& cfg, int self, const MeshOptions& opts) : 
   factory.accept_higher(channels_, deadline);
   for (auto& c : channels_)
     if (c) c->set_stats(&stats_);
-  spdlog::info("party {}: mesh of {} parties ready", self_, cfg.size());
+  spdlog::info("party {}: mesh of {} parties ready, network {}", self_, cfg.size(), opts.link.describe());
 }
 
 TlsMesh::~TlsMesh() { spdlog::debug("party {}: closing the mesh", self_); }
@@ -63,14 +71,14 @@ void TlsMesh::send(int peer, std::span<const std::uint8_t> payload) {
   c.throw_if_broken();
   SendBytes transfer = SendBytes::frame(c, payload);
   Transfer* transfers[] = {&transfer};
-  run_transfers(io_, transfers, opts_.io_timeout, true);
-  stats_.on_send(peer, transfer.total_bytes());
+  run_and_time(io_, transfers, opts_, stats_);
+  stats_.on_send(peer, transfer.frame_bytes());
 }
 
 Bytes TlsMesh::recv(int peer) {
   ReceiveFrame transfer(channel(peer), opts_.max_frame_bytes);
   Transfer* transfers[] = {&transfer};
-  run_transfers(io_, transfers, opts_.io_timeout, true);
+  run_and_time(io_, transfers, opts_, stats_);
   stats_.on_receive(peer, transfer.total_bytes());
   return transfer.take_payload();
 }
@@ -84,8 +92,8 @@ std::vector<Bytes> TlsMesh::exchange(std::span<const Outgoing> out, std::span<co
   std::vector<Transfer*> transfers;
   for (const Outgoing& o : out) transfers.push_back(&sends.emplace_back(SendBytes::frame(channel(o.peer), o.payload)));
   for (int peer : from) transfers.push_back(&receives.emplace_back(channel(peer), opts_.max_frame_bytes));
-  run_transfers(io_, transfers, opts_.io_timeout, true);
-  for (std::size_t i = 0; i < out.size(); ++i) stats_.on_send(out[i].peer, sends[i].total_bytes());
+  run_and_time(io_, transfers, opts_, stats_);
+  for (std::size_t i = 0; i < out.size(); ++i) stats_.on_send(out[i].peer, sends[i].frame_bytes());
   std::vector<Bytes> received;
   received.reserve(from.size());
   for (std::size_t i = 0; i < from.size(); ++i) {

@@ -12,8 +12,11 @@
 //    channel throws at once; other channels stay usable.
 //  - Accounting counts payload plus the 20-byte frame header; the set-up (handshake and hello
 //    frames) is not counted.
+//  - With a shaped link profile (MeshOptions::link) every frame is delivered when the emulated link
+//    would deliver it; the hello frames check that both ends use the same profile.
 #pragma once
 
+#include "net/link_profile.hpp"
 #include "net/mesh.hpp"
 #include "net/parties_config.hpp"
 
@@ -30,6 +33,8 @@ struct MeshOptions {
   std::chrono::milliseconds io_timeout{120000};
   // Largest accepted frame payload; a longer announced length is rejected before allocating.
   std::size_t max_frame_bytes = std::size_t(1) << 30;
+  // The emulated network of every link of this party (link_profile.hpp); all parties must agree.
+  LinkProfile link;
 };
 
 // Connects party `self` to every other party of `cfg`. Throws ConfigError for a bad config or

@@ -105,15 +105,21 @@ Step Handshake::step() {
   return to_step(outcome);
 }
 
-SendBytes::SendBytes(TlsChannel& channel, Bytes staging, std::span<const std::uint8_t> rest)
-    : Transfer(channel), staging_(std::move(staging)), rest_(rest) {}
+SendBytes::SendBytes(TlsChannel& channel, Bytes staging, std::span<const std::uint8_t> rest, std::size_t stamp_bytes)
+    : Transfer(channel), stamp_bytes_(stamp_bytes), staging_(std::move(staging)), rest_(rest) {}
 
 SendBytes SendBytes::frame(TlsChannel& channel, std::span<const std::uint8_t> payload) {
   const EncodedHeader header = encode_header({kFrameMagic, channel.take_send_sequence(), payload.size()});
-  const std::size_t head = std::min(payload.size(), kStagingBytes - kFrameHeaderBytes);
+  const std::size_t stamp_bytes = channel.shaped() ? kSendStampBytes : 0;
+  const std::size_t head = std::min(payload.size(), kStagingBytes - kFrameHeaderBytes - stamp_bytes);
   Bytes staging(header.begin(), header.end());
+  if (channel.shaped()) {
+    const auto sent = std::chrono::system_clock::now().time_since_epoch();
+    const SendStamp stamp = encode_send_stamp(std::chrono::duration_cast<std::chrono::nanoseconds>(sent).count());
+    staging.insert(staging.end(), stamp.begin(), stamp.end());
+  }
   staging.insert(staging.end(), payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(head));
-  return SendBytes(channel, std::move(staging), payload.subspan(head));
+  return SendBytes(channel, std::move(staging), payload.subspan(head), stamp_bytes);
 }
 
 SendBytes SendBytes::raw(TlsChannel& channel, std::span<const std::uint8_t> bytes) {
@@ -173,14 +179,23 @@ void ReceiveFrame::accept_header() {
 }
 
 Step ReceiveFrame::step() {
-  while (!header_accepted_ || payload_received_ < payload_.size()) {
-    std::uint8_t* data = header_accepted_ ? payload_.data() + payload_received_ : header_.data() + header_received_;
-    const std::size_t wanted = header_accepted_ ? payload_.size() - payload_received_ : kFrameHeaderBytes - header_received_;
+  if (held_) return hold_as_the_link_would();
+  while (!header_accepted_ || stamp_pending() || payload_received_ < payload_.size()) {
+    std::uint8_t* data = nullptr;
+    std::size_t wanted = 0;
+    std::size_t* received = nullptr;
+    if (!header_accepted_) {
+      data = header_.data() + header_received_, wanted = kFrameHeaderBytes - header_received_, received = &header_received_;
+    } else if (stamp_pending()) {
+      data = stamp_.data() + stamp_received_, wanted = kSendStampBytes - stamp_received_, received = &stamp_received_;
+    } else {
+      data = payload_.data() + payload_received_, wanted = payload_.size() - payload_received_, received = &payload_received_;
+    }
     std::size_t got = 0;
     clear_errors();
     const int ret = SSL_read_ex(channel_.ssl(), data, wanted, &got);
     if (ret == 1) {
-      (header_accepted_ ? payload_received_ : header_received_) += got;
+      *received += got;
       bytes_moved_ += got;
       if (!header_accepted_ && header_received_ == kFrameHeaderBytes) accept_header();
       continue;
@@ -190,6 +205,24 @@ Step ReceiveFrame::step() {
     if (header_received_ == 0) channel_.fail("receiving from", "the peer closed the connection");
     channel_.fail("receiving from", "truncated frame: the connection ended after " + outstanding());
   }
+  if (channel_.shaped()) {
+    held_ = true;
+    const auto now = std::chrono::system_clock::now();
+    // A sender's clock ahead of this one must not hold the frame longer than the link itself would.
+    using SystemClock = std::chrono::system_clock;
+    const SystemClock::time_point stamped(
+        std::chrono::duration_cast<SystemClock::duration>(std::chrono::nanoseconds(decode_send_stamp(stamp_))));
+    const SystemClock::time_point delivery = channel_.incoming_link().delivery(std::min(now, stamped), total_bytes());
+    const auto hold = std::max(delivery - now, SystemClock::duration::zero());
+    hold_until_ = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(hold);
+    return hold_as_the_link_would();
+  }
+  done_ = true;
+  return Step::done;
+}
+
+Step ReceiveFrame::hold_as_the_link_would() {
+  if (std::chrono::steady_clock::now() < hold_until_) return Step::want_time;
   done_ = true;
   return Step::done;
 }
@@ -197,6 +230,7 @@ Step ReceiveFrame::step() {
 std::string ReceiveFrame::outstanding() const {
   if (!header_accepted_)
     return std::to_string(header_received_) + " of " + std::to_string(kFrameHeaderBytes) + " frame header bytes";
+  if (held_) return "a received frame held by the link emulation";
   return std::to_string(payload_received_) + " of " + std::to_string(payload_.size()) + " frame payload bytes";
 }
 
@@ -215,7 +249,8 @@ bool blocked_by_earlier(std::span<Transfer* const> transfers, std::size_t index)
 
 // One pass over every runnable transfer. Returns true when all are done afterwards; otherwise
 // every unfinished transfer is either waiting on its socket or queued behind one that is.
-bool sweep(std::span<Transfer* const> transfers, std::uint64_t& bytes_moved) {
+bool sweep(std::span<Transfer* const> transfers, std::uint64_t& bytes_moved,
+           std::chrono::steady_clock::time_point& latest_hold) {
   bool all_done = true;
   for (std::size_t i = 0; i < transfers.size(); ++i) {
     Transfer* t = transfers[i];
@@ -229,6 +264,11 @@ bool sweep(std::span<Transfer* const> transfers, std::uint64_t& bytes_moved) {
     bytes_moved += t->bytes_moved() - before;
     if (step == Step::done) continue;
     all_done = false;
+    if (step == Step::want_time) {
+      t->channel().await_time(t->hold_until());
+      latest_hold = std::max(latest_hold, t->hold_until());
+      continue;
+    }
     t->channel().await(step == Step::want_read ? IoWant::read : IoWant::write);
   }
   return all_done;
@@ -263,8 +303,11 @@ void run_transfers(boost::asio::io_context& io, std::span<Transfer* const> trans
   try {
     for (;;) {
       std::uint64_t moved = 0;
-      if (sweep(transfers, moved)) return;
+      Clock::time_point latest_hold{};
+      if (sweep(transfers, moved, latest_hold)) return;
       if (moved > 0 && reset_on_progress) deadline = Clock::now() + patience;
+      // A frame held by the link emulation is not a stalled peer: patience runs from its delivery.
+      deadline = std::max(deadline, latest_hold + patience);
       if (io.stopped()) io.restart();
       if (io.run_one_until(deadline) == 0 && Clock::now() >= deadline) time_out(transfers, patience, reset_on_progress);
     }

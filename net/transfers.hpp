@@ -17,7 +17,8 @@
 
 namespace net {
 
-enum class Step { done, want_read, want_write };
+// want_time: a shaped link holds a received frame until the transfer's hold_until().
+enum class Step { done, want_read, want_write, want_time };
 
 class Transfer {
  public:
@@ -35,8 +36,10 @@ class Transfer {
   bool done() const { return done_; }
   TlsChannel& channel() const { return channel_; }
   std::uint64_t bytes_moved() const { return bytes_moved_; }
+  std::chrono::steady_clock::time_point hold_until() const { return hold_until_; }
 
  protected:
+  std::chrono::steady_clock::time_point hold_until_{};
   TlsChannel& channel_;
   bool done_ = false;
   std::uint64_t bytes_moved_ = 0;
@@ -60,9 +63,12 @@ class SendBytes final : public Transfer {
   std::string outstanding() const override;
   Lane lane() const override { return Lane::send; }
   std::uint64_t total_bytes() const { return staging_.size() + rest_.size(); }
+  // The frame as accounted: header + payload (a shaped link's send-time stamp is not counted).
+  std::uint64_t frame_bytes() const { return total_bytes() - stamp_bytes_; }
 
  private:
-  SendBytes(TlsChannel& channel, Bytes staging, std::span<const std::uint8_t> rest);
+  SendBytes(TlsChannel& channel, Bytes staging, std::span<const std::uint8_t> rest, std::size_t stamp_bytes = 0);
+  std::size_t stamp_bytes_ = 0;
   Bytes staging_;                      // the header and the start of the payload, so a small frame is one record
   std::span<const std::uint8_t> rest_; // the remainder, written straight from the caller's buffer
   std::size_t offset_ = 0;             // over staging_ then rest_
@@ -79,12 +85,17 @@ class ReceiveFrame final : public Transfer {
 
  private:
   void accept_header();
+  Step hold_as_the_link_would();
+  bool stamp_pending() const { return channel_.shaped() && stamp_received_ < kSendStampBytes; }
   std::uint64_t max_frame_bytes_;
   EncodedHeader header_{};
   std::size_t header_received_ = 0;
   bool header_accepted_ = false;
   Bytes payload_;
   std::size_t payload_received_ = 0;
+  SendStamp stamp_{};
+  std::size_t stamp_received_ = 0;
+  bool held_ = false;
 };
 
 // Runs the transfers until all are done. `patience` bounds the time without progress (any byte

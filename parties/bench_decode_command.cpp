@@ -3,6 +3,7 @@
 #include "parties/cli_options.hpp"
 #include "parties/decode_bench_flags.hpp"
 #include "parties/local_parties.hpp"
+#include "parties/link_projection.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -29,6 +30,8 @@ struct BenchDecodeOptions {
   std::vector<std::string> policy_args;  // policy flags as given, passed on to the parties
   int base_port = 0;
   double timeout_s = 4 * 3600;
+  std::vector<std::string> networks = {"loopback"};  // measured, one run of every protocol each
+  std::vector<std::string> projected_networks;       // projected from the loopback rows
 };
 
 constexpr const char* kAttentionPrefix = "attention.";
@@ -37,7 +40,7 @@ constexpr const char* kSelectionPrefix = "selection.";  // a policy's scoring, t
 
 std::string absolute(const std::string& path) { return path.empty() ? path : fs::absolute(path).string(); }
 
-std::vector<std::string> job_args(const BenchDecodeOptions& o) {
+std::vector<std::string> job_args(const BenchDecodeOptions& o, const std::string& network) {
   std::string lengths;
   for (int n : o.bench.cache_lengths) lengths += (lengths.empty() ? "" : ",") + std::to_string(n);
   std::vector<std::string> args = {"--job", "decode-bench", "--shape", o.bench.shape, "--cache-lengths", lengths,
@@ -45,7 +48,7 @@ std::vector<std::string> job_args(const BenchDecodeOptions& o) {
                                    std::to_string(o.bench.weights_seed), "--text", absolute(o.bench.text_file),
                                    "--tokenizer", absolute(o.bench.tokenizer_dir),
                                    // P0's plaintext prefill of a long cache keeps the others waiting
-                                   "--io-timeout", "3600"};
+                                   "--io-timeout", "3600", "--network", network};
   if (!o.bench.model_dir.empty()) args.insert(args.end(), {"--model", absolute(o.bench.model_dir)});
   std::string policies;
   for (const auto& p : o.bench.policies) policies += (policies.empty() ? "" : ",") + p;
@@ -118,6 +121,44 @@ std::size_t matching_tokens(const nlohmann::json& p0_length, const nlohmann::jso
   return same;
 }
 
+// Ids of the parties that compute on shares (not the 2PC dealer).
+std::vector<std::size_t> computing_parties(const std::string& protocol) {
+  return protocol == "2pc" ? std::vector<std::size_t>{0, 1} : std::vector<std::size_t>{0, 1, 2};
+}
+
+// Largest of the wire bytes party p sent to each peer in `field` (a map peer -> bytes), over the parties.
+double busiest_direction(const std::vector<nlohmann::json>& parties, const std::vector<std::size_t>& senders,
+                         std::size_t li, std::size_t s, const char* field) {
+  double busiest = 0;
+  for (std::size_t p : senders)
+    for (const auto& [peer, bytes] : steps_of(parties[p], li)[s][field].items())
+      busiest = std::max(busiest, bytes.get<double>());
+  return busiest;
+}
+
+// The link figures of one row: compute estimate, busiest online and dealer link directions, and
+// the time P1 waited for the dealer's stream (medians over steps; see link_projection.hpp).
+nlohmann::json link_figures(const std::string& protocol, const std::vector<nlohmann::json>& parties, std::size_t li) {
+  const std::size_t steps = steps_of(parties[1], li).size();
+  const auto computing = computing_parties(protocol);
+  auto compute = [&](std::size_t s) {
+    double longest = 0;
+    for (std::size_t p : computing) {
+      const auto& step = steps_of(parties[p], li)[s];
+      longest = std::max(longest, step["seconds"].get<double>() - step["wait_seconds"].get<double>());
+    }
+    return longest;
+  };
+  const std::vector<std::size_t> dealer = protocol == "2pc" ? std::vector<std::size_t>{2} : std::vector<std::size_t>{};
+  std::vector<double> dealer_waits;
+  for (std::size_t s = 0; s < steps; ++s) dealer_waits.push_back(steps_of(parties[1], li)[s]["offline_wait_seconds"].get<double>());
+  return {{"compute_seconds", median_over_steps(steps, compute)},
+          {"busiest_link_wire_bytes", median_over_steps(steps, [&](std::size_t s) { return busiest_direction(parties, computing, li, s, "online_wire_bytes_to"); })},
+          {"dealer_link_wire_bytes", median_over_steps(steps, [&](std::size_t s) { return busiest_direction(parties, dealer, li, s, "offline_wire_bytes_to"); })},
+          {"dealer_wait_seconds", median(dealer_waits)},
+          {"dealer_wait_max_seconds", *std::max_element(dealer_waits.begin(), dealer_waits.end())}};
+}
+
 // One summary row per cache length: latency and rounds as seen by P1 (the user), bytes summed
 // over the parties, offline = the 2PC dealer's; medians over the timed steps.
 nlohmann::json summary_row(const std::string& protocol, const std::vector<nlohmann::json>& parties, std::size_t li) {
@@ -153,23 +194,39 @@ nlohmann::json summary_row(const std::string& protocol, const std::vector<nlohma
           {"plaintext_step_seconds", plain_s},
           {"secure_over_plaintext", secure_s / plain_s},
           {"tokens_matching_plaintext", matching_tokens(owner, user)},
+          {"link", link_figures(protocol, parties, li)},
           {"profile", class_profile(parties, li)}};
 }
 
-const char* kColumns[] = {"protocol", "policy", "cache_length", "cached_rows", "budget_tokens", "steps", "step_seconds",
+const char* kColumns[] = {"network", "measured", "protocol", "policy", "cache_length", "cached_rows", "budget_tokens", "steps", "step_seconds",
                           "online_bytes", "offline_bytes", "rounds", "attention_time_share", "softmax_time_share",
                           "attention_bytes_share", "softmax_bytes_share", "selection_time_share",
                           "selection_bytes_share", "plaintext_step_seconds", "secure_over_plaintext",
+                          "projected_seconds", "projection_basis", "compute_seconds", "latency_term_seconds",
+                          "bandwidth_term_seconds", "busiest_link_wire_bytes", "dealer_link_wire_bytes",
+                          "dealer_transfer_seconds", "dealer_wait_seconds", "dealer_wait_max_seconds",
                           "tokens_matching_plaintext"};
 
-std::string cell(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+std::string cell(const nlohmann::json& v) {
+  if (v.is_null()) return "";
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+// A CSV field, quoted when it holds a separator or a quote.
+std::string csv_cell(const nlohmann::json& v) {
+  const std::string text = cell(v);
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
 
 void write_csv(const fs::path& path, const std::vector<nlohmann::json>& rows) {
   std::ofstream out(path);
   for (std::size_t i = 0; i < std::size(kColumns); ++i) out << (i ? "," : "") << kColumns[i];
   out << "\n";
   for (const auto& r : rows) {
-    for (std::size_t i = 0; i < std::size(kColumns); ++i) out << (i ? "," : "") << cell(r[kColumns[i]]);
+    for (std::size_t i = 0; i < std::size(kColumns); ++i) out << (i ? "," : "") << csv_cell(r[kColumns[i]]);
     out << "\n";
   }
 }
@@ -195,21 +252,26 @@ std::string fixed(double v, int digits) {
   return s.str();
 }
 
+std::string fixed_or_dash(const nlohmann::json& v, int digits) { return v.is_null() ? "-" : fixed(v.get<double>(), digits); }
+
 std::string markdown_table(const std::vector<nlohmann::json>& rows) {
   std::ostringstream t;
-  t << "| protocol | policy | n | cached | budget | step s | online MB | offline MB | rounds | attention time | softmax time | "
-       "attention bytes | selection time | plaintext ms | secure/plaintext | tokens = plaintext |\n"
-    << "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  t << "| network | protocol | policy | n | cached | budget | step s | projected s | dealer wait s | online MB | offline MB | "
+       "rounds | attention time | softmax time | attention bytes | selection time | plaintext ms | secure/plaintext | "
+       "tokens = plaintext |\n"
+    << "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& r : rows)
-    t << "| " << cell(r["protocol"]) << " | " << cell(r["policy"]) << " | " << r["cache_length"] << " | "
-      << r["cached_rows"] << " | " << r["budget_tokens"] << " | " << fixed(r["step_seconds"], 3) << " | "
+    t << "| " << cell(r["network"]) << (r["measured"].get<bool>() ? "" : " (projected)") << " | " << cell(r["protocol"])
+      << " | " << cell(r["policy"]) << " | " << r["cache_length"] << " | " << r["cached_rows"] << " | "
+      << r["budget_tokens"] << " | " << fixed_or_dash(r["step_seconds"], 3) << " | "
+      << fixed_or_dash(r["projected_seconds"], 3) << " | " << fixed_or_dash(r["dealer_wait_seconds"], 3) << " | "
       << megabytes(r["online_bytes"]) << " | " << megabytes(r["offline_bytes"]) << " | " << fixed(r["rounds"], 0)
       << " | " << fixed(100 * r["attention_time_share"].get<double>(), 1) << "% | "
       << fixed(100 * r["softmax_time_share"].get<double>(), 1) << "% | "
       << fixed(100 * r["attention_bytes_share"].get<double>(), 1) << "% | "
       << fixed(100 * r["selection_time_share"].get<double>(), 1) << "% | "
       << fixed(1e3 * r["plaintext_step_seconds"].get<double>(), 2) << " | "
-      << fixed(r["secure_over_plaintext"], 0) << "x | " << r["tokens_matching_plaintext"] << "/" << r["steps"]
+      << fixed_or_dash(r["secure_over_plaintext"], 0) << "x | " << r["tokens_matching_plaintext"] << "/" << r["steps"]
       << " |\n";
   return t.str();
 }
@@ -235,7 +297,7 @@ void write_outputs(const BenchDecodeOptions& o, const std::vector<nlohmann::json
      << " steps; latency and rounds as seen by P1, bytes summed over the parties (offline = the 2PC dealer's).\n\n"
      << markdown_table(rows);
   for (const auto& r : rows)
-    md << "\n### Profile: " << cell(r["protocol"]) << ", " << cell(r["policy"]) << ", n = " << r["cache_length"] << "\n\n"
+    md << "\n### Profile: " << cell(r["network"]) << (r["measured"].get<bool>() ? "" : " (projected)") << ", " << cell(r["protocol"]) << ", " << cell(r["policy"]) << ", n = " << r["cache_length"] << "\n\n"
        << profile_table(r);
 }
 
@@ -244,23 +306,40 @@ int run_bench_decode(BenchDecodeOptions o) {
                                            : fs::path(o.work_dir);
   std::vector<nlohmann::json> rows;
   nlohmann::json meta;
-  for (const auto& protocol : o.protocols) {
-    LocalPartiesRun run;
-    run.protocol = protocol;
-    run.dir = root / protocol;
-    run.base_port = o.base_port;
-    run.timeout_s = o.timeout_s;
-    run.job_args = job_args(o);
-    run.echo_party = 0;  // P0 reports the plaintext prefill and every step
-    const auto parties = run_local_parties(run);
-    meta = {{"model", parties[0]["result"]["model"]}, {"shape", parties[0]["result"]["shape"]},
-            {"cache_source", parties[0]["result"]["cache_source"]}, {"text", parties[0]["result"]["text"]}};
-    for (std::size_t li = 0; li < parties[1]["result"]["lengths"].size(); ++li)
-      rows.push_back(summary_row(protocol, parties, li));
-    write_outputs(o, rows, meta);  // after each protocol, so a later failure keeps the finished part
+  auto all_rows = [&] {
+    std::vector<nlohmann::json> all = rows;
+    project_rows(all);
+    for (const auto& network : o.projected_networks) {
+      const auto projected = rows_projected_to(all, net::parse_link_profile(network));
+      all.insert(all.end(), projected.begin(), projected.end());
+    }
+    return all;
+  };
+  for (const auto& network : o.networks) {
+    const net::LinkProfile profile = net::parse_link_profile(network);
+    for (const auto& protocol : o.protocols) {
+      LocalPartiesRun run;
+      run.protocol = protocol;
+      run.dir = root / (o.networks.size() > 1 ? network + "-" + protocol : protocol);
+      run.base_port = o.base_port;
+      run.timeout_s = o.timeout_s;
+      run.job_args = job_args(o, network);
+      run.echo_party = 0;  // P0 reports the plaintext prefill and every step
+      std::cout << "[" << protocol << "] network " << profile.describe() << "\n" << std::flush;
+      const auto parties = run_local_parties(run);
+      meta = {{"model", parties[0]["result"]["model"]}, {"shape", parties[0]["result"]["shape"]},
+              {"cache_source", parties[0]["result"]["cache_source"]}, {"text", parties[0]["result"]["text"]},
+              {"networks", o.networks}, {"projected_networks", o.projected_networks}};
+      for (std::size_t li = 0; li < parties[1]["result"]["lengths"].size(); ++li) {
+        rows.push_back(summary_row(protocol, parties, li));
+        add_link_columns(rows.back(), profile);
+      }
+      write_outputs(o, all_rows(), meta);  // after each run, so a later failure keeps the finished part
+    }
   }
+  const std::vector<nlohmann::json> finished = all_rows();
   std::cout << "\nDecode step from a secret-shared cache of n tokens (" << cell(meta["cache_source"]) << ")\n\n"
-            << markdown_table(rows) << "\nwritten to " << o.out_dir << "/decode_steps.{csv,json,md} and decode_profile.csv\n";
+            << markdown_table(finished) << "\nwritten to " << o.out_dir << "/decode_steps.{csv,json,md} and decode_profile.csv\n";
   if (o.work_dir.empty()) fs::remove_all(root);
   return 0;
 }
@@ -275,12 +354,23 @@ void add_bench_decode_command(CLI::App& app) {
   cmd->add_option("--protocol", o->protocols, "2pc and/or 3pc")->check(CLI::IsMember({"2pc", "3pc"}));
   cmd->add_option("--model", o->bench.model_dir, "a real model folder instead of --shape")->check(CLI::ExistingDirectory);
   add_decode_bench_flags(*cmd, o->bench);
+  cmd->add_option("--network", o->networks,
+                  std::string(kNetworkHelp) + "; several (space-separated) are measured one after the other")
+      ->check(link_profile_validator())
+      ->capture_default_str();
+  cmd->add_option("--project", o->projected_networks,
+                  "also write rows projected to these networks (space-separated) from the loopback rows (needs "
+                  "loopback in --network)")
+      ->check(link_profile_validator());
   cmd->add_option("--out", o->out_dir, "folder for decode_steps.{csv,json,md} and decode_profile.csv")->capture_default_str();
   cmd->add_option("--base-port", o->base_port, "first port (default: random)")->check(CLI::Range(1024, 65000));
   cmd->add_option("--timeout", o->timeout_s, "seconds before the parties are stopped")->check(CLI::Range(1.0, 86400.0));
   cmd->add_option("--work-dir", o->work_dir, "keep certificates, logs and per-party JSON here");
   cmd->callback([o, cmd] {
     o->policy_args = given_options_in_group(*cmd, kvcache::kPolicyFlagGroup);
+    if (!o->projected_networks.empty() &&
+        std::find(o->networks.begin(), o->networks.end(), "loopback") == o->networks.end())
+      throw CLI::ValidationError("--project", "projects from loopback rows: add loopback to --network");
     throw CommandExit(run_bench_decode(*o));
   });
 }

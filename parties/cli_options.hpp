@@ -20,16 +20,42 @@ struct CommandExit {
 struct NetworkOptions {
   double connect_timeout_s = 30;
   double io_timeout_s = 120;
+  std::string link = "loopback";  // see net/link_profile.hpp
 
   net::MeshOptions mesh_options() const {
     net::MeshOptions m;
     m.connect_timeout = std::chrono::milliseconds(static_cast<long>(connect_timeout_s * 1000));
     m.io_timeout = std::chrono::milliseconds(static_cast<long>(io_timeout_s * 1000));
+    m.link = net::parse_link_profile(link);
     return m;
   }
 };
 
+// Accepts what net::parse_link_profile accepts, with its message otherwise.
+inline const CLI::Validator& link_profile_validator() {
+  static const CLI::Validator validator(
+      [](const std::string& text) {
+        try {
+          net::parse_link_profile(text);
+          return std::string();
+        } catch (const std::invalid_argument& e) {
+          return std::string(e.what());
+        }
+      },
+      "loopback|lan|wan|RATE,RTT");
+  return validator;
+}
+
+inline constexpr const char* kNetworkHelp =
+    "emulated link between every pair of parties: loopback (no shaping), lan (3 Gbit/s, 0.3 ms RTT), wan "
+    "(400 Mbit/s, 40 ms RTT) or RATE,RTT such as 1gbit,2ms; every party of a session must give the same";
+
+inline void add_link_flag(CLI::App& cmd, std::string& link) {
+  cmd.add_option("--network", link, kNetworkHelp)->check(link_profile_validator())->capture_default_str();
+}
+
 inline void add_network_flags(CLI::App& cmd, NetworkOptions& o) {
+  add_link_flag(cmd, o.link);
   cmd.add_option("--connect-timeout", o.connect_timeout_s, "seconds to wait for all peers to connect")
       ->check(CLI::Range(0.1, 3600.0));
   cmd.add_option("--io-timeout", o.io_timeout_s, "seconds a send or receive may go without progress before the peer counts as stalled")

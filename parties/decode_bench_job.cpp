@@ -209,9 +209,24 @@ Share first_token_one_hot(protocols::Protocol& proto, const model::ModelConfig& 
 struct Snapshot {
   Clock::time_point time;
   net::ProfileFigures counters;
+  std::map<int, net::Counters> online_to, offline_to;
 
-  static Snapshot take(const net::Stats& stats) { return {Clock::now(), net::traffic_totals(stats)}; }
+  static Snapshot take(const net::Stats& stats) {
+    return {Clock::now(), net::traffic_totals(stats), stats.sent_by_peer(net::kOfflinePhase, false),
+            stats.sent_by_peer(net::kOfflinePhase, true)};
+  }
 };
+
+// Wire bytes sent to each peer between two readings.
+std::map<int, std::uint64_t> wire_bytes_between(const std::map<int, net::Counters>& before,
+                                                const std::map<int, net::Counters>& after) {
+  std::map<int, std::uint64_t> sent;
+  for (const auto& [peer, c] : after) {
+    const auto it = before.find(peer);
+    sent[peer] = c.wire_bytes_sent - (it == before.end() ? 0 : it->second.wire_bytes_sent);
+  }
+  return sent;
+}
 
 DecodeStepFigures timed_step(protocols::Protocol& proto, model::secure::SecureTransformer& engine, Share& one_hot,
                              std::vector<int>& tokens) {
@@ -236,6 +251,10 @@ DecodeStepFigures timed_step(protocols::Protocol& proto, model::secure::SecureTr
   f.online_bytes_sent = after.counters.online_bytes_sent - before.counters.online_bytes_sent;
   f.offline_bytes_sent = after.counters.offline_bytes_sent - before.counters.offline_bytes_sent;
   f.rounds = after.counters.rounds - before.counters.rounds;
+  f.wait_seconds = after.counters.wait_seconds - before.counters.wait_seconds;
+  f.offline_wait_seconds = after.counters.offline_wait_seconds - before.counters.offline_wait_seconds;
+  f.online_wire_bytes_to = wire_bytes_between(before.online_to, after.online_to);
+  f.offline_wire_bytes_to = wire_bytes_between(before.offline_to, after.offline_to);
   f.profile = mesh.profile().classes();
   return f;
 }
@@ -328,8 +347,20 @@ nlohmann::json shape_json(const model::ModelConfig& c) {
 nlohmann::json DecodeStepFigures::to_json() const {
   nlohmann::json classes = nlohmann::json::object();
   for (const auto& [name, figures] : profile) classes[name] = figures.to_json();
-  return {{"seconds", seconds}, {"online_bytes_sent", online_bytes_sent}, {"offline_bytes_sent", offline_bytes_sent},
-          {"rounds", rounds}, {"profile", classes}};
+  auto per_peer = [](const std::map<int, std::uint64_t>& bytes) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [peer, b] : bytes) j[std::to_string(peer)] = b;
+    return j;
+  };
+  return {{"seconds", seconds},
+          {"online_bytes_sent", online_bytes_sent},
+          {"offline_bytes_sent", offline_bytes_sent},
+          {"rounds", rounds},
+          {"wait_seconds", wait_seconds},
+          {"offline_wait_seconds", offline_wait_seconds},
+          {"online_wire_bytes_to", per_peer(online_wire_bytes_to)},
+          {"offline_wire_bytes_to", per_peer(offline_wire_bytes_to)},
+          {"profile", classes}};
 }
 
 nlohmann::json CacheLengthResult::to_json() const {

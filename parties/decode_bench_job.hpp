@@ -47,6 +47,10 @@ int bench_budget_tokens(const kvcache::PolicyConfig& config, int n);
 struct DecodeStepFigures {
   double seconds = 0;
   std::uint64_t online_bytes_sent = 0, offline_bytes_sent = 0, rounds = 0;
+  double wait_seconds = 0;          // blocked in the network
+  double offline_wait_seconds = 0;  // of which waiting for the 2PC dealer's stream
+  // Wire bytes (TLS records included) this party sent to each peer, online and offline (dealer).
+  std::map<int, std::uint64_t> online_wire_bytes_to, offline_wire_bytes_to;
   std::map<std::string, net::ProfileFigures> profile;
   nlohmann::json to_json() const;
 };

@@ -42,6 +42,7 @@ struct DemoOptions {
   double timeout_s = 300;
   std::string work_dir;
   std::string json_file;
+  std::string network = "loopback";        // emulated link between the parties
   std::string policy = "full";             // KV-cache policy of the private inference
   kvcache::PolicyConfig policy_config;     // for the plaintext check
   std::vector<std::string> policy_args;    // the policy flags as given, passed on to the parties
@@ -54,7 +55,7 @@ LocalPartiesRun demo_run(const DemoOptions& o, const std::string& protocol, cons
   run.dir = root / protocol;
   run.base_port = o.base_port;
   run.timeout_s = o.timeout_s;
-  run.job_args = {"--frac-bits", std::to_string(o.frac_bits), "--job", o.job};
+  run.job_args = {"--frac-bits", std::to_string(o.frac_bits), "--job", o.job, "--network", o.network};
   const std::vector<std::string> job_flags =
       o.job == "matmul"
           ? std::vector<std::string>{"--rows", std::to_string(o.rows), "--inner", std::to_string(o.inner), "--cols",
@@ -208,6 +209,7 @@ int run_demo(const DemoOptions& o) {
   const fs::path root = o.work_dir.empty() ? fs::temp_directory_path() / ("mpcache-demo-" + std::to_string(getpid()))
                                            : fs::path(o.work_dir);
   fs::create_directories(root);
+  std::cout << "network between the parties: " << net::parse_link_profile(o.network).describe() << "\n";
   const int rc = o.job == "matmul" ? run_matmul_demo(o, root) : run_generate_demo(o, root);
   if (o.work_dir.empty()) fs::remove_all(root);
   return rc;
@@ -240,6 +242,7 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--timeout", o->timeout_s, "seconds before the parties are stopped")->check(CLI::Range(1.0, 86400.0));
   cmd->add_option("--work-dir", o->work_dir, "keep certificates, logs and per-party JSON here");
   cmd->add_option("--json", o->json_file, "write the summary and all per-party figures to this JSON file");
+  add_link_flag(*cmd, o->network);
   cmd->callback([o, cmd] {
     o->policy_args = given_options_in_group(*cmd, kvcache::kPolicyFlagGroup);
     throw CommandExit(run_demo(*o));

@@ -124,6 +124,7 @@ int run_party(PartyOptions o) {
                         {"protocol", o.protocol},
                         {"frac_bits", o.frac_bits},
                         {"job", o.job},
+                        {"network", o.network.mesh_options().link.describe()},
                         {"session", session},
                         {"result", result},
                         {"communication", mesh->stats().to_json()}};
