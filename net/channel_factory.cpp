@@ -50,16 +50,25 @@ void drain(asio::io_context& io, const AsyncResult& result) {
 constexpr std::size_t kHelloIdBytes = 8;
 constexpr std::size_t kHelloMaxBytes = 512;
 
-// Party id and party count (u32 each, little-endian), then the link profile in canonical form.
+// Party id and party count (u32 each, little-endian), then the link profile: its numbers, which
+// must agree, a '|' and its description for messages.
 Bytes encode_hello(int self, int parties, const LinkProfile& link) {
   Bytes hello(kHelloIdBytes);
   for (int i = 0; i < 4; ++i) {
     hello[i] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(self) >> (8 * i));
     hello[4 + i] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(parties) >> (8 * i));
   }
-  const std::string profile = link.canonical();
+  const std::string profile = link.canonical() + "|" + link.describe();
   hello.insert(hello.end(), profile.begin(), profile.end());
   return hello;
+}
+
+// The link part of a hello: its numbers and its description.
+std::pair<std::string, std::string> hello_link(const Bytes& hello) {
+  const std::string text(hello.begin() + kHelloIdBytes, hello.end());
+  const auto bar = text.find('|');
+  if (bar == std::string::npos) return {text, text};
+  return {text.substr(0, bar), text.substr(bar + 1)};
 }
 
 }  // namespace
@@ -204,10 +213,10 @@ void ChannelFactory::exchange_hello(TlsChannel& channel, Clock::time_point deadl
   if (got.size() < kHelloIdBytes || !std::equal(expected.begin(), expected.begin() + kHelloIdBytes, got.begin()))
     channel.fail("greeting", "the hello frame does not match the certificate or the number of parties (expected party " +
                                  std::to_string(channel.peer()) + " of " + std::to_string(cfg_.size()) + ")");
-  if (got != expected)
-    channel.fail("greeting", "the peer emulates the network '" + std::string(got.begin() + kHelloIdBytes, got.end()) +
-                                 "', this party '" + opts_.link.canonical() +
-                                 "': every party of a session needs the same --network");
+  const auto [peer_link, peer_description] = hello_link(got);
+  if (peer_link != opts_.link.canonical())
+    channel.fail("greeting", "the peer emulates the network " + peer_description + ", this party " +
+                                 opts_.link.describe() + ": every party of a session needs the same --network");
   if (opts_.link.shaped()) channel.enable_shaping(opts_.link);
 }
 

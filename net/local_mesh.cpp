@@ -1,14 +1,16 @@
 #include "net/local_mesh.hpp"
 
+#include "net/frame.hpp"
+
 #include <exception>
 #include <string>
 #include <thread>
 
 namespace net {
 
-LocalHub::LocalHub(int parties) : parties_(parties) {
+LocalHub::LocalHub(int parties, const LinkProfile& link) : parties_(parties), shaped_(link.shaped()) {
   if (parties < 1) throw std::invalid_argument("a local mesh needs at least one party");
-  for (int i = 0; i < parties * parties; ++i) channels_.push_back(std::make_unique<Channel>());
+  for (int i = 0; i < parties * parties; ++i) channels_.push_back(std::make_unique<Channel>(link));
 }
 
 LocalHub::Channel& LocalHub::channel(int from, int to) { return *channels_[from * parties_ + to]; }
@@ -17,7 +19,9 @@ void LocalHub::push(int from, int to, Bytes payload) {
   Channel& c = channel(from, to);
   {
     std::lock_guard lock(c.mutex);
-    c.frames.push_back(std::move(payload));
+    const auto now = LinkDirectionModel::Clock::now();
+    const auto delivery = shaped_ ? c.link.delivery(now, payload.size() + kFrameHeaderBytes) : now;
+    c.frames.push_back({std::move(payload), delivery});
   }
   c.ready.notify_one();
 }
@@ -28,7 +32,10 @@ Bytes LocalHub::pop(int from, int to, std::chrono::milliseconds timeout) {
   if (!c.ready.wait_for(lock, timeout, [&] { return !c.frames.empty(); }))
     throw NetError("local mesh: party " + std::to_string(to) + " timed out after " + std::to_string(timeout.count()) +
                    " ms waiting for party " + std::to_string(from));
-  Bytes frame = std::move(c.frames.front());
+  // Frames of one channel are delivered in order, so only the first one can be due.
+  const auto delivery = c.frames.front().delivery;
+  while (LinkDirectionModel::Clock::now() < delivery) c.ready.wait_until(lock, delivery);
+  Bytes frame = std::move(c.frames.front().payload);
   c.frames.pop_front();
   return frame;
 }
@@ -51,7 +58,9 @@ void LocalMesh::send(int peer, std::span<const std::uint8_t> payload) {
 
 Bytes LocalMesh::recv(int peer) {
   check_peer(peer);
+  const auto start = std::chrono::steady_clock::now();
   Bytes frame = hub_->pop(peer, self_, timeout_);
+  stats_.on_wait(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   stats_.on_receive(peer, frame.size());
   return frame;
 }
@@ -66,15 +75,17 @@ std::vector<Bytes> LocalMesh::exchange(std::span<const Outgoing> out, std::span<
   return frames;
 }
 
-std::vector<std::unique_ptr<LocalMesh>> make_local_meshes(int parties, std::chrono::milliseconds timeout) {
-  auto hub = std::make_shared<LocalHub>(parties);
+std::vector<std::unique_ptr<LocalMesh>> make_local_meshes(int parties, std::chrono::milliseconds timeout,
+                                                         const LinkProfile& link) {
+  auto hub = std::make_shared<LocalHub>(parties, link);
   std::vector<std::unique_ptr<LocalMesh>> meshes;
   for (int i = 0; i < parties; ++i) meshes.push_back(std::make_unique<LocalMesh>(hub, i, timeout));
   return meshes;
 }
 
-void run_local_parties(int parties, const std::function<void(Mesh&)>& body, std::chrono::milliseconds timeout) {
-  auto meshes = make_local_meshes(parties, timeout);
+void run_local_parties(int parties, const std::function<void(Mesh&)>& body, std::chrono::milliseconds timeout,
+                       const LinkProfile& link) {
+  auto meshes = make_local_meshes(parties, timeout, link);
   std::vector<std::exception_ptr> errors(parties);
   std::vector<std::thread> threads;
   for (int i = 0; i < parties; ++i)

@@ -1,9 +1,12 @@
-// An in-process party mesh: every party is a thread, every directed channel a queue.
+// An in-process party mesh: every party is a thread, every directed channel a queue. With a shaped
+// link profile a frame is handed to its receiver no earlier than the emulated link would deliver
+// it (link_profile.hpp; the 20-byte frame header of the TLS mesh is counted on the wire).
 // It implements net::Mesh exactly (framing aside), including the accounting, so protocol logic can be
 // tested quickly and deterministically; a receive that waits longer than the timeout throws NetError
 // instead of hanging the test.
 #pragma once
 
+#include "net/link_profile.hpp"
 #include "net/mesh.hpp"
 
 #include <chrono>
@@ -19,7 +22,7 @@ namespace net {
 // The queues shared by all parties of one local mesh.
 class LocalHub {
  public:
-  explicit LocalHub(int parties);
+  explicit LocalHub(int parties, const LinkProfile& link = {});
 
   int size() const { return parties_; }
   void push(int from, int to, Bytes payload);
@@ -27,14 +30,21 @@ class LocalHub {
   Bytes pop(int from, int to, std::chrono::milliseconds timeout);
 
  private:
+  struct Frame {
+    Bytes payload;
+    LinkDirectionModel::Clock::time_point delivery;
+  };
   struct Channel {
+    explicit Channel(const LinkProfile& link) : link(link) {}
     std::mutex mutex;
     std::condition_variable ready;
-    std::deque<Bytes> frames;
+    std::deque<Frame> frames;
+    LinkDirectionModel link;
   };
   Channel& channel(int from, int to);
 
   int parties_;
+  bool shaped_;
   std::vector<std::unique_ptr<Channel>> channels_;  // index from * parties + to
 };
 
@@ -58,11 +68,12 @@ class LocalMesh final : public Mesh {
 
 // One mesh per party, all connected to the same hub.
 std::vector<std::unique_ptr<LocalMesh>> make_local_meshes(int parties,
-                                                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                                                         std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                                                         const LinkProfile& link = {});
 
 // Runs body(mesh) for every party on its own thread and rethrows the first failure (in party order)
 // once all threads have finished. A party that fails makes its peers time out rather than hang.
 void run_local_parties(int parties, const std::function<void(Mesh&)>& body,
-                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                       std::chrono::milliseconds timeout = std::chrono::seconds(30), const LinkProfile& link = {});
 
 }  // namespace net

@@ -4,9 +4,11 @@
 // look-once static eviction of a private prompt (window votes, secret top-k, compaction), whose
 // vote softmax grows as heads x window x n = heads x 0.2 n^2 and so is measured at short prompts.
 // Parties run as threads over an in-process mesh (net::LocalMesh), which counts rounds and bytes
-// exactly as the TLS mesh does; times exclude network latency and bandwidth.
+// exactly as the TLS mesh does; times exclude network latency and bandwidth unless --network
+// shapes the in-process links (loopback, lan, wan or RATE,RTT).
 //
-// Usage: kvcache_secure_bench [--quick]   (--quick: 2 heads of 16 channels, 256 and 512 rows)
+// Usage: kvcache_secure_bench [--quick] [--network PROFILE]   (--quick: 2 heads of 16 channels, 256 and 512 rows)
+#include "bench/bench_network.hpp"
 #include "kvcache/secure/secure_cluster_selection.hpp"
 #include "kvcache/secure/secure_static_eviction.hpp"
 #include "net/local_mesh.hpp"
@@ -24,6 +26,8 @@
 #include <string>
 
 namespace {
+
+net::LinkProfile network;  // --network
 
 using kvcache::secure::FixedOperand;
 using kvcache::secure::Share;
@@ -103,7 +107,7 @@ Costs run(Backend backend, int heads, int dim, int len) {
     kvcache::secure::SecureSelection selection;
     measured(mesh, lock, costs, "select (scores + 2 top-k)", [&] { selection = selector.select(queries, boxes); });
     measured(mesh, lock, costs, "gather K and V", [&] { selector.gather(selection, key_ptrs, value_ptrs); });
-  }, std::chrono::minutes(10));
+  }, std::chrono::minutes(10), network);
   return costs;
 }
 
@@ -129,7 +133,7 @@ Costs run_static(Backend backend, int heads, int dim, int len) {
     measured(mesh, lock, costs,
              "static eviction: keep " + std::to_string(params.capacity) + " (window " + std::to_string(params.window) + ")",
              [&] { kvcache::secure::secure_static_eviction(ops, queries, cache, params); });
-  }, std::chrono::minutes(10));
+  }, std::chrono::minutes(10), network);
   return costs;
 }
 
@@ -145,6 +149,7 @@ void print(int len, Backend backend, const Costs& costs) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  network = bench::take_network_flag(argc, argv);
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const int heads = quick ? 2 : 12, dim = quick ? 16 : 64;
   const std::vector<int> lengths = quick ? std::vector<int>{256, 512} : std::vector<int>{1024, 4096};

@@ -1,10 +1,11 @@
 // Cost of the secure operators per backend: online rounds, online and offline (dealer) bytes per
 // element, and wall time for the shapes of a GPT-2-small decode step at 4096 cached tokens.
 // Parties run as threads over an in-process mesh (net::LocalMesh), which counts rounds and bytes
-// exactly as the TLS mesh does; the times therefore exclude network latency and bandwidth, which
-// follow from the counts (time + rounds * RTT + bytes / bandwidth).
+// exactly as the TLS mesh does; on loopback (the default) the times exclude network latency and
+// bandwidth, which follow from the counts (README: projection); --network shapes the links.
 //
-// Usage: ops_bench [--quick]   (--quick runs smaller shapes, for a smoke test)
+// Usage: ops_bench [--quick] [--network loopback|lan|wan|RATE,RTT]   (--quick runs smaller shapes)
+#include "bench/bench_network.hpp"
 #include "net/local_mesh.hpp"
 #include "protocols/factory.hpp"
 #include "protocols/ops/secure_ops.hpp"
@@ -19,6 +20,8 @@
 #include <string>
 
 namespace {
+
+net::LinkProfile network;  // --network
 
 using protocols::Backend;
 using protocols::Share;
@@ -61,7 +64,7 @@ Measurement measure(Backend backend, Eigen::Index rows, Eigen::Index cols, doubl
     online[id] = mesh.stats().phase_total("online");
     offline[id] = mesh.stats().phase_total("offline");
     rounds[id] = mesh.stats().rounds("online");
-  }, std::chrono::minutes(10));
+  }, std::chrono::minutes(10), network);
   Measurement m;
   for (int i = 0; i < 3; ++i) {
     m.online_bytes += online[i].bytes_sent;
@@ -93,6 +96,7 @@ void report(const Case& c, Backend backend) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  network = bench::take_network_flag(argc, argv);
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const Eigen::Index seq = quick ? 512 : 4096, heads = quick ? 2 : 12, k = quick ? 64 : 512;
   const auto shape = [](Eigen::Index r, Eigen::Index c) { return std::to_string(r) + "x" + std::to_string(c); };

@@ -3,7 +3,8 @@
 // (slowest party), online bytes (all parties, per product), offline bytes (dealer -> P1, per
 // product) and rounds per product.
 //
-//   bench_protocols [repeats]
+//   bench_protocols [repeats] [--network loopback|lan|wan|RATE,RTT]
+#include "bench/bench_network.hpp"
 #include "mpc/prg.hpp"
 #include "protocols/factory.hpp"
 #include "tests/support/party_harness.hpp"
@@ -20,6 +21,8 @@
 #include <vector>
 
 namespace {
+
+net::LinkProfile network;  // --network
 
 using protocols::Backend;
 
@@ -69,7 +72,11 @@ nlohmann::json run_case(Backend backend, const Case& c, int repeats) {
   test_support::run_tls_parties(3, [&](net::Mesh& mesh) {
     auto p = protocols::make_protocol(backend, mesh, mpc::FixedPoint(), "bench");
     results[mesh.self()] = run_party(*p, c, repeats);
-  });
+  }, [] {
+    net::MeshOptions opts;
+    opts.link = network;
+    return opts;
+  }());
   double slowest = 0;
   std::uint64_t online = 0, offline = 0, rounds = 0;
   for (const auto& r : results) {
@@ -85,13 +92,15 @@ nlohmann::json run_case(Backend backend, const Case& c, int repeats) {
           {"online_bytes", online / repeats},
           {"offline_bytes", offline / repeats},
           {"rounds", rounds / repeats},
-          {"repeats", repeats}};
+          {"repeats", repeats},
+          {"network", network.describe()}};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
+    network = bench::take_network_flag(argc, argv);
     const int repeats = argc > 1 ? std::stoi(argv[1]) : 5;
     spdlog::set_level(spdlog::level::warn);
     for (Backend b : {Backend::TwoPartyDealer, Backend::ThreePartyReplicated})

@@ -149,9 +149,14 @@ int main(int argc, char** argv) {
   app.add_option("--model", model_dir, "checkpoint folder (config.json, model.safetensors, tokenizer files)");
   app.add_option("--prompt", prompt_text, "prompt text");
   app.add_option("--tokens", new_tokens, "tokens to generate")->check(CLI::PositiveNumber);
+  std::string network_name = "loopback";
+  app.add_option("--network", network_name, "emulated link between the parties: loopback, lan, wan or RATE,RTT")
+      ->capture_default_str();
   app.add_option("--backend", backend_name, "2pc, 3pc or both")->check(CLI::IsMember({"2pc", "3pc", "both"}));
   CLI11_PARSE(app, argc, argv);
   try {
+    const net::LinkProfile network = net::parse_link_profile(network_name);
+    std::printf("network between the parties: %s\n", network.describe().c_str());
     const model::TransformerWeights weights = model::load_weights(model_dir);
     const std::vector<int> prompt = model::Tokenizer::load(model_dir).encode(prompt_text);
     std::printf("model %s, prompt of %zu tokens, %d new tokens\n", model_dir.c_str(), prompt.size(), new_tokens);
@@ -161,7 +166,7 @@ int main(int argc, char** argv) {
       SecureResult result;
       std::mutex mutex;
       net::run_local_parties(3, [&](net::Mesh& mesh) { run_party(mesh, backend, weights, prompt, new_tokens, result, mutex); },
-                             std::chrono::seconds(120));
+                             std::chrono::seconds(120), network);
       report(backend, result, plain);
     }
   } catch (const std::exception& e) {
