@@ -32,7 +32,20 @@ struct BenchDecodeOptions {
   double timeout_s = 4 * 3600;
   std::vector<std::string> networks = {"loopback"};  // measured, one run of every protocol each
   std::vector<std::string> projected_networks;       // projected from the loopback rows
+  std::string loopback_basis;  // decode_steps.json of an earlier run whose loopback rows serve as projection basis
 };
+
+// The measured loopback rows of an earlier run's decode_steps.json.
+std::vector<nlohmann::json> loopback_rows_of(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read the loopback basis " + path);
+  const nlohmann::json earlier = nlohmann::json::parse(in);
+  std::vector<nlohmann::json> rows;
+  for (const auto& r : earlier.at("rows"))
+    if (r.value("measured", false) && r.value("network", "") == "loopback") rows.push_back(r);
+  if (rows.empty()) throw std::runtime_error(path + " has no measured loopback rows");
+  return rows;
+}
 
 constexpr const char* kAttentionPrefix = "attention.";
 constexpr const char* kSoftmaxClass = "attention.softmax";
@@ -306,9 +319,11 @@ int run_bench_decode(BenchDecodeOptions o) {
                                            : fs::path(o.work_dir);
   std::vector<nlohmann::json> rows;
   nlohmann::json meta;
+  const std::vector<nlohmann::json> basis =
+      o.loopback_basis.empty() ? std::vector<nlohmann::json>{} : loopback_rows_of(o.loopback_basis);
   auto all_rows = [&] {
     std::vector<nlohmann::json> all = rows;
-    project_rows(all);
+    project_rows(all, basis);
     for (const auto& network : o.projected_networks) {
       const auto projected = rows_projected_to(all, net::parse_link_profile(network));
       all.insert(all.end(), projected.begin(), projected.end());
@@ -362,6 +377,9 @@ void add_bench_decode_command(CLI::App& app) {
                   "also write rows projected to these networks (space-separated) from the loopback rows (needs "
                   "loopback in --network)")
       ->check(link_profile_validator());
+  cmd->add_option("--loopback-basis", o->loopback_basis,
+                  "decode_steps.json of an earlier loopback run of the same points: shaped rows are projected from it")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--out", o->out_dir, "folder for decode_steps.{csv,json,md} and decode_profile.csv")->capture_default_str();
   cmd->add_option("--base-port", o->base_port, "first port (default: random)")->check(CLI::Range(1024, 65000));
   cmd->add_option("--timeout", o->timeout_s, "seconds before the parties are stopped")->check(CLI::Range(1.0, 86400.0));
@@ -371,6 +389,8 @@ void add_bench_decode_command(CLI::App& app) {
     if (!o->projected_networks.empty() &&
         std::find(o->networks.begin(), o->networks.end(), "loopback") == o->networks.end())
       throw CLI::ValidationError("--project", "projects from loopback rows: add loopback to --network");
+    if (!o->loopback_basis.empty() && !o->projected_networks.empty())
+      throw CLI::ValidationError("--project", "projects only from loopback rows measured in this run");
     throw CommandExit(run_bench_decode(*o));
   });
 }

@@ -42,8 +42,9 @@ void add_link_columns(nlohmann::json& row, const net::LinkProfile& profile) {
   set_terms(row, row, profile);
 }
 
-void project_rows(std::vector<nlohmann::json>& rows) {
-  const std::vector<nlohmann::json> measured = rows;
+void project_rows(std::vector<nlohmann::json>& rows, const std::vector<nlohmann::json>& basis) {
+  std::vector<nlohmann::json> measured = rows;
+  measured.insert(measured.end(), basis.begin(), basis.end());
   for (auto& row : rows) {
     if (!row["measured"].get<bool>()) continue;
     const net::LinkProfile profile = profile_of(row);

@@ -18,8 +18,9 @@ namespace parties {
 void add_link_columns(nlohmann::json& row, const net::LinkProfile& profile);
 
 // Sets projected_seconds and projection_basis of every measured row: from the loopback row of the
-// same (protocol, policy, n) when one was measured, otherwise from the row's own compute estimate.
-void project_rows(std::vector<nlohmann::json>& rows);
+// same (protocol, policy, n) among `rows` or `basis` (an earlier run's) when there is one, otherwise
+// from the row's own compute estimate.
+void project_rows(std::vector<nlohmann::json>& rows, const std::vector<nlohmann::json>& basis = {});
 
 // Rows for `profile` projected from each measured loopback row (marked measured = false).
 std::vector<nlohmann::json> rows_projected_to(const std::vector<nlohmann::json>& rows, const net::LinkProfile& profile);
