@@ -239,11 +239,55 @@ void write_outputs(const BenchDecodeOptions& o, const std::vector<nlohmann::json
        << profile_table(r);
 }
 
+nlohmann::json meta_of(const nlohmann::json& p0) {
+  return {{"model", p0["result"]["model"]}, {"shape", p0["result"]["shape"]},
+          {"cache_source", p0["result"]["cache_source"]}, {"text", p0["result"]["text"]}};
+}
+
+// Collects what every party of a running protocol has finished (their result files are rewritten
+// after each (policy, n)) and rewrites the outputs whenever that grows, so a failure or a signal
+// later in the run keeps every finished row.
+class PartialResults {
+ public:
+  PartialResults(const BenchDecodeOptions& o, std::vector<nlohmann::json>& rows, nlohmann::json& meta)
+      : o_(o), rows_(rows), meta_(meta) {}
+
+  void start(const LocalPartiesRun& run) {
+    run_ = run;
+    finished_before_ = rows_.size();
+  }
+
+  void collect() {
+    std::vector<nlohmann::json> parties;
+    for (const auto& name : party_names(run_.protocol)) {
+      std::ifstream in(result_file(run_, name));
+      const auto j = nlohmann::json::parse(in, nullptr, false);
+      if (j.is_discarded() || !j.contains("result")) return;
+      parties.push_back(j);
+    }
+    std::size_t finished = parties[0]["result"]["lengths"].size();
+    for (const auto& p : parties) finished = std::min(finished, p["result"]["lengths"].size());
+    if (finished_before_ + finished <= rows_.size()) return;
+    rows_.resize(finished_before_);
+    for (std::size_t li = 0; li < finished; ++li) rows_.push_back(summary_row(run_.protocol, parties, li));
+    meta_ = meta_of(parties[0]);
+    write_outputs(o_, rows_, meta_);
+  }
+
+ private:
+  const BenchDecodeOptions& o_;
+  std::vector<nlohmann::json>& rows_;
+  nlohmann::json& meta_;
+  LocalPartiesRun run_;
+  std::size_t finished_before_ = 0;
+};
+
 int run_bench_decode(BenchDecodeOptions o) {
   const fs::path root = o.work_dir.empty() ? fs::temp_directory_path() / ("mpcache-bench-" + std::to_string(getpid()))
                                            : fs::path(o.work_dir);
   std::vector<nlohmann::json> rows;
   nlohmann::json meta;
+  PartialResults partial(o, rows, meta);
   for (const auto& protocol : o.protocols) {
     LocalPartiesRun run;
     run.protocol = protocol;
@@ -252,12 +296,17 @@ int run_bench_decode(BenchDecodeOptions o) {
     run.timeout_s = o.timeout_s;
     run.job_args = job_args(o);
     run.echo_party = 0;  // P0 reports the plaintext prefill and every step
-    const auto parties = run_local_parties(run);
-    meta = {{"model", parties[0]["result"]["model"]}, {"shape", parties[0]["result"]["shape"]},
-            {"cache_source", parties[0]["result"]["cache_source"]}, {"text", parties[0]["result"]["text"]}};
-    for (std::size_t li = 0; li < parties[1]["result"]["lengths"].size(); ++li)
-      rows.push_back(summary_row(protocol, parties, li));
-    write_outputs(o, rows, meta);  // after each protocol, so a later failure keeps the finished part
+    run.on_tick = [&partial] { partial.collect(); };
+    partial.start(run);
+    try {
+      run_local_parties(run);
+    } catch (...) {
+      if (!rows.empty())
+        std::cerr << "the " << rows.size() << " finished (protocol, policy, n) rows are in " << o.out_dir
+                  << "/decode_steps.{csv,json,md}\n";
+      throw;
+    }
+    partial.collect();  // the whole protocol
   }
   std::cout << "\nDecode step from a secret-shared cache of n tokens (" << cell(meta["cache_source"]) << ")\n\n"
             << markdown_table(rows) << "\nwritten to " << o.out_dir << "/decode_steps.{csv,json,md} and decode_profile.csv\n";
@@ -276,8 +325,8 @@ void add_bench_decode_command(CLI::App& app) {
   cmd->add_option("--model", o->bench.model_dir, "a real model folder instead of --shape")->check(CLI::ExistingDirectory);
   add_decode_bench_flags(*cmd, o->bench);
   cmd->add_option("--out", o->out_dir, "folder for decode_steps.{csv,json,md} and decode_profile.csv")->capture_default_str();
-  cmd->add_option("--base-port", o->base_port, "first port (default: random)")->check(CLI::Range(1024, 65000));
-  cmd->add_option("--timeout", o->timeout_s, "seconds before the parties are stopped")->check(CLI::Range(1.0, 86400.0));
+  cmd->add_option("--base-port", o->base_port, "first port (default: random)")->check(Range(1024, 65000));
+  cmd->add_option("--timeout", o->timeout_s, "seconds before the parties are stopped")->check(Range(1.0, 86400.0));
   cmd->add_option("--work-dir", o->work_dir, "keep certificates, logs and per-party JSON here");
   cmd->callback([o, cmd] {
     o->policy_args = given_options_in_group(*cmd, kvcache::kPolicyFlagGroup);

@@ -33,6 +33,19 @@ wait_until_gone() {
   done
 }
 
+# Waits until every file given after the first two arguments holds a line with pattern $1, for
+# at most $2 milliseconds; returns 1 on timeout.
+wait_for_line() {
+  local pattern="$1" deadline=$(( $(now_ms) + $2 )) f
+  shift 2
+  for f in "$@"; do
+    until grep -q -- "$pattern" "$f" 2>/dev/null; do
+      (( $(now_ms) < deadline )) || return 1
+      sleep 0.05
+    done
+  done
+}
+
 # Sets `model` to the project's trained model, or ends the case as skipped when it is absent.
 require_kjv_model() {
   model="$source_dir/models/kjv-gpt2"
@@ -131,7 +144,8 @@ case "$case_name" in
     done
     [[ $(stat -c %a "$work/d/party0.key") == 600 ]] || fail "private keys must be 0600"
     openssl verify -CAfile "$work/d/ca.crt" "$work/d/party1.crt" || fail "certificate does not verify against the CA"
-    openssl x509 -in "$work/d/party1.crt" -noout -subject | grep -q "mpcache-party-1" || fail "CN must name the party"
+    subject=$(openssl x509 -in "$work/d/party1.crt" -noout -subject)
+    grep -q "mpcache-party-1" <<<"$subject" || fail "CN must name the party"
     ;;
   bad-flags)
     expect_error "protocol" "$exe" party --id 0 --parties /dev/null --protocol 4pc
@@ -171,10 +185,14 @@ case "$case_name" in
   peer-killed)
     "$exe" keygen --parties 3 --out "$work/d" --base-port "$(port)" >/dev/null || fail "keygen failed"
     args=(--parties "$work/d/parties.json" --job matmul --protocol 3pc --rows 64 --inner 768 --cols 3072 --repeats 1000 --io-timeout 30)
-    "$exe" party --id 0 "${args[@]}" >"$work/p0.log" 2>&1 & p0=$!
-    "$exe" party --id 1 "${args[@]}" >"$work/p1.log" 2>&1 & p1=$!
-    "$exe" party --id 2 "${args[@]}" >"$work/p2.log" 2>&1 & p2=$!
-    sleep 3
+    "$exe" --log-level info party --id 0 "${args[@]}" >"$work/p0.log" 2>&1 & p0=$!
+    "$exe" --log-level info party --id 1 "${args[@]}" >"$work/p1.log" 2>&1 & p1=$!
+    "$exe" --log-level info party --id 2 "${args[@]}" >"$work/p2.log" 2>&1 & p2=$!
+    # Kill P2 once every party is in the products (not after a fixed delay: on a busy machine the
+    # mesh may not be ready within it, and the survivors would then report a peer that did not connect).
+    wait_for_line "mesh of 3 parties ready" 60000 "$work/p0.log" "$work/p1.log" "$work/p2.log" \
+      || fail "the parties did not connect: $(cat "$work"/p*.log)"
+    sleep 0.5
     kill -9 $p2
     start=$(date +%s)
     wait $p0; rc0=$?
@@ -183,7 +201,8 @@ case "$case_name" in
     [[ $rc0 -ne 0 && $rc1 -ne 0 ]] || fail "surviving parties must exit non-zero (got $rc0, $rc1)"
     (( elapsed <= 10 )) || fail "surviving parties took ${elapsed}s to notice the lost peer"
     # Whoever notices first names party 2; the other may see that survivor leave first and name it.
-    cat "$work/p0.log" "$work/p1.log" | grep -Eq "(receiving from|sending to) party 2 failed in phase 'matmul'" \
+    # (grep reads the files itself: `cat | grep -q` under pipefail fails when grep stops reading early.)
+    grep -Eq "(receiving from|sending to) party 2 failed in phase 'matmul'" "$work/p0.log" "$work/p1.log" \
       || fail "no survivor named party 2: $(cat "$work/p0.log" "$work/p1.log")"
     grep -Eq "party [0-2] failed in phase 'matmul'" "$work/p0.log" || fail "P0 must name a peer and the phase"
     grep -Eq "party [0-2] failed in phase 'matmul'" "$work/p1.log" || fail "P1 must name a peer and the phase"
@@ -252,7 +271,7 @@ case "$case_name" in
       || fail "cannot sample weight values"
     for run in "2pc:" "2pc:trace" "3pc:trace"; do
       protocol="${run%%:*}"; level="${run#*:}"
-      "$exe" keygen --parties 3 --out "$work/d" --base-port "$(port)" >/dev/null || fail "keygen failed"
+      "$exe" keygen --parties 3 --out "$work/d" --force --base-port "$(port)" >/dev/null || fail "keygen failed"
       LOG_LEVEL="$level" start_generate_parties "$protocol" --model "$model" --max-new-tokens 2 --io-timeout 60
       for id in 0 1 2; do
         wait "${pids[$id]}" || fail "[$run] party $id failed: $(cat "$work/p$id.log")"
