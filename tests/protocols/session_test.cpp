@@ -30,7 +30,17 @@ TEST(SessionHandshake, DifferentConfigurationIsNamed) {
   const auto error = setup_error({Backend::TwoPartyDealer, Backend::TwoPartyDealer, Backend::TwoPartyDealer},
                                  {16, 16, 16}, {"gpt2 budget=64", "gpt2 budget=64", "gpt2 budget=128"});
   EXPECT_NE(error.find("session configuration"), std::string::npos) << error;
-  EXPECT_NE(error.find("budget=128"), std::string::npos) << error;
+  EXPECT_NE(error.find("budget 128 at party 2, 64 here"), std::string::npos) << error;
+}
+
+TEST(SessionHandshake, DifferingFieldsOfTheConfigurationAreListed) {
+  const std::string mine = "secure-model arch=gpt2;hidden=256;positions=1024 new-tokens 8 temperature 0 policy full";
+  const std::string theirs = "secure-model arch=gpt2;hidden=256;positions=2048 new-tokens 16 temperature 0 policy full";
+  const auto error = setup_error({Backend::TwoPartyDealer, Backend::TwoPartyDealer, Backend::TwoPartyDealer},
+                                 {16, 16, 16}, {mine, mine, theirs});
+  EXPECT_NE(error.find("positions 2048 at party 2, 1024 here"), std::string::npos) << error;
+  EXPECT_NE(error.find("new-tokens 16 at party 2, 8 here"), std::string::npos) << error;
+  EXPECT_EQ(error.find("temperature"), std::string::npos) << error;
 }
 
 TEST(SessionHandshake, DifferentBackendIsNamed) {
