@@ -13,6 +13,13 @@ double elapsed_ms(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
+void check_fits_context(int prompt_tokens, int new_tokens, int context) {
+  if (static_cast<long>(prompt_tokens) + new_tokens <= context) return;
+  throw std::invalid_argument("prompt of " + std::to_string(prompt_tokens) + " tokens plus " + std::to_string(new_tokens) +
+                              " new tokens exceeds the model's context of " + std::to_string(context) +
+                              " positions (prompt tokens + new tokens must be at most " + std::to_string(context) + ")");
+}
+
 GenerationResult generate(Transformer& engine, std::span<const int> prompt, const GenerationOptions& options,
                           kvcache::CachePolicy* policy) {
   if (options.max_new_tokens < 0) throw std::invalid_argument("max_new_tokens must be >= 0");

@@ -25,6 +25,10 @@ struct GenerationResult {
   double ms_per_token() const { return decode_steps ? decode_ms / decode_steps : 0.0; }
 };
 
+// The rule every command applies before any work starts: prompt tokens + new tokens <= context.
+// Throws std::invalid_argument with the one message all commands print.
+void check_fits_context(int prompt_tokens, int new_tokens, int context);
+
 // Generates up to max_new_tokens after `prompt`, never past the model's context.
 GenerationResult generate(Transformer& engine, std::span<const int> prompt, const GenerationOptions& options,
                           kvcache::CachePolicy* policy = nullptr);

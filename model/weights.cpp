@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <random>
@@ -29,9 +30,9 @@ class TensorSource {
   bool has(const std::string& name) const { return find(name) != nullptr; }
 
   FloatMatrix matrix(const std::string& name, std::int64_t rows, std::int64_t cols) {
-    return checked(name, {rows, cols}).matrix(name);
+    return finite(name, checked(name, {rows, cols}).matrix(name));
   }
-  Vector vector(const std::string& name, std::int64_t size) { return checked(name, {size}).matrix(name).row(0); }
+  Vector vector(const std::string& name, std::int64_t size) { return finite(name, checked(name, {size}).matrix(name)).row(0); }
   Vector optional_vector(const std::string& name, std::int64_t size) { return has(name) ? vector(name, size) : Vector(); }
 
   // Tensors never read, except buffers that checkpoints carry but the model recomputes.
@@ -57,6 +58,19 @@ class TensorSource {
     for (const SafetensorsFile* file : files_)
       if (file->contains(name)) return file;
     return nullptr;
+  }
+
+  // A NaN or infinite weight would make every output garbage (and cannot be encoded in fixed point).
+  FloatMatrix finite(const std::string& name, FloatMatrix m) const {
+    if (m.allFinite()) return m;
+    for (Eigen::Index i = 0; i < m.size(); ++i) {
+      const double v = m.data()[i];  // row-major: element i is at (i / cols, i % cols)
+      if (std::isfinite(v)) continue;
+      throw std::invalid_argument(find(name)->source() + ": tensor '" + name + "' holds a non-finite value (" +
+                                  (std::isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf") + ") at [" +
+                                  std::to_string(i / m.cols()) + ", " + std::to_string(i % m.cols()) + "]");
+    }
+    return m;
   }
 
   const SafetensorsFile& checked(const std::string& name, const std::vector<std::int64_t>& expected) {

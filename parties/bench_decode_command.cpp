@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <functional>
 #include <memory>
 #include <set>
 
@@ -314,6 +315,59 @@ void write_outputs(const BenchDecodeOptions& o, const std::vector<nlohmann::json
        << profile_table(r);
 }
 
+nlohmann::json meta_of(const nlohmann::json& p0) {
+  return {{"model", p0["result"]["model"]}, {"shape", p0["result"]["shape"]},
+          {"cache_source", p0["result"]["cache_source"]}, {"text", p0["result"]["text"]}};
+}
+
+// Collects what every party of a running protocol has finished (their result files are rewritten
+// after each (policy, n)) and rewrites the outputs whenever that grows, so a failure or a signal
+// later in the run keeps every finished row.
+class PartialResults {
+ public:
+  // `output_rows` gives what is written: the measured rows with their projections.
+  PartialResults(const BenchDecodeOptions& o, std::vector<nlohmann::json>& rows, nlohmann::json& meta,
+                 std::function<std::vector<nlohmann::json>()> output_rows)
+      : o_(o), rows_(rows), meta_(meta), output_rows_(std::move(output_rows)) {}
+
+  void start(const LocalPartiesRun& run, const net::LinkProfile& profile) {
+    run_ = run;
+    profile_ = profile;
+    finished_before_ = rows_.size();
+  }
+
+  void collect() {
+    std::vector<nlohmann::json> parties;
+    for (const auto& name : party_names(run_.protocol)) {
+      std::ifstream in(result_file(run_, name));
+      const auto j = nlohmann::json::parse(in, nullptr, false);
+      if (j.is_discarded() || !j.contains("result")) return;
+      parties.push_back(j);
+    }
+    std::size_t finished = parties[0]["result"]["lengths"].size();
+    for (const auto& p : parties) finished = std::min(finished, p["result"]["lengths"].size());
+    if (finished_before_ + finished <= rows_.size()) return;
+    rows_.resize(finished_before_);
+    for (std::size_t li = 0; li < finished; ++li) {
+      rows_.push_back(summary_row(run_.protocol, parties, li));
+      add_link_columns(rows_.back(), profile_);
+    }
+    meta_ = meta_of(parties[0]);
+    meta_["networks"] = o_.networks;
+    meta_["projected_networks"] = o_.projected_networks;
+    write_outputs(o_, output_rows_(), meta_);
+  }
+
+ private:
+  const BenchDecodeOptions& o_;
+  std::vector<nlohmann::json>& rows_;
+  nlohmann::json& meta_;
+  std::function<std::vector<nlohmann::json>()> output_rows_;
+  LocalPartiesRun run_;
+  net::LinkProfile profile_;
+  std::size_t finished_before_ = 0;
+};
+
 int run_bench_decode(BenchDecodeOptions o) {
   const fs::path root = o.work_dir.empty() ? fs::temp_directory_path() / ("mpcache-bench-" + std::to_string(getpid()))
                                            : fs::path(o.work_dir);
@@ -330,6 +384,7 @@ int run_bench_decode(BenchDecodeOptions o) {
     }
     return all;
   };
+  PartialResults partial(o, rows, meta, all_rows);
   for (const auto& network : o.networks) {
     const net::LinkProfile profile = net::parse_link_profile(network);
     for (const auto& protocol : o.protocols) {
@@ -340,16 +395,18 @@ int run_bench_decode(BenchDecodeOptions o) {
       run.timeout_s = o.timeout_s;
       run.job_args = job_args(o, network);
       run.echo_party = 0;  // P0 reports the plaintext prefill and every step
+      run.on_tick = [&partial] { partial.collect(); };
       std::cout << "[" << protocol << "] network " << profile.describe() << "\n" << std::flush;
-      const auto parties = run_local_parties(run);
-      meta = {{"model", parties[0]["result"]["model"]}, {"shape", parties[0]["result"]["shape"]},
-              {"cache_source", parties[0]["result"]["cache_source"]}, {"text", parties[0]["result"]["text"]},
-              {"networks", o.networks}, {"projected_networks", o.projected_networks}};
-      for (std::size_t li = 0; li < parties[1]["result"]["lengths"].size(); ++li) {
-        rows.push_back(summary_row(protocol, parties, li));
-        add_link_columns(rows.back(), profile);
+      partial.start(run, profile);
+      try {
+        run_local_parties(run);
+      } catch (...) {
+        if (!rows.empty())
+          std::cerr << "the " << rows.size() << " finished (network, protocol, policy, n) rows are in " << o.out_dir
+                    << "/decode_steps.{csv,json,md}\n";
+        throw;
       }
-      write_outputs(o, all_rows(), meta);  // after each run, so a later failure keeps the finished part
+      partial.collect();  // the whole run
     }
   }
   const std::vector<nlohmann::json> finished = all_rows();
@@ -381,8 +438,8 @@ void add_bench_decode_command(CLI::App& app) {
                   "decode_steps.json of an earlier loopback run of the same points: shaped rows are projected from it")
       ->check(CLI::ExistingFile);
   cmd->add_option("--out", o->out_dir, "folder for decode_steps.{csv,json,md} and decode_profile.csv")->capture_default_str();
-  cmd->add_option("--base-port", o->base_port, "first port (default: random)")->check(CLI::Range(1024, 65000));
-  cmd->add_option("--timeout", o->timeout_s, "seconds before the parties are stopped")->check(CLI::Range(1.0, 86400.0));
+  cmd->add_option("--base-port", o->base_port, "first port (default: random)")->check(Range(1024, 65000));
+  cmd->add_option("--timeout", o->timeout_s, "seconds before the parties are stopped")->check(Range(1.0, 86400.0));
   cmd->add_option("--work-dir", o->work_dir, "keep certificates, logs and per-party JSON here");
   cmd->callback([o, cmd] {
     o->policy_args = given_options_in_group(*cmd, kvcache::kPolicyFlagGroup);

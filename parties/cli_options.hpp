@@ -6,7 +6,9 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <stdexcept>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,31 @@ namespace parties {
 struct CommandExit {
   int code;
 };
+
+// CLI::Range, except that a value that is not a number is reported as such (CLI::Range would call
+// "abc" out of range).
+template <typename T>
+CLI::Validator Range(T min, T max) {
+  const CLI::Validator range = CLI::Range(min, max);
+  return CLI::Validator(
+      [range](std::string& input) -> std::string {
+        T value{};
+        if (!CLI::detail::lexical_cast(input, value))
+          return "'" + input + "' is not " + (std::is_integral_v<T> ? "an integer" : "a number");
+        return range(input);
+      },
+      range.get_description());
+}
+
+// A non-negative integer such as a seed (CLI11 would read "-1" into an unsigned as 2^64 - 1).
+inline const CLI::Validator NonNegativeInteger(
+    [](std::string& input) -> std::string {
+      std::uint64_t value = 0;
+      if (input.empty() || input.front() == '-' || !CLI::detail::lexical_cast(input, value))
+        return "'" + input + "' is not a non-negative integer";
+      return "";
+    },
+    "UINT");
 
 struct NetworkOptions {
   double connect_timeout_s = 30;
@@ -57,9 +84,11 @@ inline void add_link_flag(CLI::App& cmd, std::string& link) {
 inline void add_network_flags(CLI::App& cmd, NetworkOptions& o) {
   add_link_flag(cmd, o.link);
   cmd.add_option("--connect-timeout", o.connect_timeout_s, "seconds to wait for all peers to connect")
-      ->check(CLI::Range(0.1, 3600.0));
+      ->check(Range(0.1, 3600.0))
+      ->capture_default_str();
   cmd.add_option("--io-timeout", o.io_timeout_s, "seconds a send or receive may go without progress before the peer counts as stalled")
-      ->check(CLI::Range(0.1, 86400.0));
+      ->check(Range(0.1, 86400.0))
+      ->capture_default_str();
 }
 
 // The options of `group` the user gave on the command line, as arguments to pass on to another

@@ -4,6 +4,7 @@
 
 #include "kvcache/policy_factory.hpp"
 #include "model/model_shapes.hpp"
+#include "parties/cli_options.hpp"
 #include "parties/decode_bench_job.hpp"
 
 #include <CLI/CLI.hpp>
@@ -17,10 +18,10 @@ inline void add_decode_bench_flags(CLI::App& cmd, DecodeBenchOptions& o) {
   cmd.add_option("--weights-seed", o.weights_seed, "decode-bench: seed of the random weights (P0)")->capture_default_str();
   cmd.add_option("--cache-lengths", o.cache_lengths, "decode-bench: cache lengths n to measure")
       ->delimiter(',')
-      ->check(CLI::Range(1, 1 << 20))
+      ->check(Range(1, 1 << 20))
       ->capture_default_str();
   cmd.add_option("--steps", o.steps, "decode-bench: timed decode steps per cache length (median reported)")
-      ->check(CLI::Range(1, 1000))
+      ->check(Range(1, 1000))
       ->capture_default_str();
   cmd.add_option("--text", o.text_file, "decode-bench: public text whose plaintext prefill fills the cache")
       ->check(CLI::ExistingFile)

@@ -17,12 +17,15 @@
 #include "model/transformer.hpp"
 #include "model/weights.hpp"
 
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
+#include <iostream>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -77,6 +80,16 @@ int cached_rows(const std::string& name, const BenchPolicy& p, int n) {
   if (p.plaintext_name == "mpcache") return mpcache_static_capacity(p.config, n);
   if (name == "streamingllm" || name == "h2o" || name == "tova" || name == "snapkv") return std::min(n, p.config.budget.tokens);
   return n;
+}
+
+// Progress of the benchmark on stderr whatever the log level: a long run must not look dead.
+void progress(const std::string& line) { std::cerr << line << std::endl; }
+
+double median_of(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 int longest(const DecodeBenchOptions& o) { return *std::max_element(o.cache_lengths.begin(), o.cache_lengths.end()); }
@@ -140,7 +153,8 @@ model::PrefillSnapshot plaintext_prefill(const model::TransformerWeights& weight
   model::Transformer engine(weights);
   const auto start = Clock::now();
   model::PrefillSnapshot snapshot = engine.prefill_snapshot(std::span(text.data(), static_cast<std::size_t>(n)));
-  spdlog::info("party 0: plaintext prefill of {} tokens in {:.1f} s", n, std::chrono::duration<double>(Clock::now() - start).count());
+  progress(fmt::format("party 0: plaintext prefill of {} tokens in {:.1f} s", n,
+                       std::chrono::duration<double>(Clock::now() - start).count()));
   return snapshot;
 }
 
@@ -330,8 +344,8 @@ CacheLengthResult bench_cache_length(protocols::Protocol& proto, model::secure::
   const int self = proto.mesh().self();
   for (int s = 0; s < steps; ++s) {
     result.steps.push_back(timed_step(proto, engine, one_hot, result.secure_tokens));
-    spdlog::info("party {}: {}, cache of {} tokens ({} kept), decode step {}/{} in {:.3f} s", self, policy_name, n,
-                 result.cached_rows, s + 1, steps, result.steps.back().seconds);
+    progress(fmt::format("party {}: {}, cache of {} tokens ({} kept), decode step {}/{} in {:.3f} s", self,
+                         policy_name, n, result.cached_rows, s + 1, steps, result.steps.back().seconds));
   }
   engine.set_cache_policy(nullptr);
   return result;
@@ -396,7 +410,8 @@ std::string decode_bench_session_config(const DecodeBenchOptions& o) {
          std::to_string(o.steps) + " text " + fs::path(o.text_file).filename().string() + " policies " + policies;
 }
 
-nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenchOptions& o) {
+nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenchOptions& o,
+                                    const std::function<void(const nlohmann::json&)>& on_finished) {
   validate(o);
   const int self = proto.mesh().self();
   const model::ModelConfig config = bench_config(o);
@@ -404,22 +419,49 @@ nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenc
   std::optional<model::TransformerWeights> weights;
   if (self == kOwnerOfWeights) weights = owner_weights(o, config);
   model::secure::SecureTransformer engine(proto, config, weights ? &*weights : nullptr);
-  spdlog::info("party {}: weights shared and masked", self);
-  nlohmann::json lengths = nlohmann::json::array();
+  progress(fmt::format("party {}: weights shared and masked", self));
+  nlohmann::json result = {{"shape", shape_json(config)},
+                           {"model", o.model_dir.empty() ? o.shape + " (seeded random weights)" : o.model_dir},
+                           {"cache_source", kCacheSource},
+                           {"text", o.text_file},
+                           {"lengths", nlohmann::json::array()}};
   for (int n : o.cache_lengths) {
     engine.release_cache();  // the previous length's shares and masks, before the next prefill
     std::optional<model::PrefillSnapshot> prefill;
     if (weights) prefill = plaintext_prefill(*weights, text, n);
-    for (const auto& policy : o.policies)
-      lengths.push_back(bench_cache_length(proto, engine, weights ? &*weights : nullptr, prefill ? &*prefill : nullptr,
-                                           text, n, policy, o)
-                            .to_json());
+    for (const auto& policy : o.policies) {
+      result["lengths"].push_back(bench_cache_length(proto, engine, weights ? &*weights : nullptr,
+                                                     prefill ? &*prefill : nullptr, text, n, policy, o)
+                                      .to_json());
+      if (on_finished) on_finished(result);
+    }
   }
-  return {{"shape", shape_json(config)},
-          {"model", o.model_dir.empty() ? o.shape + " (seeded random weights)" : o.model_dir},
-          {"cache_source", kCacheSource},
-          {"text", o.text_file},
-          {"lengths", lengths}};
+  return result;
+}
+
+void print_decode_bench_summary(const nlohmann::json& result, int self, std::ostream& out) {
+  out << "party " << self << ": decode steps from a secret-shared cache (" << result["model"].get<std::string>()
+      << "); this party's time, bytes sent and rounds, medians over the steps\n"
+      << std::left << std::setw(18) << "policy" << std::right << std::setw(8) << "n" << std::setw(8) << "cached"
+      << std::setw(10) << "step s" << std::setw(12) << "sent MB" << std::setw(9) << "rounds"
+      << (self == kOwnerOfWeights ? "  plaintext ms" : self == kUser ? "  tokens" : "") << "\n";
+  for (const auto& length : result["lengths"]) {
+    std::vector<double> seconds, sent, rounds;
+    for (const auto& step : length["steps"]) {
+      seconds.push_back(step["seconds"].get<double>());
+      sent.push_back(double(step["online_bytes_sent"].get<std::uint64_t>() + step["offline_bytes_sent"].get<std::uint64_t>()));
+      rounds.push_back(double(step["rounds"].get<std::uint64_t>()));
+    }
+    out << std::left << std::setw(18) << length["policy"].get<std::string>() << std::right << std::setw(8)
+        << length["cache_length"].get<int>() << std::setw(8) << length["cached_rows"].get<int>() << std::fixed
+        << std::setprecision(3) << std::setw(10) << median_of(seconds) << std::setprecision(2) << std::setw(12)
+        << median_of(sent) / 1e6 << std::setprecision(0) << std::setw(9) << median_of(rounds);
+    if (length.contains("plaintext_step_seconds"))
+      out << std::setprecision(2) << std::setw(14) << 1e3 * median_of(length["plaintext_step_seconds"].get<std::vector<double>>());
+    if (length.contains("secure_tokens")) out << "  " << length["secure_tokens"].dump();
+    out << std::defaultfloat << "\n";
+  }
+  out << std::flush;
 }
 
 }  // namespace parties

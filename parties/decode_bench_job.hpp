@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -71,7 +73,13 @@ struct CacheLengthResult {
 std::string decode_bench_session_config(const DecodeBenchOptions& options);
 
 // Runs the benchmark as this party; returns the JSON result (see CacheLengthResult, plus the
-// model shape and the cache-source statement).
-nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenchOptions& options);
+// model shape and the cache-source statement). `on_finished` gets the result so far after each
+// (policy, n), so that a later failure does not lose the finished part. Progress lines go to
+// stderr at any log level.
+nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenchOptions& options,
+                                    const std::function<void(const nlohmann::json&)>& on_finished = {});
+
+// This party's figures per (policy, n) as a table: what a standalone party prints at the end.
+void print_decode_bench_summary(const nlohmann::json& result, int self, std::ostream& out);
 
 }  // namespace parties

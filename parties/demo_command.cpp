@@ -1,5 +1,7 @@
 #include "parties/demo_command.hpp"
 
+#include "model/config.hpp"
+#include "model/generation.hpp"
 #include "model/gumbel_sampling.hpp"
 #include "model/sampling.hpp"
 #include "model/tokenizer.hpp"
@@ -13,13 +15,19 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
+#include <stdexcept>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace parties {
@@ -27,6 +35,8 @@ namespace parties {
 namespace fs = std::filesystem;
 
 namespace {
+
+constexpr const char* kPromptFile = "prompt.txt";  // in the protocol's run folder, mode 0600
 
 struct DemoOptions {
   std::vector<std::string> protocols = {"2pc", "3pc"};
@@ -64,9 +74,36 @@ LocalPartiesRun demo_run(const DemoOptions& o, const std::string& protocol, cons
                                      "--temperature", std::to_string(o.temperature), "--policy", o.policy};
   run.job_args.insert(run.job_args.end(), job_flags.begin(), job_flags.end());
   if (o.job == "generate") run.job_args.insert(run.job_args.end(), o.policy_args.begin(), o.policy_args.end());
-  if (o.job == "generate") run.user_args = {"--prompt", o.prompt, "--sampling-seed", std::to_string(o.sampling_seed)};
+  // The prompt reaches P1 in a file only its owner can read, not on a command line (visible in ps).
+  if (o.job == "generate")
+    run.user_args = {"--prompt-file", (run.dir / kPromptFile).string(), "--sampling-seed", std::to_string(o.sampling_seed)};
+  if (o.job == "generate") run.echo_party = 0;  // the model owner's progress (weights, prefill layers, tokens)
   return run;
 }
+
+// Writes `text` to a new file of mode 0600; removes it again when destroyed.
+class PrivateFile {
+ public:
+  PrivateFile(fs::path path, const std::string& text) : path_(std::move(path)) {
+    fs::create_directories(path_.parent_path());
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) throw std::runtime_error("cannot write " + path_.string() + ": " + std::strerror(errno));
+    const std::string content = text + "\n";  // the reader drops one trailing newline
+    const bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, content.data(), content.size()) ==
+                                                  static_cast<ssize_t>(content.size());
+    ::close(fd);
+    if (!ok) throw std::runtime_error("cannot write " + path_.string());
+  }
+  ~PrivateFile() {
+    std::error_code ec;
+    fs::remove(path_, ec);
+  }
+  PrivateFile(const PrivateFile&) = delete;
+  PrivateFile& operator=(const PrivateFile&) = delete;
+
+ private:
+  fs::path path_;
+};
 
 std::uint64_t phase_bytes_sent(const nlohmann::json& party, const std::string& phase) {
   const auto& phases = party["communication"]["phases"];
@@ -79,7 +116,10 @@ std::uint64_t phase_rounds(const nlohmann::json& party, const std::string& phase
 }
 
 std::vector<nlohmann::json> run_parties(const DemoOptions& o, const std::string& protocol, const fs::path& root) {
-  return run_local_parties(demo_run(o, protocol, root));
+  const LocalPartiesRun run = demo_run(o, protocol, root);
+  std::optional<PrivateFile> prompt;
+  if (o.job == "generate") prompt.emplace(run.dir / kPromptFile, o.prompt);
+  return run_local_parties(run);
 }
 
 nlohmann::json matmul_row(const DemoOptions& o, const std::string& protocol, const std::vector<nlohmann::json>& p) {
@@ -162,8 +202,7 @@ void print_inference_table(const std::string& protocol, const std::vector<nlohma
       offline += figures_of(party)["offline_bytes_sent"].template get<std::uint64_t>();
     }
     const nlohmann::json& mine = figures_of(p[1]);
-    std::string shown = token;
-    for (char& c : shown) if (c == '\n') c = ' ';
+    const std::string shown = escape_token(token);
     std::cout << std::left << std::setw(10) << step << std::setw(16) << ("'" + shown + "'") << std::right
               << std::fixed << std::setprecision(3) << std::setw(11) << mine["seconds"].template get<double>()
               << std::setw(15) << online << std::setw(15) << offline << std::setw(8)
@@ -180,6 +219,10 @@ void print_inference_table(const std::string& protocol, const std::vector<nlohma
 
 int run_generate_demo(const DemoOptions& o, const fs::path& root) {
   const auto tokenizer = model::Tokenizer::load(o.model_dir);
+  const auto config = model::ModelConfig::load(fs::path(o.model_dir) / "config.json");
+  const auto prompt_length = static_cast<int>(tokenizer.encode(o.prompt).size());
+  if (prompt_length == 0) throw std::invalid_argument("the prompt is empty");
+  model::check_fits_context(prompt_length, o.new_tokens, config.max_positions);
   std::cout << "private inference on " << o.model_dir << ": P0 holds the weights, P1 the prompt \"" << o.prompt
             << "\"; " << o.new_tokens << " tokens ("
             << (o.temperature == 0 ? "greedy" : "sampled at temperature " + std::to_string(o.temperature) +
@@ -217,6 +260,17 @@ int run_demo(const DemoOptions& o) {
 
 }  // namespace
 
+std::string escape_token(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else out += c;
+  }
+  return out;
+}
+
 void add_demo_command(CLI::App& app) {
   auto o = std::make_shared<DemoOptions>();
   auto* cmd = app.add_subcommand("demo", "run all parties locally over TLS and print the result, time and bytes");
@@ -225,21 +279,22 @@ void add_demo_command(CLI::App& app) {
       ->check(CLI::IsMember({"generate", "matmul"}));
   cmd->add_option("--model", o->model_dir, "model folder")->check(CLI::ExistingDirectory);
   cmd->add_option("--prompt", o->prompt, "the user's prompt");
-  cmd->add_option("--max-new-tokens", o->new_tokens, "tokens to generate")->check(CLI::Range(1, 1000));
+  cmd->add_option("--max-new-tokens", o->new_tokens, "tokens to generate")->check(Range(1, 100000));
   cmd->add_option("--temperature", o->temperature, "0: greedy; > 0: sampling with the user's secret noise")
-      ->check(CLI::Range(0.0, 100.0));
-  cmd->add_option("--seed", o->sampling_seed, "seed of the user's sampling noise (replayed by the plaintext check)");
+      ->check(Range(0.0, 100.0));
+  cmd->add_option("--seed", o->sampling_seed, "seed of the user's sampling noise (replayed by the plaintext check)")
+      ->check(NonNegativeInteger);
   cmd->add_option("--policy", o->policy, "KV-cache policy of the private inference (flags of the policy below)")
       ->check(CLI::IsMember(private_inference_policy_names()))
       ->capture_default_str();
   kvcache::add_policy_flags(*cmd, o->policy_config);
-  cmd->add_option("--rows", o->rows, "rows of the user's activation")->check(CLI::Range(1, 4096));
-  cmd->add_option("--inner", o->inner, "inner dimension")->check(CLI::Range(1, 16384));
-  cmd->add_option("--cols", o->cols, "columns of the weight")->check(CLI::Range(1, 16384));
-  cmd->add_option("--repeats", o->repeats, "products per run (median reported)")->check(CLI::Range(1, 100));
-  cmd->add_option("--frac-bits", o->frac_bits, "fixed-point fraction bits")->check(CLI::Range(8, 30));
-  cmd->add_option("--base-port", o->base_port, "first port (default: random)")->check(CLI::Range(1024, 65000));
-  cmd->add_option("--timeout", o->timeout_s, "seconds before the parties are stopped")->check(CLI::Range(1.0, 86400.0));
+  cmd->add_option("--rows", o->rows, "rows of the user's activation")->check(Range(1, 4096));
+  cmd->add_option("--inner", o->inner, "inner dimension")->check(Range(1, 16384));
+  cmd->add_option("--cols", o->cols, "columns of the weight")->check(Range(1, 16384));
+  cmd->add_option("--repeats", o->repeats, "products per run (median reported)")->check(Range(1, 100));
+  cmd->add_option("--frac-bits", o->frac_bits, "fixed-point fraction bits")->check(Range(8, 30));
+  cmd->add_option("--base-port", o->base_port, "first port (default: random)")->check(Range(1024, 65000));
+  cmd->add_option("--timeout", o->timeout_s, "seconds before the parties are stopped")->check(Range(1.0, 86400.0));
   cmd->add_option("--work-dir", o->work_dir, "keep certificates, logs and per-party JSON here");
   cmd->add_option("--json", o->json_file, "write the summary and all per-party figures to this JSON file");
   add_link_flag(*cmd, o->network);

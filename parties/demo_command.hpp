@@ -4,6 +4,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include <string>
+
 namespace parties {
+
 void add_demo_command(CLI::App& app);
-}
+
+// A token's text for the demo's table: newline, carriage return and tab as \n, \r and \t.
+std::string escape_token(const std::string& text);
+
+}  // namespace parties

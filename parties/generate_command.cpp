@@ -4,6 +4,7 @@
 #include "model/generation.hpp"
 #include "model/tokenizer.hpp"
 #include "model/transformer.hpp"
+#include "parties/cli_options.hpp"
 
 #include <chrono>
 #include <fstream>
@@ -24,6 +25,7 @@ nlohmann::json run_generate(const GenerateOptions& o, std::ostream& out) {
                                 std::to_string(weights.config.vocab_size));
   const std::vector<int> prompt = tokenizer.encode(o.prompt);
   if (prompt.empty()) throw std::invalid_argument("the prompt is empty");
+  model::check_fits_context(static_cast<int>(prompt.size()), o.max_new_tokens, weights.config.max_positions);
 
   std::unique_ptr<kvcache::CachePolicy> policy;
   if (o.policy != "full") policy = kvcache::make_policy(o.policy, o.policy_config);
@@ -70,10 +72,10 @@ void add_generate_command(CLI::App& app) {
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--tokenizer", o->tokenizer_dir, "tokenizer folder if not the model folder")->check(CLI::ExistingDirectory);
   cmd->add_option("--prompt", o->prompt, "prompt text")->required();
-  cmd->add_option("--max-new-tokens", o->max_new_tokens, "tokens to generate")->check(CLI::Range(0, 1 << 20));
-  cmd->add_option("--temperature", o->temperature, "0 = greedy")->check(CLI::Range(0.0, 100.0));
-  cmd->add_option("--top-k", o->top_k, "sample among the k most likely tokens (0 = all)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--seed", o->seed, "sampling seed");
+  cmd->add_option("--max-new-tokens", o->max_new_tokens, "tokens to generate")->check(Range(0, 1 << 20));
+  cmd->add_option("--temperature", o->temperature, "0 = greedy")->check(Range(0.0, 100.0));
+  cmd->add_option("--top-k", o->top_k, "sample among the k most likely tokens (0 = all)")->check(Range(0, 1 << 24));
+  cmd->add_option("--seed", o->seed, "sampling seed")->check(NonNegativeInteger);
   cmd->add_option("--policy", o->policy, "KV-cache policy")->check(CLI::IsMember(kvcache::policy_names()));
   kvcache::add_policy_flags(*cmd, o->policy_config);
   cmd->add_option("--json", o->json_path, "also write a JSON report to this file");

@@ -2,6 +2,7 @@
 
 #include "kvcache/secure/secure_policies.hpp"
 #include "model/config.hpp"
+#include "model/generation.hpp"
 #include "model/gumbel_sampling.hpp"
 #include "model/secure/secure_transformer.hpp"
 #include "model/secure/session_config.hpp"
@@ -12,9 +13,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
 #include <optional>
 
 namespace parties {
@@ -64,14 +69,30 @@ std::vector<int> user_prompt_tokens(const InferenceJobOptions& o, const model::T
                                     const model::ModelConfig& config) {
   std::vector<int> prompt = tokenizer.encode(o.prompt);
   if (prompt.empty()) throw std::invalid_argument("the prompt is empty");
-  if (static_cast<int>(prompt.size()) + o.new_tokens - 1 > config.max_positions)
-    throw std::invalid_argument("prompt of " + std::to_string(prompt.size()) + " tokens plus " +
-                                std::to_string(o.new_tokens) + " new tokens exceeds the model's context of " +
-                                std::to_string(config.max_positions));
+  model::check_fits_context(static_cast<int>(prompt.size()), o.new_tokens, config.max_positions);
   return prompt;
 }
 
 }  // namespace
+
+void read_user_prompt(InferenceJobOptions& o) {
+  if (o.prompt_file.empty()) {
+    if (o.prompt.empty())
+      throw std::invalid_argument("P1 needs the user's prompt: --prompt-file PATH ('-' reads standard input), or "
+                                  "--prompt TEXT (visible to every local user in ps)");
+    return;
+  }
+  std::ifstream file;
+  if (o.prompt_file != "-") {
+    file.open(o.prompt_file, std::ios::binary);
+    if (!file) throw std::invalid_argument("cannot read the prompt file " + o.prompt_file + ": " + std::strerror(errno));
+  }
+  std::istream& in = o.prompt_file == "-" ? std::cin : file;
+  o.prompt.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (in.bad()) throw std::invalid_argument("error reading the prompt from " + o.prompt_file);
+  if (!o.prompt.empty() && o.prompt.back() == '\n') o.prompt.pop_back();
+  if (!o.prompt.empty() && o.prompt.back() == '\r') o.prompt.pop_back();
+}
 
 void check_user_prompt(const InferenceJobOptions& o) {
   const auto config = model::ModelConfig::load(std::filesystem::path(o.model_dir) / "config.json");

@@ -17,7 +17,8 @@ namespace parties {
 
 struct InferenceJobOptions {
   std::string model_dir = "models/kjv-gpt2";  // P0 reads the weights; everyone reads config.json
-  std::string prompt = "And God said, Let there be light: and there was light. And God";  // P1 only
+  std::string prompt;       // P1 only: the user's prompt (required; no default in a real deployment)
+  std::string prompt_file;  // P1 only: read the prompt from here ("-": standard input) instead
   int new_tokens = 8;
   // 0: greedy (secure argmax). > 0: sampling from softmax(logits / temperature) with noise drawn
   // by P1 (public temperature, secret noise).
@@ -58,6 +59,10 @@ struct InferenceJobResult {
 std::string inference_session_config(const InferenceJobOptions& options);
 
 InferenceJobResult run_inference_job(protocols::Protocol& proto, const InferenceJobOptions& options);
+
+// P1: reads the prompt from `prompt_file` when given (one trailing newline dropped); refuses to go
+// on without a prompt. Throws std::invalid_argument.
+void read_user_prompt(InferenceJobOptions& options);
 
 // The user's checks of its own prompt (empty, longer than the context), so that P1 can refuse
 // before connecting to anyone. Throws std::invalid_argument.

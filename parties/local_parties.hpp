@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,14 @@ struct LocalPartiesRun {
   std::vector<std::string> job_args;      // flags every party gets (job, model, ...)
   std::vector<std::string> user_args;     // flags only P1 (the user) gets, e.g. the prompt
   int echo_party = -1;                    // this party's output goes to the terminal (progress)
+  std::function<void()> on_tick;          // called about once a second while the parties run
 };
+
+// The result file of party `name` ("P0", "P1", "dealer", "P2") in the run's folder.
+std::filesystem::path result_file(const LocalPartiesRun& run, const std::string& name);
+
+// The names of the three parties of a protocol, in id order.
+std::vector<std::string> party_names(const std::string& protocol);
 
 // The parties' result files in id order (P0, P1, dealer or P2). Throws std::runtime_error, after
 // printing the logs of the parties that failed, when any party fails or times out.

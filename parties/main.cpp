@@ -15,8 +15,10 @@
 int main(int argc, char** argv) {
   CLI::App app{"mpcache: private LLM inference under MPC with MPC-friendly KV-cache eviction"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("mpcache ") + MPCACHE_VERSION);
+  app.option_defaults()->always_capture_default();  // every option's default appears in --help
   std::string log_level = "warn";
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (progress lines are not logs)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.parse_complete_callback([&] {
     spdlog::set_default_logger(spdlog::stderr_color_mt("mpcache"));

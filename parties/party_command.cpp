@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -84,11 +85,33 @@ void confirm_completion(net::Mesh& mesh) {
   net::barrier(mesh);
 }
 
+// The party's result file (--json), written through a temporary file so that a reader (the
+// launcher, while the run goes on) never sees half of it.
+void write_result_file(const PartyOptions& o, protocols::Protocol& proto, const std::string& session,
+                       const nlohmann::json& result, bool complete) {
+  if (o.json_file.empty()) return;
+  nlohmann::json j = {{"party", o.id},
+                      {"role", protocols::to_string(proto.role())},
+                      {"protocol", o.protocol},
+                      {"frac_bits", o.frac_bits},
+                      {"job", o.job},
+                      {"network", o.network.mesh_options().link.describe()},
+                      {"session", session},
+                      {"complete", complete},
+                      {"result", result},
+                      {"communication", proto.mesh().stats().to_json()}};
+  const std::string partial = o.json_file + ".tmp";
+  std::ofstream(partial) << j.dump(2) << "\n";
+  std::filesystem::rename(partial, o.json_file);
+}
+
 // Runs the job; nothing is printed as a result before every party has confirmed completion.
-nlohmann::json run_job(protocols::Protocol& proto, const PartyOptions& o) {
+nlohmann::json run_job(protocols::Protocol& proto, const PartyOptions& o, const std::string& session) {
   if (o.job == "decode-bench") {
-    nlohmann::json result = run_decode_bench_job(proto, o.decode_bench);
+    nlohmann::json result = run_decode_bench_job(
+        proto, o.decode_bench, [&](const nlohmann::json& so_far) { write_result_file(o, proto, session, so_far, false); });
     confirm_completion(proto.mesh());
+    print_decode_bench_summary(result, proto.mesh().self(), std::cout);
     return result;
   }
   if (o.job == "matmul") {
@@ -113,30 +136,37 @@ int run_party(PartyOptions o) {
   const auto backend = parse_backend(o.protocol);
   const auto config = net::PartiesConfig::load(o.parties_file);
   const std::string session = session_config(o);  // validates the model folder before connecting
-  if (o.job == "generate" && o.id == 1) check_user_prompt(o.inference);
+  if (o.job == "generate" && o.id == 1) {
+    read_user_prompt(o.inference);
+    check_user_prompt(o.inference);
+  }
   spdlog::info("party {} connecting ({} parties)", o.id, config.parties.size());
   auto mesh = net::connect_tls_mesh(config, o.id, o.network.mesh_options());
   auto proto = protocols::make_protocol(backend, *mesh, mpc::FixedPoint(o.frac_bits), session);
-  const nlohmann::json result = run_job(*proto, o);
-  if (!o.json_file.empty()) {
-    nlohmann::json j = {{"party", o.id},
-                        {"role", protocols::to_string(proto->role())},
-                        {"protocol", o.protocol},
-                        {"frac_bits", o.frac_bits},
-                        {"job", o.job},
-                        {"network", o.network.mesh_options().link.describe()},
-                        {"session", session},
-                        {"result", result},
-                        {"communication", mesh->stats().to_json()}};
-    std::ofstream(o.json_file) << j.dump(2) << "\n";
-  }
+  const nlohmann::json result = run_job(*proto, o, session);
+  write_result_file(o, *proto, session, result, true);
   return 0;
 }
 
-void add_job_flags(CLI::App& cmd, PartyOptions& o) {
+// Flags only a computing party (not the 2PC dealer) takes: the backend, and P1's prompt and noise.
+void add_party_only_flags(CLI::App& cmd, PartyOptions& o) {
   cmd.add_option("--protocol", o.protocol, "2pc (P0, P1 and a dealer) or 3pc (replicated)")
-      ->check(CLI::IsMember({"2pc", "3pc"}));
-  cmd.add_option("--frac-bits", o.frac_bits, "fixed-point fraction bits")->check(CLI::Range(8, 30));
+      ->check(CLI::IsMember({"2pc", "3pc"}))
+      ->capture_default_str();
+  auto* file = cmd.add_option("--prompt-file", o.inference.prompt_file,
+                              "P1: read the user's prompt from this file ('-': standard input; one trailing newline "
+                              "is dropped)");
+  cmd.add_option("--prompt", o.inference.prompt,
+                 "P1: the user's prompt as text (visible to every local user in ps: prefer --prompt-file)")
+      ->excludes(file);
+  cmd.add_option_function<std::uint64_t>(
+         "--sampling-seed", [&o](std::uint64_t seed) { o.inference.sampling_seed = seed; },
+         "P1 only: seed of the sampling noise for a reproducible run (default: fresh randomness)")
+      ->check(NonNegativeInteger);
+}
+
+void add_job_flags(CLI::App& cmd, PartyOptions& o) {
+  cmd.add_option("--frac-bits", o.frac_bits, "fixed-point fraction bits")->check(Range(8, 30));
   cmd.add_option("--job", o.job,
                  "generate (private inference), decode-bench (decode steps from a shared cache of n tokens) or "
                  "matmul (a secure matrix product)")
@@ -144,25 +174,22 @@ void add_job_flags(CLI::App& cmd, PartyOptions& o) {
   cmd.add_option("--model", o.model_flag,
                  "model folder (P0 reads the weights, the others config.json); default models/kjv-gpt2 for "
                  "generate, seeded random weights of --shape for decode-bench");
-  cmd.add_option("--prompt", o.inference.prompt, "the user's prompt (read by P1 only)");
   cmd.add_option("--temperature", o.inference.temperature,
                  "0: greedy (secure argmax); > 0: sample from softmax(logits / T) with P1's secret noise (public)")
-      ->check(CLI::Range(0.0, 100.0));
-  cmd.add_option_function<std::uint64_t>(
-      "--sampling-seed", [&o](std::uint64_t seed) { o.inference.sampling_seed = seed; },
-      "P1 only: seed of the sampling noise for a reproducible run (default: fresh randomness)");
+      ->check(Range(0.0, 100.0));
   cmd.add_option("--policy", o.inference.policy, "generate: the KV-cache policy of the private inference")
       ->check(CLI::IsMember(private_inference_policy_names()))
       ->capture_default_str();
   cmd.add_option("--max-new-tokens", o.inference.new_tokens, "tokens to generate (public)")
-      ->check(CLI::Range(1, 100000));
+      ->check(Range(1, 100000))
+      ->capture_default_str();
   add_decode_bench_flags(cmd, o.decode_bench);
-  cmd.add_option("--rows", o.matmul.rows, "rows of the user's activation X")->check(CLI::Range(1, 1 << 16));
-  cmd.add_option("--inner", o.matmul.inner, "columns of X = rows of the weight W")->check(CLI::Range(1, 1 << 16));
-  cmd.add_option("--cols", o.matmul.cols, "columns of W")->check(CLI::Range(1, 1 << 16));
-  cmd.add_option("--repeats", o.matmul.repeats, "products with the same weight")->check(CLI::Range(1, 1000));
+  cmd.add_option("--rows", o.matmul.rows, "rows of the user's activation X")->check(Range(1, 1 << 16));
+  cmd.add_option("--inner", o.matmul.inner, "columns of X = rows of the weight W")->check(Range(1, 1 << 16));
+  cmd.add_option("--cols", o.matmul.cols, "columns of W")->check(Range(1, 1 << 16));
+  cmd.add_option("--repeats", o.matmul.repeats, "products with the same weight")->check(Range(1, 1000));
   cmd.add_flag("!--no-fixed-weight", o.matmul.fixed_weight, "do not mask the weight once; use fresh matrix triples");
-  cmd.add_option("--demo-seed", o.matmul.demo_seed, "public seed of the demo inputs");
+  cmd.add_option("--demo-seed", o.matmul.demo_seed, "public seed of the demo inputs")->check(NonNegativeInteger);
   cmd.add_option("--json", o.json_file, "write timings and communication to this JSON file");
   add_network_flags(cmd, o.network);
 }
@@ -172,10 +199,11 @@ void add_job_flags(CLI::App& cmd, PartyOptions& o) {
 void add_party_command(CLI::App& app) {
   auto options = std::make_shared<PartyOptions>();
   auto* cmd = app.add_subcommand("party", "run one party of a secure computation");
-  cmd->add_option("--id", options->id, "this party's id in the parties file")->required()->check(CLI::Range(0, 2));
+  cmd->add_option("--id", options->id, "this party's id in the parties file")->required()->check(Range(0, 2));
   cmd->add_option("--parties", options->parties_file, "parties file written by `mpcache keygen`")
       ->required()
       ->check(CLI::ExistingFile);
+  add_party_only_flags(*cmd, *options);
   add_job_flags(*cmd, *options);
   add_fault_injection_flag(*cmd);
   cmd->callback([options] { throw CommandExit(run_party(*options)); });

@@ -4,6 +4,8 @@
 #include "net/stats.hpp"
 #include "protocols/ops/share_layout.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -192,7 +194,12 @@ std::vector<int> SecureTransformer::generate(std::span<const int> prompt_tokens,
 Share SecureTransformer::forward(const Share& tokens_one_hot) {
   const Eigen::Index new_rows = tokens_one_hot.rows();
   Share x = embed(tokens_one_hot);
-  for (int l = 0; l < config_.layers; ++l) x = mlp_block(l, attention_block(l, x));
+  for (int l = 0; l < config_.layers; ++l) {
+    x = mlp_block(l, attention_block(l, x));
+    if (new_rows > 1)  // a prefill: long enough to be worth progress lines
+      spdlog::info("party {}: prefill of {} tokens, layer {}/{} done", proto_.mesh().self(), new_rows, l + 1,
+                   config_.layers);
+  }
   position_ += static_cast<int>(new_rows);
   return logits_of_last_row(x);
 }

@@ -27,6 +27,7 @@ class WeightInput {
       throw std::invalid_argument("weight " + name + " is " + std::to_string(value.rows()) + "x" +
                                   std::to_string(value.cols()) + ", the config implies " + std::to_string(rows) + "x" +
                                   std::to_string(cols));
+    check_encodable(name, value, proto_.fixed_point().frac_bits());
     const mpc::RingMatrix encoded = proto_.fixed_point().encode(value);
     return proto_.input(0, &encoded, rows, cols);
   }
@@ -107,6 +108,20 @@ void fix_all(Protocol& proto, std::vector<FixedOperand*> operands) {
 }
 
 }  // namespace
+
+double max_weight_magnitude(int frac_bits) { return std::ldexp(1.0, 63 - 2 * frac_bits); }
+
+void check_encodable(const std::string& name, const FloatMatrix& value, int frac_bits) {
+  const double limit = max_weight_magnitude(frac_bits);
+  for (Eigen::Index r = 0; r < value.rows(); ++r)
+    for (Eigen::Index c = 0; c < value.cols(); ++c) {
+      const double v = value(r, c);
+      if (std::isfinite(v) && std::abs(v) < limit) continue;
+      throw std::invalid_argument("weight " + name + " has the value " + std::to_string(v) + " at [" +
+                                  std::to_string(r) + ", " + std::to_string(c) + "], outside the fixed-point range (|w| < " +
+                                  std::to_string(limit) + " at " + std::to_string(frac_bits) + " fraction bits)");
+    }
+}
 
 SecureWeights share_weights(Protocol& proto, const ModelConfig& c, const TransformerWeights* owner_weights) {
   check_parties(proto, c, owner_weights);

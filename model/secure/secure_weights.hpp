@@ -44,6 +44,15 @@ struct SecureWeights {
   std::optional<FixedOperand> lm_head;  // hidden x vocab, only when the output is not tied
 };
 
+// The bound on weight magnitudes the secure engine accepts at `frac_bits` fraction bits: a weight
+// times an activation of magnitude 1 must fit the signed 64-bit ring at 2F fraction bits before
+// truncation: |w| < 2^(63 - 2F) (2^31 at the default 16 bits).
+double max_weight_magnitude(int frac_bits);
+
+// Throws std::invalid_argument naming the tensor when a value is not finite or outside
+// max_weight_magnitude(frac_bits).
+void check_encodable(const std::string& name, const FloatMatrix& value, int frac_bits);
+
 // Shares and masks the weights of a GPT-2 or LLaMA-style model described by `config`. P0 must pass its weights
 // (whose config must equal `config`); every other party must pass nullptr. Missing biases are
 // shared as zeros so that the shapes, and hence the program, depend on the public config only.

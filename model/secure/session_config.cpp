@@ -8,17 +8,6 @@ namespace model::secure {
 
 namespace {
 
-// FNV-1a: the digest only detects misconfiguration between authenticated parties, it is not a
-// security boundary, so a simple non-cryptographic hash suffices.
-std::uint64_t fnv1a(const std::string& text) {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
-
 std::string exact(double v) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%a", v);
@@ -37,9 +26,8 @@ std::string describe_public_config(const ModelConfig& c) {
 }
 
 std::string secure_session_config(const ModelConfig& config) {
-  char digest[17];
-  std::snprintf(digest, sizeof digest, "%016llx", static_cast<unsigned long long>(fnv1a(describe_public_config(config))));
-  return std::string("secure-gpt2:") + digest;
+  // The public fields themselves (not a digest of them), so that a mismatch names the field.
+  return "secure-model " + describe_public_config(config);
 }
 
 bool same_public_config(const ModelConfig& a, const ModelConfig& b) {

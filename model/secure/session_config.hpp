@@ -12,7 +12,7 @@ namespace model::secure {
 // A canonical text of every public field of `config` (exact doubles included).
 std::string describe_public_config(const ModelConfig& config);
 
-// "secure-gpt2:<64-bit digest of describe_public_config in hex>".
+// "secure-model " + describe_public_config: the public fields, so a mismatch can name them.
 std::string secure_session_config(const ModelConfig& config);
 
 // True when two configurations describe the same public model (same description).

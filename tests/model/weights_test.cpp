@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <functional>
+#include <limits>
 
 namespace {
 
@@ -123,6 +124,29 @@ TEST(Weights, UntiedLlamaWithoutLmHeadIsAnError) {
   std::erase_if(tensors, [](const auto& t) { return t.name == "lm_head.weight"; });
   const auto file = file_of(tensors);
   expect_error([&] { model::weights_from_safetensors(original.config, {&file}); }, {"lm_head.weight"});
+}
+
+// A saved checkpoint with one value of one tensor replaced, in fp16 as the project's model is stored.
+std::filesystem::path checkpoint_with(const std::string& dir_name, const std::string& tensor, float value) {
+  const auto original = model::random_weights(tiny(Architecture::Gpt2), 13);
+  const auto dir = model_test::temp_dir(dir_name);
+  model::save_checkpoint(dir, original, model::DType::F16);
+  auto tensors = model::checkpoint_tensors(original);
+  for (auto& t : tensors)
+    if (t.name == tensor) t.values[5] = value;
+  model::write_safetensors(dir / "model.safetensors", tensors, model::DType::F16);
+  return dir;
+}
+
+TEST(Weights, NonFiniteValuesAreRejectedNamingTheTensor) {
+  const auto nan_dir = checkpoint_with("nan_ckpt", "h.1.mlp.c_fc.weight", std::numeric_limits<float>::quiet_NaN());
+  expect_error([&] { model::load_weights(nan_dir); }, {"h.1.mlp.c_fc.weight", "NaN", "[0, 5]"});
+  const auto inf_dir = checkpoint_with("inf_ckpt", "ln_f.bias", -std::numeric_limits<float>::infinity());
+  expect_error([&] { model::load_weights(inf_dir); }, {"ln_f.bias", "-inf"});
+  // fp16 overflows to infinity above 65504: a value too large for the format is caught the same way.
+  const auto big_dir = checkpoint_with("big_ckpt", "wte.weight", 1e6f);
+  expect_error([&] { model::load_weights(big_dir); }, {"wte.weight", "+inf"});
+  EXPECT_NO_THROW(model::load_weights(checkpoint_with("finite_ckpt", "wte.weight", 0.5f)));
 }
 
 TEST(Weights, MissingCheckpointFilesAreReported) {

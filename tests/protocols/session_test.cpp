@@ -2,6 +2,8 @@
 // with a message naming the difference.
 #include "tests/protocols/backend_harness.hpp"
 
+#include <regex>
+
 namespace protocols_test {
 namespace {
 
@@ -30,7 +32,19 @@ TEST(SessionHandshake, DifferentConfigurationIsNamed) {
   const auto error = setup_error({Backend::TwoPartyDealer, Backend::TwoPartyDealer, Backend::TwoPartyDealer},
                                  {16, 16, 16}, {"gpt2 budget=64", "gpt2 budget=64", "gpt2 budget=128"});
   EXPECT_NE(error.find("session configuration"), std::string::npos) << error;
-  EXPECT_NE(error.find("budget=128"), std::string::npos) << error;
+  // Whichever party fails first reports it: party 2 sees the others' 64, they see its 128.
+  EXPECT_TRUE(std::regex_search(error, std::regex("budget (64 at party [01], 128|128 at party 2, 64) here"))) << error;
+}
+
+TEST(SessionHandshake, DifferingFieldsOfTheConfigurationAreListed) {
+  const std::string mine = "secure-model arch=gpt2;hidden=256;positions=1024 new-tokens 8 temperature 0 policy full";
+  const std::string theirs = "secure-model arch=gpt2;hidden=256;positions=2048 new-tokens 16 temperature 0 policy full";
+  const auto error = setup_error({Backend::TwoPartyDealer, Backend::TwoPartyDealer, Backend::TwoPartyDealer},
+                                 {16, 16, 16}, {mine, mine, theirs});
+  EXPECT_TRUE(std::regex_search(error, std::regex("positions (1024 at party [01], 2048|2048 at party 2, 1024) here")))
+      << error;
+  EXPECT_TRUE(std::regex_search(error, std::regex("new-tokens (8 at party [01], 16|16 at party 2, 8) here"))) << error;
+  EXPECT_EQ(error.find("temperature"), std::string::npos) << error;
 }
 
 TEST(SessionHandshake, DifferentBackendIsNamed) {

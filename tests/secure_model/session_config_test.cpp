@@ -1,7 +1,11 @@
 // The public-config digest that the parties of a secure inference agree on at start.
+#include "model/secure/secure_weights.hpp"
 #include "model/secure/session_config.hpp"
 
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
 
 namespace secure_model_test {
 namespace {
@@ -36,6 +40,23 @@ TEST(SecureSessionConfig, EveryPublicFieldChangesTheDigest) {
     EXPECT_NE(model::secure::secure_session_config(v), base) << model::secure::describe_public_config(v);
     EXPECT_FALSE(model::secure::same_public_config(v, tiny_config()));
   }
+}
+
+TEST(SecureWeights, ValuesOutsideTheFixedPointRangeAreRejectedNamingTheWeight) {
+  EXPECT_DOUBLE_EQ(model::secure::max_weight_magnitude(16), std::ldexp(1.0, 31));
+  model::FloatMatrix w = model::FloatMatrix::Constant(2, 3, 0.25);
+  EXPECT_NO_THROW(model::secure::check_encodable("layer 0 qkv", w, 16));
+  w(1, 2) = 3e9;
+  try {
+    model::secure::check_encodable("layer 0 qkv", w, 16);
+    FAIL() << "3e9 exceeds 2^31";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("layer 0 qkv"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("[1, 2]"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(model::secure::check_encodable("layer 0 qkv", w, 8));  // 2^47 at 8 fraction bits
+  w(0, 0) = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THROW(model::secure::check_encodable("layer 0 qkv", w, 8), std::invalid_argument);
 }
 
 }  // namespace
