@@ -11,7 +11,22 @@
 
 namespace parties {
 
+inline constexpr const char* kNonlinearHelp =
+    "how comparisons (max, argmax, ReLU, GeLU, normalisation, top-k) are computed: boolean (adder circuit, both "
+    "backends) or fss (function secret sharing: 1 round per comparison, more dealer bytes; 2pc only, 3pc keeps "
+    "boolean)";
+
+// --nonlinear, into the operators' options.
+inline void add_nonlinear_flag(CLI::App& cmd, protocols::ops::OpsOptions& ops) {
+  cmd.add_option_function<std::string>(
+         "--nonlinear", [&ops](const std::string& name) { ops.comparisons = protocols::ops::parse_comparisons(name); },
+         kNonlinearHelp)
+      ->check(CLI::IsMember({"boolean", "fss"}))
+      ->default_str("boolean");
+}
+
 inline void add_decode_bench_flags(CLI::App& cmd, DecodeBenchOptions& o) {
+  add_nonlinear_flag(cmd, o.ops);
   cmd.add_option("--shape", o.shape, "decode-bench: model shape with seeded random weights (unless --model)")
       ->check(CLI::IsMember(model::shape_names()))
       ->capture_default_str();

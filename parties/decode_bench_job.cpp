@@ -330,7 +330,7 @@ CacheLengthResult bench_cache_length(protocols::Protocol& proto, model::secure::
     result.plaintext_step_seconds = plain->step_seconds;
     result.plaintext_tokens = plain->tokens;
   }
-  protocols::ops::SecureOps ops(proto);
+  protocols::ops::SecureOps ops(proto, o.ops);
   const auto secure_policy =
       kvcache::secure::make_secure_policy(policy.secure_name, ops, policy.config, secure_shape(engine.config()),
                                           policy.config.budget.tokens);
@@ -407,7 +407,8 @@ std::string decode_bench_session_config(const DecodeBenchOptions& o) {
   // Every party must run the same policy program: counts and shapes follow from these fields.
   policies += kvcache::describe(o.policy_config);
   return model::secure::secure_session_config(bench_config(o)) + " decode-bench lengths " + lengths + " steps " +
-         std::to_string(o.steps) + " text " + fs::path(o.text_file).filename().string() + " policies " + policies;
+         std::to_string(o.steps) + " text " + fs::path(o.text_file).filename().string() + " policies " + policies + " nonlinear " +
+         protocols::ops::to_string(o.ops.comparisons);
 }
 
 nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenchOptions& o,
@@ -418,7 +419,7 @@ nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenc
   const std::vector<int> text = bench_tokens(o);
   std::optional<model::TransformerWeights> weights;
   if (self == kOwnerOfWeights) weights = owner_weights(o, config);
-  model::secure::SecureTransformer engine(proto, config, weights ? &*weights : nullptr);
+  model::secure::SecureTransformer engine(proto, config, weights ? &*weights : nullptr, o.ops);
   progress(fmt::format("party {}: weights shared and masked", self));
   nlohmann::json result = {{"shape", shape_json(config)},
                            {"model", o.model_dir.empty() ? o.shape + " (seeded random weights)" : o.model_dir},

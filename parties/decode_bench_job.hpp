@@ -11,6 +11,7 @@
 
 #include "kvcache/policy_config.hpp"
 #include "net/operator_profile.hpp"
+#include "protocols/ops/secure_ops.hpp"
 #include "protocols/protocol.hpp"
 
 #include <nlohmann/json.hpp>
@@ -35,6 +36,7 @@ struct DecodeBenchOptions {
   // number of attending tokens as MPCache at that n (bench_budget_tokens()).
   std::vector<std::string> policies = {"full"};
   kvcache::PolicyConfig policy_config;
+  protocols::ops::OpsOptions ops;  // how the non-linear operators compare (--nonlinear)
 };
 
 // full, streamingllm, h2o, tova, snapkv, quest, mpcache, and the MPCache ablations mpcache-flat

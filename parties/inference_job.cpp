@@ -127,7 +127,8 @@ std::string inference_session_config(const InferenceJobOptions& o) {
   if (o.policy_config.window_outside_budget)
     throw std::invalid_argument("private inference counts sinks and windows inside the budget; drop --kv-window-outside-budget");
   return model::secure::secure_session_config(config) + " new-tokens " + std::to_string(o.new_tokens) +
-         " temperature " + std::to_string(o.temperature) + " policy " + o.policy + " " + kvcache::describe(o.policy_config);
+         " temperature " + std::to_string(o.temperature) + " policy " + o.policy + " " + kvcache::describe(o.policy_config) +
+         " nonlinear " + protocols::ops::to_string(o.ops.comparisons);
 }
 
 InferenceJobResult run_inference_job(protocols::Protocol& proto, const InferenceJobOptions& o) {
@@ -149,7 +150,7 @@ InferenceJobResult run_inference_job(protocols::Protocol& proto, const Inference
   const net::Stats& stats = proto.mesh().stats();
 
   Snapshot mark = Snapshot::take(stats);
-  model::secure::SecureTransformer engine(proto, config, weights ? &*weights : nullptr);
+  model::secure::SecureTransformer engine(proto, config, weights ? &*weights : nullptr, o.ops);
   Snapshot now = Snapshot::take(stats);
   result.weights = now.since(mark);
   spdlog::info("party {}: weights shared and masked in {:.2f} s", self, result.weights.seconds);

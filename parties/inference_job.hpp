@@ -3,6 +3,8 @@
 // Every party measures its own time and traffic per step, so a launcher can build the per-token table.
 #pragma once
 
+#include "protocols/ops/secure_ops.hpp"
+
 #include "kvcache/policy_config.hpp"
 #include "protocols/protocol.hpp"
 
@@ -29,6 +31,7 @@ struct InferenceJobOptions {
   // prompt (policy_config.budget), MPCache uses its own ratios.
   std::string policy = "full";
   kvcache::PolicyConfig policy_config;
+  protocols::ops::OpsOptions ops;  // how the non-linear operators compare (--nonlinear)
 };
 
 // Policies a private prefill can run: those whose prompt-time work is done on shares (H2O and

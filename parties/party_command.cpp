@@ -39,6 +39,7 @@ struct PartyOptions {
 // Both jobs read --model; the generate job falls back to the project's model when it is absent.
 void resolve_model_flag(PartyOptions& o) {
   o.inference.policy_config = o.decode_bench.policy_config;  // one set of --kv-*/--mpcache-* flags for both jobs
+  o.inference.ops = o.decode_bench.ops;                      // and one --nonlinear
   if (o.model_flag.empty()) return;
   o.inference.model_dir = o.model_flag;
   o.decode_bench.model_dir = o.model_flag;

@@ -64,8 +64,26 @@ Share SecureOps::bits_as_arithmetic(const BoolShare& x, int count) {
 
 // x = m * 2^(j+1-F) with m in [0.5, 1): the highest set bit j of x's encoding as a one-hot
 // (prefix OR from the top, then the difference of neighbours), and m = x * 2^(K-1-j) / 2^(K-F).
+// With FSS comparisons: c_j = [x >= 2^j] for all j in one batch (|x - 2^j| < 2^K, so K + 1 bits),
+// and the highest set bit is c_j - c_(j+1): one round instead of a bit decomposition and an OR tree.
+Share SecureOps::highest_bit_by_comparisons(const Share& x) {
+  const int K = normalize_bits_;
+  const Eigen::Index n = x.rows() * x.cols();
+  RingMatrix powers(n, K);
+  for (int j = 0; j < K; ++j) powers.col(j).setConstant(u64{0} - (u64{1} << j));
+  const Share below = less_than_zero(proto_.add_public(broadcast_column(reshape(x, n, 1), K), powers), K + 1);
+  const Share at_least = proto_.add_public(proto_.neg(below), filled(n, K, 1));
+  const Share parts[] = {columns(at_least, 1, K - 1), zeros(proto_, n, 1)};
+  return proto_.sub(at_least, concat_columns(parts));
+}
+
 SecureOps::Normalized SecureOps::normalize(const Share& x) {
   const int K = normalize_bits_, f = proto_.fixed_point().frac_bits();
+  if (fss_) {
+    Share one_hot_bits = highest_bit_by_comparisons(x);
+    const Share scaled = scale_by_exponent(x, one_hot_bits, {}, x.rows(), x.cols());
+    return Normalized{proto_.truncate(scaled, K - f), std::move(one_hot_bits)};
+  }
   BooleanBackend& B = *boolean_;
   BoolShare ones_below = BooleanBackend::and_public(to_boolean(x), (u64{1} << K) - 1);
   for (int k = 1; k < K; k *= 2) {  // a | b = ~(~a & ~b)

@@ -23,9 +23,19 @@ SecureOps::SecureOps(Protocol& proto, OpsOptions options)
       normalize_bits_(60 - proto.fixed_point().frac_bits()),
       gelu_poly_(gelu_polynomial()),
       silu_poly_(silu_polynomial()) {
-  if (options_.tournament_arity < 2 || options_.tournament_arity > 16) {
-    throw std::invalid_argument("SecureOps: tournament arity must be in [2, 16]");
+  if (options_.tournament_arity != 0 && (options_.tournament_arity < 2 || options_.tournament_arity > 16)) {
+    throw std::invalid_argument("SecureOps: tournament arity must be 0 (default) or in [2, 16]");
   }
+  if (options_.comparisons == Comparisons::fss && proto.backend() == Backend::TwoPartyDealer)
+    fss_ = std::make_unique<fss::FssComparison>(proto);
+}
+
+std::string to_string(Comparisons c) { return c == Comparisons::fss ? "fss" : "boolean"; }
+
+Comparisons parse_comparisons(const std::string& name) {
+  if (name == "boolean") return Comparisons::boolean;
+  if (name == "fss") return Comparisons::fss;
+  throw std::invalid_argument("comparisons must be boolean or fss, got '" + name + "'");
 }
 
 // Kogge-Stone parallel prefix: bit i of the result is the carry out of bit i of a + b, for i < width.
@@ -64,13 +74,17 @@ BoolShare SecureOps::to_boolean(const Share& x) {
 
 BoolShare SecureOps::msb(const Share& x) { return BooleanBackend::shift_right(to_boolean(x), kWordBits - 1); }
 
-Share SecureOps::less_than_zero(const Share& x) { return boolean_->bit_to_arithmetic(msb(x)); }
+Share SecureOps::less_than_zero(const Share& x) {
+  if (fss_) return fss_->less_than_zero(x, kWordBits);
+  return boolean_->bit_to_arithmetic(msb(x));
+}
 
 // x mod 2^w is the w-bit two's complement of x when |x| < 2^(w-1): its top bit is the sign, and the
 // low w bits of the two summands add up to it. Only w - 1 carries are needed, lanes of w bits.
 Share SecureOps::less_than_zero(const Share& x, int value_bits) {
   if (value_bits < 2 || value_bits > kWordBits) throw std::invalid_argument("less_than_zero: value bits must be in [2, 64]");
   if (value_bits == kWordBits) return less_than_zero(x);
+  if (fss_) return fss_->less_than_zero(x, value_bits);
   const LaneLayout lanes = LaneLayout::for_width(value_bits);
   const auto summands = boolean_->from_arithmetic_shares(x);
   const BoolShare a = pack_lanes(summands[0], lanes), b = pack_lanes(summands[1], lanes);

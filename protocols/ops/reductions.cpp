@@ -54,33 +54,65 @@ BoolShare bool_concat_columns(const std::vector<BoolShare>& parts) {
   return BoolShare{joined.first, joined.second};
 }
 
+// The bits of a tournament: boolean shares from the adder-based msb (ANDs on boolean shares, one
+// conversion at the end), or arithmetic 0/1 shares from FSS comparisons (ANDs as products, no
+// conversion). Both give the same winners in the same number of AND levels.
+struct BooleanBits {
+  using Bit = BoolShare;
+  static Bit less_than_zero(SecureOps& ops, const Share& x) { return ops.msb(x); }
+  static Bit not_(SecureOps& ops, const Bit& x) { return ops.boolean().not_(x); }
+  static std::vector<Bit> and_(SecureOps& ops, const std::vector<Bit>& x, const std::vector<Bit>& y) {
+    return ops.boolean().and_(x, y);
+  }
+  static Bit columns(const Bit& x, Eigen::Index first, Eigen::Index count) { return bool_columns(x, first, count); }
+  static Share to_arithmetic(SecureOps& ops, const std::vector<Bit>& bits) {
+    return ops.bit_to_arithmetic(bool_concat_columns(bits));
+  }
+};
+
+struct ArithmeticBits {
+  using Bit = Share;
+  static Bit less_than_zero(SecureOps& ops, const Share& x) { return ops.less_than_zero(x); }
+  static Bit not_(SecureOps& ops, const Bit& x) {
+    return ops.protocol().add_public(ops.protocol().neg(x), filled(x.rows(), x.cols(), 1));
+  }
+  static std::vector<Bit> and_(SecureOps& ops, const std::vector<Bit>& x, const std::vector<Bit>& y) {
+    return ops.protocol().mul(x, y);
+  }
+  static Bit columns(const Bit& x, Eigen::Index first, Eigen::Index count) { return ops::columns(x, first, count); }
+  static Share to_arithmetic(SecureOps&, const std::vector<Bit>& bits) { return concat_columns(bits); }
+};
+
 // AND of every list (all lists in one batch per tree level).
-std::vector<BoolShare> and_all(BooleanBackend& b, std::vector<std::vector<BoolShare>> lists) {
+template <class Bits>
+std::vector<typename Bits::Bit> and_all(SecureOps& ops, std::vector<std::vector<typename Bits::Bit>> lists) {
+  using Bit = typename Bits::Bit;
   while (std::any_of(lists.begin(), lists.end(), [](const auto& l) { return l.size() > 1; })) {
-    std::vector<BoolShare> lhs, rhs;
+    std::vector<Bit> lhs, rhs;
     for (auto& l : lists) {
       for (std::size_t i = 0; i + 1 < l.size(); i += 2) {
         lhs.push_back(l[i]);
         rhs.push_back(l[i + 1]);
       }
     }
-    const auto products = b.and_(lhs, rhs);
+    const auto products = Bits::and_(ops, lhs, rhs);
     std::size_t next = 0;
     for (auto& l : lists) {
-      std::vector<BoolShare> reduced;
+      std::vector<Bit> reduced;
       for (std::size_t i = 0; i + 1 < l.size(); i += 2) reduced.push_back(products[next++]);
       if (l.size() % 2 == 1) reduced.push_back(l.back());
       l = std::move(reduced);
     }
   }
-  std::vector<BoolShare> out;
+  std::vector<Bit> out;
   for (auto& l : lists) out.push_back(std::move(l.front()));
   return out;
 }
 
+template <class Bits>
 Tournament play_level(SecureOps& ops, const Tournament& t, Eigen::Index arity) {
+  using Bit = typename Bits::Bit;
   Protocol& p = ops.protocol();
-  BooleanBackend& b = ops.boolean();
   const Eigen::Index groups = (t.values.cols() + arity - 1) / arity;
   const Share values = padded_to(p, t.values, groups * arity, static_cast<u64>(kLowest));
   std::optional<Share> indices;
@@ -95,19 +127,18 @@ Tournament play_level(SecureOps& ops, const Tournament& t, Eigen::Index arity) {
   for (Eigen::Index i = 0; i < arity; ++i) {
     for (Eigen::Index j = i + 1; j < arity; ++j) differences.push_back(p.sub(members[i], members[j]));
   }
-  const BoolShare less = ops.msb(concat_columns(differences));
-  std::vector<std::vector<BoolShare>> conditions(static_cast<std::size_t>(arity));
+  const Bit less = Bits::less_than_zero(ops, concat_columns(differences));
+  std::vector<std::vector<Bit>> conditions(static_cast<std::size_t>(arity));
   Eigen::Index pair = 0;
   for (Eigen::Index i = 0; i < arity; ++i) {
     for (Eigen::Index j = i + 1; j < arity; ++j, ++pair) {
-      const BoolShare i_less_j = bool_columns(less, pair * groups, groups);
-      conditions[static_cast<std::size_t>(i)].push_back(b.not_(i_less_j));  // a_i >= a_j
-      conditions[static_cast<std::size_t>(j)].push_back(i_less_j);          // a_j > a_i
+      const Bit i_less_j = Bits::columns(less, pair * groups, groups);
+      conditions[static_cast<std::size_t>(i)].push_back(Bits::not_(ops, i_less_j));  // a_i >= a_j
+      conditions[static_cast<std::size_t>(j)].push_back(i_less_j);                   // a_j > a_i
     }
   }
-  const auto wins = and_all(b, std::move(conditions));
-  // Every member's win bit converted in one batch, then sum_i win_i * a_i in one multiplication.
-  const Share won = ops.bit_to_arithmetic(bool_concat_columns(wins));
+  // Every member's win bit as arithmetic (one batch), then sum_i win_i * a_i in one multiplication.
+  const Share won = Bits::to_arithmetic(ops, and_all<Bits>(ops, std::move(conditions)));
   std::vector<Share> bits, picked;
   for (Eigen::Index i = 0; i < arity; ++i) {
     bits.push_back(columns(won, i * groups, groups));
@@ -130,19 +161,24 @@ Tournament play_level(SecureOps& ops, const Tournament& t, Eigen::Index arity) {
   return next;
 }
 
+Tournament play_level(SecureOps& ops, const Tournament& t, Eigen::Index arity) {
+  return ops.comparisons() == Comparisons::fss ? play_level<ArithmeticBits>(ops, t, arity)
+                                               : play_level<BooleanBits>(ops, t, arity);
+}
+
 }  // namespace
 
 Share SecureOps::max(const Share& x) {
   if (x.cols() < 1) throw std::invalid_argument("max: empty rows");
   Tournament t{x, std::nullopt};
-  while (t.values.cols() > 1) t = play_level(*this, t, options_.tournament_arity);
+  while (t.values.cols() > 1) t = play_level(*this, t, tournament_arity());
   return t.values;
 }
 
 MaxResult SecureOps::argmax(const Share& x) {
   if (x.cols() < 1) throw std::invalid_argument("argmax: empty rows");
   Tournament t{x, constant(proto_, column_numbers(x.rows(), x.cols()))};
-  while (t.values.cols() > 1) t = play_level(*this, t, options_.tournament_arity);
+  while (t.values.cols() > 1) t = play_level(*this, t, tournament_arity());
   return MaxResult{t.values, one_hot(*t.indices, x.cols())};
 }
 

@@ -10,12 +10,14 @@
 #pragma once
 
 #include "protocols/boolean.hpp"
+#include "protocols/fss/fss_comparison.hpp"
 #include "protocols/ops/bit_lanes.hpp"
 #include "protocols/ops/polynomial.hpp"
 #include "protocols/protocol.hpp"
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -38,12 +40,24 @@ struct MaxResult {
   Share one_hot;  // rows x cols, a single 1 per row at the (first) maximum
 };
 
+// How comparisons ([x < 0] and everything built on it) are computed: a boolean circuit (a
+// parallel-prefix adder over boolean shares, both backends) or function secret sharing (2PC only:
+// one round per comparison, more dealer bytes; see protocols/fss/fss_comparison.hpp). The 3PC
+// backend always uses the boolean circuit.
+enum class Comparisons { boolean, fss };
+
 struct OpsOptions {
   // Group size of the max/argmax tournament: ceil(log_a n) levels of (comparison + ceil(log2(a-1))
   // AND rounds + bit conversion + multiplication), with a(a-1)/2 comparisons per group. 2 is the
   // binary tree (fewest bytes), 4 the default, 8 fewer rounds for ~2.5x the comparison bytes.
-  int tournament_arity = 4;
+  // 0: the default of the comparison method, 4 for the boolean circuit (its comparison rounds
+  // dominate) and 2 for FSS (the same rounds as 4 there, and a third of the comparison keys).
+  int tournament_arity = 0;
+  Comparisons comparisons = Comparisons::boolean;
 };
+
+std::string to_string(Comparisons c);
+Comparisons parse_comparisons(const std::string& name);  // "boolean" or "fss"; throws std::invalid_argument
 
 class SecureOps {
  public:
@@ -51,6 +65,12 @@ class SecureOps {
 
   Protocol& protocol() { return proto_; }
   BooleanBackend& boolean() { return *boolean_; }
+  // The comparison method in effect (FSS only where the backend supports it).
+  Comparisons comparisons() const { return fss_ ? Comparisons::fss : Comparisons::boolean; }
+  int tournament_arity() const {
+    if (options_.tournament_arity != 0) return options_.tournament_arity;
+    return comparisons() == Comparisons::fss ? 2 : 4;
+  }
 
   // --- conversions and comparisons -------------------------------------------------------
   // Full bit decomposition (A2B) with a log-depth parallel-prefix (Kogge-Stone) adder.
@@ -117,6 +137,7 @@ class SecureOps {
   BoolShare carries(const BoolShare& a, const BoolShare& b, int width, const LaneLayout& lanes);
   Share bits_as_arithmetic(const BoolShare& x, int count);
   Normalized normalize(const Share& x);
+  Share highest_bit_by_comparisons(const Share& x);
   Share scale_by_exponent(const Share& y, const Share& one_hot, const std::vector<double>& factors, Eigen::Index rows,
                           Eigen::Index cols);
   Share newton_reciprocal(const Share& m);
@@ -129,6 +150,7 @@ class SecureOps {
   Protocol& proto_;
   OpsOptions options_;
   std::unique_ptr<BooleanBackend> boolean_;
+  std::unique_ptr<fss::FssComparison> fss_;  // set when comparisons run by FSS
   int normalize_bits_;
   EvenPolynomial gelu_poly_;
   EvenPolynomial silu_poly_;

@@ -1,5 +1,7 @@
 #include "tests/ops/ops_harness.hpp"
 
+#include <cstdlib>
+
 #include <random>
 
 namespace ops_test {
@@ -29,13 +31,25 @@ Outcome run_session(Backend backend, int frac_bits, const std::vector<RingMatrix
   Outcome outcome;
   test_support::run_tls_parties(3, [&](net::Mesh& mesh) {
     auto proto = protocols::make_protocol(backend, mesh, mpc::FixedPoint(frac_bits));
-    SecureOps ops(*proto);
+    SecureOps ops(*proto, test_ops_options());
     Session session(*proto, ops, inputs);
     session.results = &outcome.results;
     session.rounds = &outcome.rounds;
     body(session);
   });
   return outcome;
+}
+
+protocols::ops::OpsOptions test_ops_options(int tournament_arity) {
+  protocols::ops::OpsOptions options;
+  options.tournament_arity = tournament_arity;
+  const char* method = std::getenv("MPCACHE_TEST_COMPARISONS");
+  if (method != nullptr) options.comparisons = protocols::ops::parse_comparisons(method);
+  return options;
+}
+
+bool fss_comparisons(Backend backend) {
+  return backend == Backend::TwoPartyDealer && test_ops_options().comparisons == protocols::ops::Comparisons::fss;
 }
 
 ErrorStats compare(const FloatMatrix& got, const FloatMatrix& want) {

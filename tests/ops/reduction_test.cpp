@@ -29,8 +29,9 @@ TEST_P(Reduction, MaxAndArgmaxOfAttentionLogits) {
     for (Eigen::Index j = 0; j < logits.cols(); ++j) EXPECT_EQ(out.results.at("argmax")(r, j), j == best ? 1u : 0u);
   }
   // ceil(log4 37) = 3 tournament levels of comparison + 2 AND levels + bit conversion + one multiplication.
+  // FSS comparisons: a binary tree of ceil(log2 37) = 6 levels of one comparison and one multiplication.
   const std::uint64_t per_level = GetParam() == Backend::TwoPartyDealer ? 7 + 2 + 1 + 1 : 8 + 2 + 2 + 1;
-  EXPECT_EQ(out.rounds.at("max"), 3 * per_level);
+  EXPECT_EQ(out.rounds.at("max"), fss_comparisons(GetParam()) ? 6 * 2 : 3 * per_level);
 }
 
 TEST_P(Reduction, EveryTournamentArityFindsTheFirstMaximum) {
@@ -39,7 +40,7 @@ TEST_P(Reduction, EveryTournamentArityFindsTheFirstMaximum) {
   logits(0, 7) = logits(0, 30) = logits(0, 44) = 40.0;
   const auto out = run_session(GetParam(), 16, {fp.encode(logits)}, [](Session& s) {
     for (int arity : {2, 3, 8}) {
-      SecureOps ops(s.proto(), protocols::ops::OpsOptions{arity});
+      SecureOps ops(s.proto(), test_ops_options(arity));
       const auto am = s.timed("arity" + std::to_string(arity), [&] { return ops.max(s.input(0)); });
       s.record("max" + std::to_string(arity), am);
       s.record("argmax" + std::to_string(arity), ops.argmax(s.input(0)).one_hot);
@@ -56,9 +57,11 @@ TEST_P(Reduction, EveryTournamentArityFindsTheFirstMaximum) {
     }
   }
   // Binary: 6 levels of 9 / 11 rounds; arity 8: 2 levels with 3 AND rounds each.
+  // With FSS comparisons: 1 comparison round + the AND levels + 1 multiplication per level.
   const bool two_party = GetParam() == Backend::TwoPartyDealer;
-  EXPECT_EQ(out.rounds.at("arity2"), 6u * (two_party ? 9 : 11));
-  EXPECT_EQ(out.rounds.at("arity8"), 2u * (two_party ? 12 : 14));
+  const bool fss = fss_comparisons(GetParam());
+  EXPECT_EQ(out.rounds.at("arity2"), 6u * (fss ? 2 : two_party ? 9 : 11));
+  EXPECT_EQ(out.rounds.at("arity8"), 2u * (fss ? 5 : two_party ? 12 : 14));
 }
 
 TEST_P(Reduction, TopKSelectsTheLargestInOrder) {

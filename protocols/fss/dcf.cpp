@@ -1,0 +1,102 @@
+#include "protocols/fss/dcf.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace protocols::fss {
+
+namespace {
+
+// The four outputs of a node's PRG: left and right child seeds (control bit in bit 0), and the
+// left and right values (low 64 bits), from H(s | j) with the seed's two low bits cleared.
+enum Part : std::uint64_t { kLeft = 0, kRight = 1, kLeftValue = 2, kRightValue = 3 };
+
+Block prg_input(Block seed, std::uint64_t part) { return seed.without_low_bits(2).with_low_bits(part); }
+
+// The root of party b has control bit b, so that the two roots differ in it.
+Block root_of(Block seed, int party) { return seed.without_low_bits(1).with_low_bits(static_cast<u64>(party)); }
+
+int bit_of(u64 x, int bits, int level) { return static_cast<int>((x >> (bits - 1 - level)) & 1); }
+
+u64 signed_by(int negative, u64 v) { return negative ? u64{0} - v : v; }
+
+void check_sizes(int bits, std::size_t a, std::size_t b, std::size_t c, const char* what) {
+  if (bits < 1 || bits > 64) throw std::invalid_argument(std::string(what) + ": input bits must be in [1, 64]");
+  if (a != b || a != c) throw std::invalid_argument(std::string(what) + ": batch sizes differ");
+}
+
+}  // namespace
+
+DcfCorrections dcf_generate(FixedKeyAes& aes, int bits, std::span<const u64> alpha, std::span<const u64> beta,
+                            std::span<const Block> root0, std::span<const Block> root1) {
+  check_sizes(bits, alpha.size(), beta.size(), root0.size(), "dcf_generate");
+  if (root1.size() != alpha.size()) throw std::invalid_argument("dcf_generate: batch sizes differ");
+  const std::size_t n = alpha.size();
+  DcfCorrections keys;
+  keys.bits = bits;
+  keys.seed.resize(n * bits);
+  keys.value.resize(n * bits);
+  keys.final.resize(n);
+  std::vector<Block> s[2], hashed(8 * n);
+  std::vector<u64> v_alpha(n, 0);
+  for (int b = 0; b < 2; ++b) s[b].resize(n);
+  for (std::size_t k = 0; k < n; ++k) s[0][k] = root_of(root0[k], 0), s[1][k] = root_of(root1[k], 1);
+  for (int level = 0; level < bits; ++level) {
+    for (std::size_t k = 0; k < n; ++k)
+      for (int b = 0; b < 2; ++b)
+        for (u64 part = 0; part < 4; ++part) hashed[8 * k + 4 * b + part] = prg_input(s[b][k], part);
+    aes.hash(hashed, hashed);
+    for (std::size_t k = 0; k < n; ++k) {
+      const Block* h0 = &hashed[8 * k];
+      const Block* h1 = h0 + 4;
+      const int keep = bit_of(alpha[k], bits, level), lose = 1 - keep;
+      const int t0 = s[0][k].lsb(), t1 = s[1][k].lsb();
+      const Block seed_cw = (h0[lose] ^ h1[lose]).without_low_bits(2);
+      u64 value_cw = signed_by(t1, h1[2 + lose].lo - h0[2 + lose].lo - v_alpha[k]);
+      if (lose == kLeft) value_cw += signed_by(t1, beta[k]);  // inputs to the left of alpha's path are below alpha
+      v_alpha[k] = v_alpha[k] - h1[2 + keep].lo + h0[2 + keep].lo + signed_by(t1, value_cw);
+      const u64 t_left = static_cast<u64>((h0[kLeft] ^ h1[kLeft]).lsb() ^ keep ^ 1);
+      const u64 t_right = static_cast<u64>((h0[kRight] ^ h1[kRight]).lsb() ^ keep);
+      keys.seed[k * bits + level] = seed_cw.with_low_bits((t_left << 1) | t_right);
+      keys.value[k * bits + level] = value_cw;
+      const Block keep_cw = seed_cw.with_low_bits(keep == kLeft ? t_left : t_right);
+      s[0][k] = h0[keep] ^ (t0 ? keep_cw : Block{});
+      s[1][k] = h1[keep] ^ (t1 ? keep_cw : Block{});
+    }
+  }
+  for (std::size_t k = 0; k < n; ++k)
+    keys.final[k] = signed_by(s[1][k].lsb(), s[1][k].without_low_bits(2).lo - s[0][k].without_low_bits(2).lo - v_alpha[k]);
+  return keys;
+}
+
+std::vector<u64> dcf_evaluate(FixedKeyAes& aes, int party, std::span<const Block> root, const DcfCorrections& keys,
+                              std::span<const u64> x) {
+  check_sizes(keys.bits, root.size(), keys.keys(), x.size(), "dcf_evaluate");
+  if (party != 0 && party != 1) throw std::invalid_argument("dcf_evaluate: party must be 0 or 1");
+  const std::size_t n = x.size();
+  const int bits = keys.bits;
+  std::vector<Block> s(n), hashed(2 * n);
+  std::vector<u64> v(n, 0);
+  for (std::size_t k = 0; k < n; ++k) s[k] = root_of(root[k], party);
+  for (int level = 0; level < bits; ++level) {
+    for (std::size_t k = 0; k < n; ++k) {
+      const u64 bit = static_cast<u64>(bit_of(x[k], bits, level));
+      hashed[2 * k] = prg_input(s[k], bit);
+      hashed[2 * k + 1] = prg_input(s[k], 2 + bit);
+    }
+    aes.hash(hashed, hashed);
+    for (std::size_t k = 0; k < n; ++k) {
+      const int bit = bit_of(x[k], bits, level);
+      const int t = s[k].lsb();
+      const Block cw = keys.seed[k * bits + level];
+      const u64 t_cw = bit == 0 ? (cw.lo >> 1) & 1 : cw.lo & 1;
+      v[k] += signed_by(party, hashed[2 * k + 1].lo + (t ? keys.value[k * bits + level] : 0));
+      s[k] = hashed[2 * k] ^ (t ? cw.without_low_bits(2).with_low_bits(t_cw) : Block{});
+    }
+  }
+  for (std::size_t k = 0; k < n; ++k)
+    v[k] += signed_by(party, s[k].without_low_bits(2).lo + (s[k].lsb() ? keys.final[k] : 0));
+  return v;
+}
+
+}  // namespace protocols::fss

@@ -1,0 +1,47 @@
+// Distributed comparison functions (Boyle, Chandran, Gilboa, Gupta, Ishai, Kumar, Rathee,
+// "Function Secret Sharing for Mixed-Mode and Fixed-Point Secure Computation", EUROCRYPT 2021):
+// two keys for f(x) = beta if x < alpha else 0, on `bits`-bit unsigned inputs with outputs in
+// Z_2^64, such that each key alone reveals nothing about alpha or beta and the two evaluations at
+// any x add up to f(x).
+//
+// A key is the party's root seed plus correction words common to both keys: per input bit one
+// 128-bit block (seed correction in bits 127..2, the left and right control-bit corrections in
+// bits 1 and 0) and one 64-bit value correction, and one final value correction. The roots come
+// from the seeds the dealer shares with each party, so only the correction words travel:
+// 24 * bits + 8 bytes per key (1,520 bytes at 63 bits), to each of the two parties.
+//
+// Everything works on batches of independent keys, level by level, so that one AES call hashes
+// the seeds of all keys of a level (fixed_key_aes.hpp). Key generation costs 8 AES blocks per level
+// and key, evaluation 2.
+#pragma once
+
+#include "protocols/fss/fixed_key_aes.hpp"
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace protocols::fss {
+
+using u64 = std::uint64_t;
+
+struct DcfCorrections {
+  int bits = 0;
+  std::vector<Block> seed;   // keys x bits, key-major
+  std::vector<u64> value;    // keys x bits
+  std::vector<u64> final;    // keys
+
+  std::size_t keys() const { return final.size(); }
+  static std::size_t bytes_per_key(int bits) { return 24 * static_cast<std::size_t>(bits) + 8; }
+};
+
+// Correction words of keys[k] = DCF(alpha[k], beta[k]) for root seeds root0[k] (party 0) and
+// root1[k] (party 1). 1 <= bits <= 64; alpha below 2^bits.
+DcfCorrections dcf_generate(FixedKeyAes& aes, int bits, std::span<const u64> alpha, std::span<const u64> beta,
+                            std::span<const Block> root0, std::span<const Block> root1);
+
+// Party `party` (0 or 1)'s shares of f_k(x[k]) for every key k.
+std::vector<u64> dcf_evaluate(FixedKeyAes& aes, int party, std::span<const Block> root, const DcfCorrections& keys,
+                              std::span<const u64> x);
+
+}  // namespace protocols::fss

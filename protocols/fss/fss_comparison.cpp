@@ -1,0 +1,185 @@
+#include "protocols/fss/fss_comparison.hpp"
+
+#include "protocols/dealer_correlations.hpp"
+#include "protocols/fss/dcf.hpp"
+#include "protocols/matrix_codec.hpp"
+
+#include <stdexcept>
+
+namespace protocols::fss {
+
+namespace {
+
+constexpr const char* kWhat = "FSS comparison keys";
+
+u64 low_mask(int bits) { return bits >= 64 ? ~u64{0} : (u64{1} << bits) - 1; }
+
+mpc::Seed seed_from(const net::Bytes& frame) {
+  mpc::Seed seed{};
+  if (frame.size() != seed.size()) throw net::NetError("FSS set-up: malformed seed frame from the dealer");
+  std::copy(frame.begin(), frame.end(), seed.begin());
+  return seed;
+}
+
+std::vector<Block> blocks_from(mpc::Prg& prg, std::size_t n) {
+  std::vector<u64> words(2 * n);
+  prg.fill(std::span<u64>(words));
+  std::vector<Block> out(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = {words[2 * i], words[2 * i + 1]};
+  return out;
+}
+
+std::vector<u64> words_from(mpc::Prg& prg, std::size_t n) {
+  std::vector<u64> out(n);
+  prg.fill(std::span<u64>(out));
+  return out;
+}
+
+// The correction words as three ring matrices (blocks as two words), for one frame.
+std::vector<RingMatrix> as_matrices(const DcfCorrections& keys) {
+  const auto n = static_cast<Eigen::Index>(keys.keys());
+  RingMatrix seeds(n, 2 * keys.bits), values(n, keys.bits), final(n, 1);
+  for (Eigen::Index k = 0; k < n; ++k) {
+    for (int l = 0; l < keys.bits; ++l) {
+      const Block b = keys.seed[k * keys.bits + l];
+      seeds(k, 2 * l) = b.lo, seeds(k, 2 * l + 1) = b.hi;
+      values(k, l) = keys.value[k * keys.bits + l];
+    }
+    final(k, 0) = keys.final[k];
+  }
+  return {seeds, values, final};
+}
+
+DcfCorrections read_corrections(MatrixReader& reader, std::size_t n, int bits) {
+  const auto rows = static_cast<Eigen::Index>(n);
+  const RingMatrix seeds = reader.next(rows, 2 * bits), values = reader.next(rows, bits), final = reader.next(rows, 1);
+  DcfCorrections keys;
+  keys.bits = bits;
+  keys.seed.resize(n * bits);
+  keys.value.resize(n * bits);
+  keys.final.resize(n);
+  for (Eigen::Index k = 0; k < rows; ++k) {
+    for (int l = 0; l < bits; ++l) {
+      keys.seed[k * bits + l] = {seeds(k, 2 * l), seeds(k, 2 * l + 1)};
+      keys.value[k * bits + l] = values(k, l);
+    }
+    keys.final[k] = final(k, 0);
+  }
+  return keys;
+}
+
+}  // namespace
+
+// What both sides expand from the seeds, in this order: masks and DCF roots of P0 and P1, and
+// P0's share of the mask's top bit.
+struct FssComparison::Material {
+  std::vector<u64> mask0, mask1, top0;
+  std::vector<Block> root0, root1;
+};
+
+FssComparison::Material FssComparison::draw_material(std::size_t n, int value_bits) {
+  Material m;
+  if (prg_p0_) {
+    m.mask0 = words_from(*prg_p0_, n);
+    m.root0 = blocks_from(*prg_p0_, n);
+    m.top0 = words_from(*prg_p0_, n);
+  }
+  if (prg_p1_) {
+    m.mask1 = words_from(*prg_p1_, n);
+    m.root1 = blocks_from(*prg_p1_, n);
+  }
+  return m;
+}
+
+FssComparison::FssComparison(Protocol& proto) : proto_(proto), self_(proto.mesh().self()) {
+  if (proto.backend() != Backend::TwoPartyDealer) throw std::invalid_argument("FSS comparisons need the 2PC backend");
+  net::Mesh& mesh = proto.mesh();
+  net::PhaseScope phase(mesh.stats(), kOfflinePhase);
+  if (self_ == kDealerId) {
+    const mpc::Seed s0 = mpc::random_seed(), s1 = mpc::random_seed();
+    mesh.send(0, s0);
+    mesh.send(1, s1);
+    prg_p0_.emplace(s0);
+    prg_p1_.emplace(s1);
+  } else if (self_ == 0) {
+    prg_p0_.emplace(seed_from(mesh.recv(kDealerId)));
+  } else {
+    prg_p1_.emplace(seed_from(mesh.recv(kDealerId)));
+  }
+}
+
+std::size_t FssComparison::dealer_bytes_per_comparison(int value_bits) {
+  return 2 * DcfCorrections::bytes_per_key(value_bits - 1) + 8;
+}
+
+Share FssComparison::less_than_zero(const Share& x, int value_bits) {
+  if (value_bits < 2 || value_bits > 64) throw std::invalid_argument("FSS less_than_zero: value bits must be in [2, 64]");
+  return self_ == kDealerId ? as_dealer(x, value_bits) : as_party(x, value_bits);
+}
+
+Share FssComparison::as_dealer(const Share& x, int value_bits) {
+  const std::size_t n = static_cast<std::size_t>(x.first.size());
+  const Material m = draw_material(n, value_bits);
+  const int dcf_bits = value_bits - 1;
+  std::vector<u64> alpha(n), beta(n);
+  RingMatrix top1(x.rows(), x.cols());
+  for (std::size_t i = 0; i < n; ++i) {
+    const u64 r = (m.mask0[i] + m.mask1[i]) & low_mask(value_bits);
+    const u64 top = r >> dcf_bits;
+    alpha[i] = r & low_mask(dcf_bits);
+    beta[i] = u64{1} - 2 * top;
+    top1.data()[i] = top - m.top0[i];
+  }
+  std::vector<RingMatrix> frame = as_matrices(dcf_generate(aes_, dcf_bits, alpha, beta, m.root0, m.root1));
+  net::Mesh& mesh = proto_.mesh();
+  net::PhaseScope phase(mesh.stats(), kOfflinePhase);
+  mesh.send(0, pack(std::span<const RingMatrix>(frame)));
+  frame.push_back(std::move(top1));
+  mesh.send(1, pack(std::span<const RingMatrix>(frame)));
+  return Share{RingMatrix::Zero(x.rows(), x.cols()), RingMatrix()};
+}
+
+Share FssComparison::as_party(const Share& x, int value_bits) {
+  const std::size_t n = static_cast<std::size_t>(x.first.size());
+  const Material m = draw_material(n, value_bits);
+  const int dcf_bits = value_bits - 1;
+  net::Mesh& mesh = proto_.mesh();
+  std::optional<MatrixReader> reader;
+  {
+    net::PhaseScope phase(mesh.stats(), kOfflinePhase);
+    reader.emplace(mesh.recv(kDealerId), kWhat);
+  }
+  const DcfCorrections keys = read_corrections(*reader, n, dcf_bits);
+  RingMatrix top_share(x.rows(), x.cols());
+  if (self_ == 0) {
+    for (std::size_t i = 0; i < n; ++i) top_share.data()[i] = m.top0[i];
+  } else {
+    top_share = reader->next(x.rows(), x.cols());
+  }
+  reader->expect_end();
+  // Open y = x + r mod 2^w.
+  const std::vector<u64>& mask = self_ == 0 ? m.mask0 : m.mask1;
+  RingMatrix masked(x.rows(), x.cols());
+  for (std::size_t i = 0; i < n; ++i) masked.data()[i] = (x.first.data()[i] + mask[i]) & low_mask(value_bits);
+  const int peer = 1 - self_;
+  const net::Bytes payload = pack(std::span<const RingMatrix>(&masked, 1));
+  const net::Outgoing out[] = {{peer, payload}};
+  const int from[] = {peer};
+  const Shape shape{x.rows(), x.cols()};
+  const RingMatrix theirs = unpack(mesh.exchange(out, from).at(0), std::span<const Shape>(&shape, 1), "FSS masked input").at(0);
+  std::vector<u64> low(n), top(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const u64 y = (masked.data()[i] + theirs.data()[i]) & low_mask(value_bits);
+    low[i] = y & low_mask(dcf_bits);
+    top[i] = y >> dcf_bits;
+  }
+  const std::vector<u64> below = dcf_evaluate(aes_, self_, self_ == 0 ? m.root0 : m.root1, keys, low);
+  Share out_share{RingMatrix(x.rows(), x.cols()), RingMatrix()};
+  for (std::size_t i = 0; i < n; ++i) {
+    const u64 z = top_share.data()[i] + below[i];  // share of r_top xor [y' < r']
+    out_share.first.data()[i] = top[i] ? (self_ == 0 ? u64{1} : u64{0}) - z : z;
+  }
+  return out_share;
+}
+
+}  // namespace protocols::fss

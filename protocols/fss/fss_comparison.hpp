@@ -1,0 +1,49 @@
+// Comparisons of the 2PC backend by function secret sharing: one online round per batch.
+//
+// For [x < 0] on values with |x| < 2^(w-1) (w = 64: the whole ring read as signed), the dealer
+// draws a mask r (shares from the seeds it shares with P0 and P1), and a DCF key pair for
+// alpha = r mod 2^(w-1). The parties open y = x + r mod 2^w (one round, 8 bytes per element and
+// party); with y' and r' the low w-1 bits,
+//   msb_w(x) = y_(w-1) xor r_(w-1) xor [y' < r'],
+// because subtracting r' from y' borrows from the top bit exactly when y' < r'. The DCF's payload
+// beta = 1 - 2 r_(w-1) and an additive share of r_(w-1) give arithmetic shares of
+// r_(w-1) xor [y' < r'] directly, and the public bit y_(w-1) makes the last xor linear: the result is
+// an arithmetic 0/1 share with no further round. Neither party learns anything but y, which is
+// uniform.
+//
+// Dealer traffic per comparison: the DCF correction words to each party (24 (w-1) + 8 bytes) and
+// P1's share of r_(w-1) (8 bytes); P0's roots, masks and share are expanded from its seed.
+#pragma once
+
+#include "mpc/prg.hpp"
+#include "protocols/fss/fixed_key_aes.hpp"
+#include "protocols/protocol.hpp"
+
+#include <optional>
+
+namespace protocols::fss {
+
+class FssComparison {
+ public:
+  // Agrees fresh seeds with the dealer (one message from the dealer to each party, "offline").
+  explicit FssComparison(Protocol& proto);
+
+  // [x < 0] as arithmetic shares of 0 or 1, for |x| < 2^(value_bits - 1); one round.
+  Share less_than_zero(const Share& x, int value_bits);
+
+  // Dealer bytes of one comparison on `value_bits`-bit values (both parties together).
+  static std::size_t dealer_bytes_per_comparison(int value_bits);
+
+ private:
+  struct Material;
+  Material draw_material(std::size_t n, int value_bits);
+  Share as_dealer(const Share& x, int value_bits);
+  Share as_party(const Share& x, int value_bits);
+
+  Protocol& proto_;
+  int self_;
+  std::optional<mpc::Prg> prg_p0_, prg_p1_;  // shared with the dealer by P0 and P1 (the dealer has both)
+  FixedKeyAes aes_;
+};
+
+}  // namespace protocols::fss
