@@ -157,10 +157,10 @@ Share FssComparison::as_party(const Share& x, int value_bits) {
     top_share = reader->next(x.rows(), x.cols());
   }
   reader->expect_end();
-  // Open y = x + r mod 2^w.
+  // Open y = x + r mod 2^w. The whole 64-bit share of x + r travels: uniform, whatever w.
   const std::vector<u64>& mask = self_ == 0 ? m.mask0 : m.mask1;
   RingMatrix masked(x.rows(), x.cols());
-  for (std::size_t i = 0; i < n; ++i) masked.data()[i] = (x.first.data()[i] + mask[i]) & low_mask(value_bits);
+  for (std::size_t i = 0; i < n; ++i) masked.data()[i] = x.first.data()[i] + mask[i];
   const int peer = 1 - self_;
   const net::Bytes payload = pack(std::span<const RingMatrix>(&masked, 1));
   const net::Outgoing out[] = {{peer, payload}};

@@ -1,7 +1,5 @@
 #include "tests/ops/ops_harness.hpp"
 
-#include <cstdlib>
-
 #include <random>
 
 namespace ops_test {
@@ -38,18 +36,6 @@ Outcome run_session(Backend backend, int frac_bits, const std::vector<RingMatrix
     body(session);
   });
   return outcome;
-}
-
-protocols::ops::OpsOptions test_ops_options(int tournament_arity) {
-  protocols::ops::OpsOptions options;
-  options.tournament_arity = tournament_arity;
-  const char* method = std::getenv("MPCACHE_TEST_COMPARISONS");
-  if (method != nullptr) options.comparisons = protocols::ops::parse_comparisons(method);
-  return options;
-}
-
-bool fss_comparisons(Backend backend) {
-  return backend == Backend::TwoPartyDealer && test_ops_options().comparisons == protocols::ops::Comparisons::fss;
 }
 
 ErrorStats compare(const FloatMatrix& got, const FloatMatrix& want) {

@@ -4,6 +4,7 @@
 
 #include "protocols/factory.hpp"
 #include "protocols/ops/secure_ops.hpp"
+#include "tests/support/ops_options.hpp"
 #include "tests/support/party_harness.hpp"
 
 #include <functional>
@@ -55,11 +56,8 @@ Outcome run_session(Backend backend, int frac_bits, const std::vector<RingMatrix
 
 inline std::string backend_name(Backend b) { return protocols::to_string(b); }
 
-// The operators' options under test: MPCACHE_TEST_COMPARISONS=fss makes the 2PC comparisons run by
-// function secret sharing (CTest runs this suite once per method; see CMakeLists.txt).
-protocols::ops::OpsOptions test_ops_options(int tournament_arity = 4);
-// Whether comparisons of this backend run by FSS in this test run.
-bool fss_comparisons(Backend backend);
+using test_support::fss_comparisons;
+using test_support::test_ops_options;
 
 // Max and mean absolute error between two float matrices.
 struct ErrorStats {

@@ -1,5 +1,7 @@
 #include "tests/privacy/privacy_run.hpp"
 
+#include "tests/support/ops_options.hpp"
+
 #include "model/secure/secure_transformer.hpp"
 #include "model/secure/session_config.hpp"
 #include "protocols/factory.hpp"
@@ -21,7 +23,8 @@ RecordedRun run_recorded(protocols::Backend backend, const model::TransformerWei
         const model::ModelConfig& config = weights.config;
         auto proto = protocols::make_protocol(backend, mesh, mpc::FixedPoint(),
                                               model::secure::secure_session_config(config));
-        model::secure::SecureTransformer secure(*proto, config, self == kModelOwner ? &weights : nullptr);
+        model::secure::SecureTransformer secure(*proto, config, self == kModelOwner ? &weights : nullptr,
+                                                test_support::test_ops_options());
         const std::vector<int> own_prompt = self == kUser ? prompt : std::vector<int>{};
         std::vector<int> tokens = secure.generate(own_prompt, static_cast<int>(prompt.size()), new_tokens);
         std::lock_guard lock(mutex);

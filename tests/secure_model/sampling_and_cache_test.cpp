@@ -3,6 +3,7 @@
 //    same noise, and only P1 learns the tokens;
 //  - decoding from a cache adopted from a plaintext prefill (the long-context benchmark's start)
 //    gives the plaintext decode logits, and the per-operator profile accounts for every round.
+#include "tests/support/ops_options.hpp"
 #include "tests/secure_model/secure_run.hpp"
 
 #include "model/gumbel_sampling.hpp"
@@ -57,7 +58,7 @@ TEST_P(SecureSamplingTest, UserNoiseGivesThePlaintextGumbelMaxTokensToP1Only) {
         const int self = mesh.self();
         auto proto = protocols::make_protocol(GetParam(), mesh, mpc::FixedPoint(),
                                               model::secure::secure_session_config(config));
-        model::secure::SecureTransformer engine(*proto, config, self == 0 ? &tiny_weights() : nullptr);
+        model::secure::SecureTransformer engine(*proto, config, self == 0 ? &tiny_weights() : nullptr, test_support::test_ops_options());
         std::optional<model::GumbelNoise> noise;
         if (self == 1) noise.emplace(model::GumbelNoise::seed_from(kNoiseSeed));
         std::vector<int> tokens;
@@ -106,7 +107,7 @@ AdoptedRun decode_from_adopted_cache(Backend backend, const std::vector<int>& pr
       [&](net::Mesh& mesh) {
         const int self = mesh.self();
         auto proto = protocols::make_protocol(backend, mesh, mpc::FixedPoint(), model::secure::secure_session_config(config));
-        model::secure::SecureTransformer engine(*proto, config, self == 0 ? &tiny_weights() : nullptr);
+        model::secure::SecureTransformer engine(*proto, config, self == 0 ? &tiny_weights() : nullptr, test_support::test_ops_options());
         const int n = static_cast<int>(prompt.size());
         std::vector<std::vector<Share>> keys(config.layers), values(config.layers);
         for (int l = 0; l < config.layers; ++l)
@@ -172,7 +173,7 @@ TEST(AdoptCache, RejectsAWrongShape) {
       [&](net::Mesh& mesh) {
         auto proto = protocols::make_protocol(Backend::ThreePartyReplicated, mesh, mpc::FixedPoint(),
                                               model::secure::secure_session_config(config));
-        model::secure::SecureTransformer engine(*proto, config, mesh.self() == 0 ? &tiny_weights() : nullptr);
+        model::secure::SecureTransformer engine(*proto, config, mesh.self() == 0 ? &tiny_weights() : nullptr, test_support::test_ops_options());
         std::vector<std::vector<Share>> too_few(config.layers);
         EXPECT_THROW(engine.adopt_cache(too_few, too_few, 4), std::invalid_argument);
       },

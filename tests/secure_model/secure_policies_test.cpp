@@ -3,6 +3,7 @@
 // hierarchical selection with cross-layer sharing picks the clusters the plaintext reference
 // picks, StreamingLLM attends the same window and Quest the same pages. Also: every round of an MPCache decode step is
 // charged to a profiled class, with the selection's own classes present.
+#include "tests/support/ops_options.hpp"
 #include "tests/secure_model/secure_run.hpp"
 
 #include "kvcache/policy_factory.hpp"
@@ -105,7 +106,8 @@ PolicyRun secure_tokens(Backend backend, const std::string& policy_name, const k
         const int self = mesh.self();
         auto proto = protocols::make_protocol(backend, mesh, mpc::FixedPoint(),
                                               model::secure::secure_session_config(model_config));
-        model::secure::SecureTransformer engine(*proto, model_config, self == 0 ? &four_layer_weights() : nullptr);
+        model::secure::SecureTransformer engine(*proto, model_config, self == 0 ? &four_layer_weights() : nullptr,
+                                                 test_support::test_ops_options());
         protocols::ops::SecureOps ops(*proto);
         const auto policy = kvcache::secure::make_secure_policy(
             policy_name, ops, config,

@@ -1,3 +1,4 @@
+#include "tests/support/ops_options.hpp"
 #include "tests/secure_model/secure_run.hpp"
 
 #include "model/secure/secure_transformer.hpp"
@@ -38,7 +39,7 @@ SecureRun run_secure(protocols::Backend backend, const model::TransformerWeights
         const int self = mesh.self();
         const model::ModelConfig& config = configs[self];
         auto proto = protocols::make_protocol(backend, mesh, mpc::FixedPoint(), model::secure::secure_session_config(config));
-        model::secure::SecureTransformer secure(*proto, config, self == 0 ? &weights : nullptr);
+        model::secure::SecureTransformer secure(*proto, config, self == 0 ? &weights : nullptr, test_support::test_ops_options());
         const std::vector<int> own_prompt = self == 1 ? prompt : std::vector<int>{};
         std::vector<int> tokens = secure.generate(own_prompt, static_cast<int>(prompt.size()), new_tokens);
         const mpc::RingMatrix logits = proto->reveal(secure.last_logits(), protocols::kRevealToAll);
