@@ -4,7 +4,8 @@
 // exactly as the TLS mesh does; on loopback (the default) the times exclude network latency and
 // bandwidth, which follow from the counts (README: projection); --network shapes the links.
 //
-// Usage: ops_bench [--quick] [--network loopback|lan|wan|RATE,RTT]   (--quick runs smaller shapes)
+// Usage: ops_bench [--quick] [--network loopback|lan|wan|RATE,RTT] [--nonlinear boolean|fss]
+//        (--quick runs smaller shapes)
 #include "bench/bench_network.hpp"
 #include "net/local_mesh.hpp"
 #include "protocols/factory.hpp"
@@ -22,10 +23,16 @@
 namespace {
 
 net::LinkProfile network;  // --network
+protocols::ops::Comparisons comparisons = protocols::ops::Comparisons::boolean;  // --nonlinear
 
 using protocols::Backend;
 using protocols::Share;
 using protocols::ops::SecureOps;
+
+protocols::ops::OpsOptions with_comparisons(protocols::ops::OpsOptions options) {
+  options.comparisons = comparisons;
+  return options;
+}
 
 struct Measurement {
   std::uint64_t rounds = 0;
@@ -50,7 +57,7 @@ Measurement measure(Backend backend, Eigen::Index rows, Eigen::Index cols, doubl
   std::array<double, 3> seconds{};
   net::run_local_parties(3, [&](net::Mesh& mesh) {
     auto proto = protocols::make_protocol(backend, mesh);
-    SecureOps ops(*proto, options);
+    SecureOps ops(*proto, with_comparisons(options));
     const mpc::RingMatrix value = random_input(rows, cols, lo, hi, proto->fixed_point());
     const Share x = proto->input(0, mesh.self() == 0 ? &value : nullptr, rows, cols);
     mesh.stats().reset();
@@ -84,6 +91,7 @@ struct Case {
   protocols::ops::OpsOptions options{};
 };
 
+
 void report(const Case& c, Backend backend) {
   const Measurement m = measure(backend, c.rows, c.cols, c.lo, c.hi, c.options, c.op);
   const double elements = static_cast<double>(c.rows * c.cols);
@@ -97,7 +105,11 @@ void report(const Case& c, Backend backend) {
 
 int main(int argc, char** argv) {
   network = bench::take_network_flag(argc, argv);
-  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], "--nonlinear") == 0) comparisons = protocols::ops::parse_comparisons(argv[i + 1]);
+  std::printf("comparisons: %s (2pc; 3pc always boolean)\n", protocols::ops::to_string(comparisons).c_str());
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) quick = quick || std::strcmp(argv[i], "--quick") == 0;
   const Eigen::Index seq = quick ? 512 : 4096, heads = quick ? 2 : 12, k = quick ? 64 : 512;
   const auto shape = [](Eigen::Index r, Eigen::Index c) { return std::to_string(r) + "x" + std::to_string(c); };
   std::vector<Case> cases{
