@@ -12,9 +12,8 @@
 namespace parties {
 
 inline constexpr const char* kNonlinearHelp =
-    "how comparisons (max, argmax, ReLU, GeLU, normalisation, top-k) are computed: boolean (adder circuit, both "
-    "backends) or fss (function secret sharing: 1 round per comparison, more dealer bytes; 2pc only, 3pc keeps "
-    "boolean)";
+    "how comparisons (max, argmax, ReLU, GeLU, normalisation, top-k) are computed: boolean (adder circuit) or fss "
+    "(function secret sharing: 1 round per comparison in 2pc, 2 in 3pc with P2 dealing the keys; more dealer bytes)";
 
 // --nonlinear, into the operators' options.
 inline void add_nonlinear_flag(CLI::App& cmd, protocols::ops::OpsOptions& ops) {

@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   network = bench::take_network_flag(argc, argv);
   for (int i = 1; i + 1 < argc; ++i)
     if (std::strcmp(argv[i], "--nonlinear") == 0) comparisons = protocols::ops::parse_comparisons(argv[i + 1]);
-  std::printf("comparisons: %s (2pc; 3pc always boolean)\n", protocols::ops::to_string(comparisons).c_str());
+  std::printf("comparisons: %s\n", protocols::ops::to_string(comparisons).c_str());
   bool quick = false;
   for (int i = 1; i < argc; ++i) quick = quick || std::strcmp(argv[i], "--quick") == 0;
   const Eigen::Index seq = quick ? 512 : 4096, heads = quick ? 2 : 12, k = quick ? 64 : 512;

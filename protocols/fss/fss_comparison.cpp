@@ -91,9 +91,10 @@ FssComparison::Material FssComparison::draw_material(std::size_t n, int value_bi
   return m;
 }
 
-FssComparison::FssComparison(Protocol& proto) : proto_(proto), self_(proto.mesh().self()) {
-  if (proto.backend() != Backend::TwoPartyDealer) throw std::invalid_argument("FSS comparisons need the 2PC backend");
+FssComparison::FssComparison(Protocol& proto)
+    : proto_(proto), self_(proto.mesh().self()), replicated_(proto.backend() == Backend::ThreePartyReplicated) {
   net::Mesh& mesh = proto.mesh();
+  if (mesh.size() != 3) throw std::invalid_argument("FSS comparisons need a mesh of three parties");
   net::PhaseScope phase(mesh.stats(), kOfflinePhase);
   if (self_ == kDealerId) {
     const mpc::Seed s0 = mpc::random_seed(), s1 = mpc::random_seed();
@@ -136,7 +137,34 @@ Share FssComparison::as_dealer(const Share& x, int value_bits) {
   mesh.send(0, pack(std::span<const RingMatrix>(frame)));
   frame.push_back(std::move(top1));
   mesh.send(1, pack(std::span<const RingMatrix>(frame)));
-  return Share{RingMatrix::Zero(x.rows(), x.cols()), RingMatrix()};
+  if (!replicated_) return Share{RingMatrix::Zero(x.rows(), x.cols()), RingMatrix()};
+  RingMatrix y0 = prg_p0_->random(x.rows(), x.cols()), y2 = prg_p1_->random(x.rows(), x.cols());
+  return Share{std::move(y2), std::move(y0)};
+}
+
+// 3PC: P0's additive share of x is x_0 + x_1, P1's is x_2.
+RingMatrix FssComparison::additive_share(const Share& x) const {
+  if (!replicated_) return x.first;
+  return self_ == 0 ? RingMatrix(x.first + x.second) : x.second;
+}
+
+// 3PC: from P0's and P1's additive shares z_0, z_1 to replicated shares, one round between P0 and P1.
+// y_0 comes from P0's seed with P2 and y_2 from P1's, y_1 = (z_0 - y_0) + (z_1 - y_2): each of P0 and
+// P1 sends the other its own part, masked by a component the receiver does not know.
+Share FssComparison::as_replicated(RingMatrix z) {
+  if (!replicated_) return Share{std::move(z), RingMatrix()};
+  mpc::Prg& with_key_dealer = self_ == 0 ? *prg_p0_ : *prg_p1_;
+  RingMatrix own = with_key_dealer.random(z.rows(), z.cols());
+  const RingMatrix part = z - own;
+  const int peer = 1 - self_;
+  const net::Bytes payload = pack(std::span<const RingMatrix>(&part, 1));
+  const net::Outgoing out[] = {{peer, payload}};
+  const int from[] = {peer};
+  const Shape shape = shape_of(part);
+  RingMatrix middle = part + unpack(proto_.mesh().exchange(out, from).at(0), std::span<const Shape>(&shape, 1),
+                                    "FSS comparison reshare")
+                                 .at(0);
+  return self_ == 0 ? Share{std::move(own), std::move(middle)} : Share{std::move(middle), std::move(own)};
 }
 
 Share FssComparison::as_party(const Share& x, int value_bits) {
@@ -159,8 +187,8 @@ Share FssComparison::as_party(const Share& x, int value_bits) {
   reader->expect_end();
   // Open y = x + r mod 2^w. The whole 64-bit share of x + r travels: uniform, whatever w.
   const std::vector<u64>& mask = self_ == 0 ? m.mask0 : m.mask1;
-  RingMatrix masked(x.rows(), x.cols());
-  for (std::size_t i = 0; i < n; ++i) masked.data()[i] = x.first.data()[i] + mask[i];
+  RingMatrix masked = additive_share(x);
+  for (std::size_t i = 0; i < n; ++i) masked.data()[i] += mask[i];
   const int peer = 1 - self_;
   const net::Bytes payload = pack(std::span<const RingMatrix>(&masked, 1));
   const net::Outgoing out[] = {{peer, payload}};
@@ -174,12 +202,12 @@ Share FssComparison::as_party(const Share& x, int value_bits) {
     top[i] = y >> dcf_bits;
   }
   const std::vector<u64> below = dcf_evaluate(aes_, self_, self_ == 0 ? m.root0 : m.root1, keys, low);
-  Share out_share{RingMatrix(x.rows(), x.cols()), RingMatrix()};
+  RingMatrix bit(x.rows(), x.cols());
   for (std::size_t i = 0; i < n; ++i) {
     const u64 z = top_share.data()[i] + below[i];  // share of r_top xor [y' < r']
-    out_share.first.data()[i] = top[i] ? (self_ == 0 ? u64{1} : u64{0}) - z : z;
+    bit.data()[i] = top[i] ? (self_ == 0 ? u64{1} : u64{0}) - z : z;
   }
-  return out_share;
+  return as_replicated(std::move(bit));
 }
 
 }  // namespace protocols::fss

@@ -26,8 +26,7 @@ SecureOps::SecureOps(Protocol& proto, OpsOptions options)
   if (options_.tournament_arity != 0 && (options_.tournament_arity < 2 || options_.tournament_arity > 16)) {
     throw std::invalid_argument("SecureOps: tournament arity must be 0 (default) or in [2, 16]");
   }
-  if (options_.comparisons == Comparisons::fss && proto.backend() == Backend::TwoPartyDealer)
-    fss_ = std::make_unique<fss::FssComparison>(proto);
+  if (options_.comparisons == Comparisons::fss) fss_ = std::make_unique<fss::FssComparison>(proto);
 }
 
 std::string to_string(Comparisons c) { return c == Comparisons::fss ? "fss" : "boolean"; }

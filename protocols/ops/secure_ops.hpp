@@ -41,9 +41,8 @@ struct MaxResult {
 };
 
 // How comparisons ([x < 0] and everything built on it) are computed: a boolean circuit (a
-// parallel-prefix adder over boolean shares, both backends) or function secret sharing (2PC only:
-// one round per comparison, more dealer bytes; see protocols/fss/fss_comparison.hpp). The 3PC
-// backend always uses the boolean circuit.
+// parallel-prefix adder over boolean shares) or function secret sharing (one round per comparison
+// in 2PC, two in 3PC where P2 deals the keys; more dealer bytes; protocols/fss/fss_comparison.hpp).
 enum class Comparisons { boolean, fss };
 
 struct OpsOptions {
@@ -65,7 +64,7 @@ class SecureOps {
 
   Protocol& protocol() { return proto_; }
   BooleanBackend& boolean() { return *boolean_; }
-  // The comparison method in effect (FSS only where the backend supports it).
+  // The comparison method in effect.
   Comparisons comparisons() const { return fss_ ? Comparisons::fss : Comparisons::boolean; }
   int tournament_arity() const {
     if (options_.tournament_arity != 0) return options_.tournament_arity;

@@ -29,9 +29,11 @@ TEST_P(Reduction, MaxAndArgmaxOfAttentionLogits) {
     for (Eigen::Index j = 0; j < logits.cols(); ++j) EXPECT_EQ(out.results.at("argmax")(r, j), j == best ? 1u : 0u);
   }
   // ceil(log4 37) = 3 tournament levels of comparison + 2 AND levels + bit conversion + one multiplication.
-  // FSS comparisons: a binary tree of ceil(log2 37) = 6 levels of one comparison and one multiplication.
-  const std::uint64_t per_level = GetParam() == Backend::TwoPartyDealer ? 7 + 2 + 1 + 1 : 8 + 2 + 2 + 1;
-  EXPECT_EQ(out.rounds.at("max"), fss_comparisons(GetParam()) ? 6 * 2 : 3 * per_level);
+  // FSS comparisons: a binary tree of ceil(log2 37) = 6 levels of one comparison (two rounds in
+  // 3PC) and one multiplication.
+  const bool two_party = GetParam() == Backend::TwoPartyDealer;
+  const std::uint64_t per_level = two_party ? 7 + 2 + 1 + 1 : 8 + 2 + 2 + 1;
+  EXPECT_EQ(out.rounds.at("max"), fss_comparisons(GetParam()) ? 6 * (two_party ? 2 : 3) : 3 * per_level);
 }
 
 TEST_P(Reduction, EveryTournamentArityFindsTheFirstMaximum) {
@@ -60,8 +62,9 @@ TEST_P(Reduction, EveryTournamentArityFindsTheFirstMaximum) {
   // With FSS comparisons: 1 comparison round + the AND levels + 1 multiplication per level.
   const bool two_party = GetParam() == Backend::TwoPartyDealer;
   const bool fss = fss_comparisons(GetParam());
-  EXPECT_EQ(out.rounds.at("arity2"), 6u * (fss ? 2 : two_party ? 9 : 11));
-  EXPECT_EQ(out.rounds.at("arity8"), 2u * (fss ? 5 : two_party ? 12 : 14));
+  const std::uint64_t comparison = two_party ? 1 : 2;
+  EXPECT_EQ(out.rounds.at("arity2"), 6u * (fss ? comparison + 1 : two_party ? 9 : 11));
+  EXPECT_EQ(out.rounds.at("arity8"), 2u * (fss ? comparison + 4 : two_party ? 12 : 14));
 }
 
 TEST_P(Reduction, TopKSelectsTheLargestInOrder) {

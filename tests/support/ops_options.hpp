@@ -1,5 +1,5 @@
-// The secure operators' options of a test run: MPCACHE_TEST_COMPARISONS=fss makes the 2PC
-// comparisons run by function secret sharing, so that CTest can run a suite once per method.
+// The secure operators' options of a test run: MPCACHE_TEST_COMPARISONS=fss makes the comparisons
+// run by function secret sharing, so that CTest can run a suite once per method.
 #pragma once
 
 #include "protocols/ops/secure_ops.hpp"
@@ -16,8 +16,8 @@ inline protocols::ops::OpsOptions test_ops_options(int tournament_arity = 0) {
 }
 
 // Whether comparisons of this backend run by FSS in this test run.
-inline bool fss_comparisons(protocols::Backend backend) {
-  return backend == protocols::Backend::TwoPartyDealer && test_ops_options().comparisons == protocols::ops::Comparisons::fss;
+inline bool fss_comparisons(protocols::Backend) {
+  return test_ops_options().comparisons == protocols::ops::Comparisons::fss;
 }
 
 }  // namespace test_support
