@@ -4,6 +4,8 @@
 #include "net/socket_bio.hpp"
 
 #include <openssl/err.h>
+
+#include <cerrno>
 #include <spdlog/spdlog.h>
 
 namespace net {
@@ -75,6 +77,21 @@ void TlsChannel::cancel_waits() {
   boost::system::error_code ignored;
   socket_.cancel(ignored);
   hold_timer_.cancel();
+}
+
+bool TlsChannel::peer_has_closed() const {
+  // SSL_peek leaves application data where it is and reports a close_notify as a zero return.
+  std::uint8_t byte = 0;
+  std::size_t got = 0;
+  ERR_clear_error();
+  errno = 0;
+  if (SSL_peek_ex(ssl_.get(), &byte, 1, &got) == 1) return false;
+  const int error = SSL_get_error(ssl_.get(), 0);
+  const int saved_errno = errno;
+  ERR_clear_error();
+  if (error == SSL_ERROR_ZERO_RETURN) return true;
+  if (error == SSL_ERROR_SYSCALL) return saved_errno == 0 || saved_errno == ECONNRESET || saved_errno == EPIPE;
+  return false;
 }
 
 void TlsChannel::mark_broken(const std::string& reason) {

@@ -61,6 +61,11 @@ class TlsChannel {
   void set_stats(const Stats* stats) { stats_ = stats; }
   std::string phase() const { return stats_ ? stats_->phase() : std::string("setup"); }
 
+  // Whether the peer has closed its end (close_notify, end of stream or reset): a non-blocking peek
+  // that consumes no application data. Unread frames before the close hide it, so `false` does
+  // not prove the peer alive.
+  bool peer_has_closed() const;
+
   // After a failure the byte stream is out of step; every later use fails with the first reason.
   void mark_broken(const std::string& reason);
   void throw_if_broken() const;

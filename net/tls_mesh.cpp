@@ -33,6 +33,8 @@ class TlsMesh final : public Mesh {
 
  private:
   TlsChannel& channel(int peer);
+  void run(std::span<Transfer* const> transfers);
+  std::string other_closed_peers(const std::string& failure) const;
 
   // Declared first so that it is destroyed last, after every socket registered with it.
   boost::asio::io_context io_;
@@ -59,6 +61,27 @@ TlsMesh::TlsMesh(const PartiesConfig& cfg, int self, const MeshOptions& opts) : 
 
 TlsMesh::~TlsMesh() { spdlog::debug("party {}: closing the mesh", self_); }
 
+// A failure on one channel is often the echo of a peer that died earlier (its other peers fail
+// too and leave): the message says which other connections had closed as well.
+void TlsMesh::run(std::span<Transfer* const> transfers) {
+  try {
+    run_and_time(io_, transfers, opts_, stats_);
+  } catch (const NetError& e) {
+    const std::string also = other_closed_peers(e.what());
+    if (also.empty()) throw;
+    throw NetError(std::string(e.what()) + " (" + also + ")");
+  }
+}
+
+std::string TlsMesh::other_closed_peers(const std::string& failure) const {
+  std::string closed;
+  for (const auto& c : channels_) {
+    if (!c || failure.find(c->peer_label() + " failed") != std::string::npos) continue;
+    if (c->peer_has_closed()) closed += (closed.empty() ? "" : " and ") + c->peer_label();
+  }
+  return closed.empty() ? "" : "the connection to " + closed + " had closed as well";
+}
+
 TlsChannel& TlsMesh::channel(int peer) {
   if (peer < 0 || peer >= size() || peer == self_)
     throw std::invalid_argument("party " + std::to_string(self_) + ": no channel to party " + std::to_string(peer) +
@@ -71,14 +94,14 @@ void TlsMesh::send(int peer, std::span<const std::uint8_t> payload) {
   c.throw_if_broken();
   SendBytes transfer = SendBytes::frame(c, payload);
   Transfer* transfers[] = {&transfer};
-  run_and_time(io_, transfers, opts_, stats_);
+  run(transfers);
   stats_.on_send(peer, transfer.frame_bytes());
 }
 
 Bytes TlsMesh::recv(int peer) {
   ReceiveFrame transfer(channel(peer), opts_.max_frame_bytes);
   Transfer* transfers[] = {&transfer};
-  run_and_time(io_, transfers, opts_, stats_);
+  run(transfers);
   stats_.on_receive(peer, transfer.total_bytes());
   return transfer.take_payload();
 }
@@ -92,7 +115,7 @@ std::vector<Bytes> TlsMesh::exchange(std::span<const Outgoing> out, std::span<co
   std::vector<Transfer*> transfers;
   for (const Outgoing& o : out) transfers.push_back(&sends.emplace_back(SendBytes::frame(channel(o.peer), o.payload)));
   for (int peer : from) transfers.push_back(&receives.emplace_back(channel(peer), opts_.max_frame_bytes));
-  run_and_time(io_, transfers, opts_, stats_);
+  run(transfers);
   for (std::size_t i = 0; i < out.size(); ++i) stats_.on_send(out[i].peer, sends[i].frame_bytes());
   std::vector<Bytes> received;
   received.reserve(from.size());

@@ -323,3 +323,20 @@ TEST(TlsFailure, Tls12ClientIsRejected) {
   expect_net_error(errors[0], {"party 0:", "TLS handshake with incoming connection from 127.0.0.1", "unsupported protocol"});
   EXPECT_FALSE(errors[1]) << test_support::describe(errors[1]);
 }
+
+// Party 0 leaves; party 1 notices and leaves too; party 2's failure on its channel to party 1 says
+// that the connection to party 0 had closed as well (the dealer-after-P0-killed case).
+TEST(TlsFailure, AFailureNamesTheOtherPeersThatHadClosedAlready) {
+  const auto deployment = test_support::make_test_deployment(3);
+  const auto errors = test_support::run_party_threads(3, [&](int id) {
+    auto mesh = net::connect_tls_mesh(deployment->config, id, test_support::test_mesh_options());
+    if (id == 0) return;  // gone at once
+    if (id == 1) {
+      EXPECT_THROW(mesh->recv(0), net::NetError);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // both others have closed by now
+    mesh->recv(1);
+  });
+  net_test::expect_net_error(errors[2], {"party 1", "the connection to party 0 had closed as well"});
+}
