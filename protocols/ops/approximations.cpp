@@ -11,9 +11,13 @@ namespace {
 // Working precision of the exp squarings: y <= 1, so y^2 * 2^(2*30) stays below 2^62 and each
 // squaring adds an error of 2^-30 instead of 2^-F.
 constexpr int kExpBits = 30;
-// Newton iterations: the linear initial guesses are within 9% (1/x) and 8% (1/sqrt x) on [0.5, 1),
-// and three quadratic steps take that below 2^-20.
+// Newton iterations of 1/x: the linear initial guess is within 9% on [0.5, 1), and three quadratic
+// steps take that below 2^-20.
 constexpr int kNewtonSteps = 3;
+// 1/sqrt(m) ~ a m^2 + b m + c on [0.5, 1) (least squares in relative error: 5.8e-3), refined by one
+// Newton step (then 5e-5).
+constexpr double kRsqrtGuess[3] = {0.8067816, -2.01373342, 2.21123702};
+constexpr int kRsqrtNewtonSteps = 1;
 // Extra fraction bits of the rsqrt exponent factors 2^((F_in - j - 1) / 2).
 constexpr int kRsqrtFactorBits = 24;
 
@@ -118,16 +122,21 @@ Share SecureOps::newton_reciprocal(const Share& m) {
   return y;
 }
 
+// y0 = a m^2 + b m + c (least squares on [0.5, 1], within 0.6% of 1/sqrt(m)) in 3 rounds, then one
+// Newton step y <- (3y - m y^3) / 2 (error 1.5 e^2: below 6e-5) in 4: y^2 and m y in one batch, their
+// product, and one truncation that also halves. 7 rounds instead of the 18 of a linear guess and
+// three steps.
 Share SecureOps::newton_rsqrt(const Share& m) {
-  const auto r = m.rows(), c = m.cols();
   const int f = proto_.fixed_point().frac_bits();
-  // y0 = 2 - m is within 8% of 1/sqrt(m) on [0.5, 1] and needs no truncation; the error then
-  // falls as 1.5 e^2: 1e-2, 1.4e-4, 3e-8.
-  Share y = proto_.add_public(proto_.neg(m), fixed_matrix(r, c, 2.0));
-  for (int i = 0; i < kNewtonSteps; ++i) {  // y <- y (3/2 - m y^2 / 2)
-    const Share y2 = mul_fp(y, y);
-    const Share half_my2 = proto_.truncate(proto_.mul(m, y2), f + 1);
-    y = mul_fp(y, proto_.add_public(proto_.neg(half_my2), fixed_matrix(r, c, 1.5)));
+  const mpc::FixedPoint& fp = proto_.fixed_point();
+  const Share squared = mul_fp(m, m);
+  Share y = proto_.add(proto_.scale(squared, fp.encode(kRsqrtGuess[0])), proto_.scale(m, fp.encode(kRsqrtGuess[1])));
+  y = proto_.truncate(proto_.add_public(y, filled(m.rows(), m.cols(), fp.encode(kRsqrtGuess[2]) << f)), f);
+  for (int i = 0; i < kRsqrtNewtonSteps; ++i) {
+    const Share lhs[] = {y, m}, rhs[] = {y, y};
+    const std::vector<Share> y2_my = proto_.truncate(proto_.mul(lhs, rhs), f);
+    const Share my3 = proto_.mul(y2_my[0], y2_my[1]);  // 2F fraction bits
+    y = proto_.truncate(proto_.sub(proto_.scale(y, u64{3} << f), my3), f + 1);
   }
   return y;
 }
