@@ -11,9 +11,10 @@ namespace {
 // Working precision of the exp squarings: y <= 1, so y^2 * 2^(2*30) stays below 2^62 and each
 // squaring adds an error of 2^-30 instead of 2^-F.
 constexpr int kExpBits = 30;
-// Newton iterations of 1/x: the linear initial guess is within 9% on [0.5, 1), and three quadratic
-// steps take that below 2^-20.
-constexpr int kNewtonSteps = 3;
+// 1/m ~ c3 m^3 + c2 m^2 + c1 m + c0 on [0.5, 1) (least squares in relative error: 3.6e-3), refined
+// by one Newton step (then 1.3e-5).
+constexpr double kReciprocalGuess[4] = {-3.3845163705308585, 10.227355525717833, -11.409123783529239, 5.563664489822746};
+constexpr int kReciprocalNewtonSteps = 1;
 // 1/sqrt(m) ~ a m^2 + b m + c on [0.5, 1) (least squares in relative error: 5.8e-3), refined by one
 // Newton step (then 5e-5).
 constexpr double kRsqrtGuess[3] = {0.8067816, -2.01373342, 2.21123702};
@@ -112,12 +113,20 @@ Share SecureOps::scale_by_exponent(const Share& y, const Share& one_hot, const s
   return proto_.mul(y, per_element);
 }
 
+// y0 = cubic in m (least squares on [0.5, 1], within 0.36% of 1/m) in 5 rounds (m^2, m^3, one
+// truncation of the sum), then one Newton step y <- y (2 - m y) (error e^2: 1.3e-5) in 4: 9 rounds
+// instead of the 12 of a linear guess and three steps.
 Share SecureOps::newton_reciprocal(const Share& m) {
-  const auto r = m.rows(), c = m.cols();
-  Share y = proto_.add_public(proto_.scale(m, signed_ring(-2)), fixed_matrix(r, c, 2.9142));
-  for (int i = 0; i < kNewtonSteps; ++i) {
+  const int f = proto_.fixed_point().frac_bits();
+  const mpc::FixedPoint& fp = proto_.fixed_point();
+  const Share squared = mul_fp(m, m);
+  const Share cubed = mul_fp(squared, m);
+  Share y = proto_.add(proto_.scale(cubed, fp.encode(kReciprocalGuess[0])), proto_.scale(squared, fp.encode(kReciprocalGuess[1])));
+  y = proto_.add(y, proto_.scale(m, fp.encode(kReciprocalGuess[2])));
+  y = proto_.truncate(proto_.add_public(y, filled(m.rows(), m.cols(), fp.encode(kReciprocalGuess[3]) << f)), f);
+  for (int i = 0; i < kReciprocalNewtonSteps; ++i) {
     const Share my = mul_fp(m, y);  // y <- y (2 - m y)
-    y = mul_fp(y, proto_.add_public(proto_.neg(my), fixed_matrix(r, c, 2.0)));
+    y = mul_fp(y, proto_.add_public(proto_.neg(my), fixed_matrix(m.rows(), m.cols(), 2.0)));
   }
   return y;
 }

@@ -142,18 +142,18 @@ TEST_P(Approximation, OperatorsMatchDoublePrecision) {
   }
   // Round counts do not depend on the data or the number of rows. softmax over n columns =
   // ceil(log4 n) max levels (comparison, 2 AND levels, bit conversion, multiplication) + exp
-  // (1 + 7 squaring levels) + reciprocal (A2B, prefix OR, bit conversion, normalisation,
-  // 3 Newton steps) + 1 product. A multiplication level is mul + truncate: 2 rounds in 2PC, 3 in 3PC.
+  // (1 + 7 squaring levels) + reciprocal (A2B, prefix OR, bit conversion, normalisation, a cubic
+  // initial guess, 1 Newton step) + 1 product. A multiplication level is mul + truncate: 2 rounds in 2PC, 3 in 3PC.
   // With FSS comparisons (2PC): binary levels of one comparison round and one multiplication, and a
   // normalisation of one comparison round instead of the bit decomposition and prefix OR.
   const bool two_party = setting.backend == Backend::TwoPartyDealer;
   // In 3PC an FSS comparison takes a second round (the resharing) and a product one round.
   if (fss_comparisons(setting.backend)) {
-    const std::uint64_t level = two_party ? 1 + 1 : 2 + 1, rest = two_party ? 16 + 17 + 2 : 24 + 26 + 3;
+    const std::uint64_t level = two_party ? 1 + 1 : 2 + 1, rest = two_party ? 16 + 14 + 2 : 24 + 22 + 3;
     EXPECT_EQ(out.rounds.at("softmax"), 8 * level + rest);
     EXPECT_EQ(out.rounds.at("softmax_4096"), 12 * level + rest);
   } else {
-    const std::uint64_t max_level = two_party ? 11 : 13, rest = two_party ? 16 + 30 + 2 : 24 + 40 + 3;
+    const std::uint64_t max_level = two_party ? 11 : 13, rest = two_party ? 16 + 27 + 2 : 24 + 36 + 3;
     EXPECT_EQ(out.rounds.at("softmax"), 4 * max_level + rest);
     EXPECT_EQ(out.rounds.at("softmax_4096"), 6 * max_level + rest);
   }
