@@ -1,6 +1,7 @@
 #include "protocols/boolean_two_party.hpp"
 
 #include "protocols/boolean_wire.hpp"
+#include "protocols/dealer_seeds.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -13,30 +14,14 @@ using boolean_wire::bit_xor;
 using boolean_wire::low_bit;
 constexpr const char* kOffline = "offline";
 
-mpc::Seed seed_from(const net::Bytes& frame) {
-  mpc::Seed seed{};
-  if (frame.size() != seed.size()) throw net::NetError("boolean 2PC set-up: malformed seed frame from the dealer");
-  std::copy(frame.begin(), frame.end(), seed.begin());
-  return seed;
-}
-
 }  // namespace
 
 BooleanTwoParty::BooleanTwoParty(Protocol& proto) : BooleanBackend(proto), self_(proto.mesh().self()) {
   net::Mesh& mesh = proto.mesh();
   if (mesh.size() != 3 || self_ < 0 || self_ > 2) throw std::invalid_argument("boolean 2PC needs a mesh of P0, P1 and the dealer");
-  net::PhaseScope phase(mesh.stats(), kOffline);
-  if (is_dealer()) {
-    const mpc::Seed s0 = mpc::random_seed(), s1 = mpc::random_seed();
-    mesh.send(0, s0);
-    mesh.send(1, s1);
-    prg_p0_.emplace(s0);
-    prg_p1_.emplace(s1);
-  } else if (self_ == 0) {
-    prg_p0_.emplace(seed_from(mesh.recv(kDealer)));
-  } else {
-    prg_p1_.emplace(seed_from(mesh.recv(kDealer)));
-  }
+  DealerSeeds seeds = agree_dealer_seeds(mesh, "boolean 2PC");
+  prg_p0_ = std::move(seeds.with_p0);
+  prg_p1_ = std::move(seeds.with_p1);
 }
 
 BoolShare BooleanTwoParty::zeros(Eigen::Index rows, Eigen::Index cols) const {

@@ -1,6 +1,7 @@
 #include "protocols/fss/fss_comparison.hpp"
 
 #include "protocols/dealer_correlations.hpp"
+#include "protocols/dealer_seeds.hpp"
 #include "protocols/fss/dcf.hpp"
 #include "protocols/matrix_codec.hpp"
 
@@ -13,13 +14,6 @@ namespace {
 constexpr const char* kWhat = "FSS comparison keys";
 
 u64 low_mask(int bits) { return bits >= 64 ? ~u64{0} : (u64{1} << bits) - 1; }
-
-mpc::Seed seed_from(const net::Bytes& frame) {
-  mpc::Seed seed{};
-  if (frame.size() != seed.size()) throw net::NetError("FSS set-up: malformed seed frame from the dealer");
-  std::copy(frame.begin(), frame.end(), seed.begin());
-  return seed;
-}
 
 std::vector<Block> blocks_from(mpc::Prg& prg, std::size_t n) {
   std::vector<u64> words(2 * n);
@@ -95,18 +89,9 @@ FssComparison::FssComparison(Protocol& proto)
     : proto_(proto), self_(proto.mesh().self()), replicated_(proto.backend() == Backend::ThreePartyReplicated) {
   net::Mesh& mesh = proto.mesh();
   if (mesh.size() != 3) throw std::invalid_argument("FSS comparisons need a mesh of three parties");
-  net::PhaseScope phase(mesh.stats(), kOfflinePhase);
-  if (self_ == kDealerId) {
-    const mpc::Seed s0 = mpc::random_seed(), s1 = mpc::random_seed();
-    mesh.send(0, s0);
-    mesh.send(1, s1);
-    prg_p0_.emplace(s0);
-    prg_p1_.emplace(s1);
-  } else if (self_ == 0) {
-    prg_p0_.emplace(seed_from(mesh.recv(kDealerId)));
-  } else {
-    prg_p1_.emplace(seed_from(mesh.recv(kDealerId)));
-  }
+  DealerSeeds seeds = agree_dealer_seeds(mesh, "FSS comparisons");
+  prg_p0_ = std::move(seeds.with_p0);
+  prg_p1_ = std::move(seeds.with_p1);
 }
 
 std::size_t FssComparison::dealer_bytes_per_comparison(int value_bits) {
