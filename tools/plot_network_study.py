@@ -10,14 +10,18 @@ Outputs in --out:
                        per network and protocol the gain of each policy over the full cache (latency and
                        communication), and which term dominates the full cache and MPCache
 
-Usage: /usr/bin/python3 tools/plot_network_study.py RESULTS_DIR [RESULTS_DIR ...] --out DIR
-(each RESULTS_DIR holds a decode_steps.csv; later directories add rows, a repeated point keeps the first)
+Usage: /usr/bin/python3 tools/plot_network_study.py RESULTS_DIR [RESULTS_DIR ...] --out DIR [--project lan wan]
+(each RESULTS_DIR holds a decode_steps.csv; later directories add rows, a repeated point keeps the first;
+the measured shaped rows are projected again from the loopback rows kept, so list the loopback run to project
+from first)
 """
 import argparse
 import csv
 import os
 
 NETWORK_ORDER = ["loopback", "lan", "wan"]
+# The named profiles of net/link_profile.cpp: rate in bit/s, round trip in s.
+PROFILES = {"lan": (3e9, 0.3e-3), "wan": (400e6, 40e-3)}
 POLICY_STYLE = {"full": "tab:gray", "mpcache": "tab:red", "streamingllm": "tab:green", "snapkv": "tab:olive",
                 "h2o": "tab:blue", "quest": "tab:purple", "mpcache-flat": "tab:orange", "mpcache-unshared": "tab:pink"}
 NETWORK_MARKER = {"loopback": "o", "lan": "s", "wan": "^"}
@@ -38,6 +42,43 @@ def read_rows(directories):
                 seen.add(key)
                 rows.append(r)
     return rows
+
+
+def reproject(rows):
+    """Projections of the measured shaped rows from the loopback rows present (the first directory's
+    loopback rows win, see read_rows), by README's formula."""
+    loopback = {(r["protocol"], r["policy"], r["cache_length"]): r for r in rows
+                if r["network"] == "loopback" and r["measured"] == "true"}
+    for r in rows:
+        basis = loopback.get((r["protocol"], r["policy"], r["cache_length"]))
+        if r["measured"] != "true" or r["network"] == "loopback" or basis is None or r["network"] not in PROFILES:
+            continue
+        rate, rtt = PROFILES[r["network"]]
+        r["projected_seconds"] = str(float(basis["step_seconds"]) + float(basis["rounds"]) * rtt / 2
+                                     + float(basis["busiest_link_wire_bytes"]) * 8 / rate)
+
+
+def projected_rows(rows, networks):
+    """Rows projected to `networks` from every measured loopback point that was not measured there,
+    by README's formula: compute (the loopback step) + rounds x RTT/2 + busiest link wire bytes / rate."""
+    measured = {(r["network"], r["protocol"], r["policy"], r["cache_length"]) for r in rows if r["measured"] == "true"}
+    out = []
+    for r in rows:
+        if r["network"] != "loopback" or r["measured"] != "true":
+            continue
+        for network in networks:
+            if (network, r["protocol"], r["policy"], r["cache_length"]) in measured:
+                continue
+            rate, rtt = PROFILES[network]
+            p = dict(r)
+            latency = float(r["rounds"]) * rtt / 2
+            bandwidth = float(r["busiest_link_wire_bytes"]) * 8 / rate
+            p.update(network=network, measured="false", step_seconds="", dealer_wait_seconds="",
+                     latency_term_seconds=str(latency), bandwidth_term_seconds=str(bandwidth),
+                     dealer_transfer_seconds=str(float(r["dealer_link_wire_bytes"]) * 8 / rate),
+                     projected_seconds=str(float(r["step_seconds"]) + latency + bandwidth))
+            out.append(p)
+    return out
 
 
 def network_rank(name):
@@ -124,7 +165,7 @@ def plot(rows, path):
                 for measured, style in (("true", "-"), ("false", ":")):
                     pts = sorted((int(r["cache_length"]), seconds_of(r) if measured == "true" else number(r["projected_seconds"]))
                                  for r in rows if r["protocol"] == protocol and r["policy"] == policy
-                                 and r["network"] == network and r["measured"] == "true")
+                                 and r["network"] == network and (r["measured"] == "true" or measured == "false"))
                     pts = [p for p in pts if p[1] is not None]
                     if not pts or (measured == "false" and network == "loopback"):
                         continue
@@ -146,8 +187,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results", nargs="+")
     parser.add_argument("--out", required=True)
+    parser.add_argument("--project", nargs="*", default=[], choices=sorted(PROFILES),
+                        help="add rows projected to these networks for loopback points not measured there")
     args = parser.parse_args()
     rows = read_rows(args.results)
+    reproject(rows)
+    rows += projected_rows(rows, args.project)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "network_summary.md"), "w") as f:
         f.write("## Every point\n\n" + "\n".join(all_rows_table(rows)) + "\n\n")
