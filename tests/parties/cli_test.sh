@@ -138,25 +138,26 @@ case "$case_name" in
     expect_error "policies" "$exe" bench-decode --policies lru
     ;;
   network-projection)
-    # The same decode step on loopback and on an emulated link whose round trips dominate: the
+    # The same decode step on loopback and on an emulated link whose round trips dominate (so that
+    # compute-time noise on a loaded machine stays well inside the bar): the
     # measured time must be within 20% of the projection from the loopback run (README defines it).
     out=$("$exe" bench-decode --shape tiny --protocol 2pc --cache-lengths 32 --steps 2 --out "$work/b" \
-          --network loopback 1gbit,8ms --project wan --policies full \
+          --network loopback 1gbit,20ms --project wan --policies full \
           --text "$source_dir/bench/data/kjv_ruth_ecclesiastes_jonah.txt" \
           --tokenizer "$source_dir/models/gpt2-tokenizer" 2>&1) || fail "bench-decode failed: $out"
     echo "$out"
-    grep -q "network 1gbit/8ms (1 Gbit/s, 8 ms RTT)" <<<"$out" || fail "the run does not name its network"
+    grep -q "network 1gbit/20ms (1 Gbit/s, 20 ms RTT)" <<<"$out" || fail "the run does not name its network"
     awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
              { step = $col["step_seconds"] == "" ? "-" : $col["step_seconds"]
                rows[$col["network"]] = $col["measured"] " " step " " $col["projected_seconds"] }
              END {
-               split(rows["1gbit/8ms"], shaped, " "); split(rows["wan"], wan, " "); split(rows["loopback"], loop, " ")
+               split(rows["1gbit/20ms"], shaped, " "); split(rows["wan"], wan, " "); split(rows["loopback"], loop, " ")
                if (shaped[1] != "true" || wan[1] != "false" || loop[1] != "true") { print "FAIL: rows missing"; exit 1 }
                ratio = shaped[2] / shaped[3]
                printf "shaped %.3f s, projected %.3f s (ratio %.3f); loopback %.3f s; wan projected %.3f s\n",
                       shaped[2], shaped[3], ratio, loop[2], wan[3]
                if (ratio < 0.8 || ratio > 1.2) { print "FAIL: shaped time not within 20% of the projection"; exit 1 }
-               if (shaped[2] < 0.5) { print "FAIL: 8 ms round trips must cost > 0.5 s per step"; exit 1 }
+               if (shaped[2] < 2) { print "FAIL: 20 ms round trips must cost > 2 s per step"; exit 1 }
              }' "$work/b/decode_steps.csv" || fail "$(cat "$work/b/decode_steps.csv")"
     expect_error "network" "$exe" bench-decode --network 3g
     expect_error "project" "$exe" bench-decode --network wan --project lan
