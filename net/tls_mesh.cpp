@@ -12,14 +12,6 @@ namespace net {
 
 namespace {
 
-// Runs the transfers and charges the time they took to the current phase's network wait.
-void run_and_time(boost::asio::io_context& io, std::span<Transfer* const> transfers, const MeshOptions& opts,
-                  Stats& stats) {
-  const auto start = std::chrono::steady_clock::now();
-  run_transfers(io, transfers, opts.io_timeout, true);
-  stats.on_wait(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-}
-
 class TlsMesh final : public Mesh {
  public:
   TlsMesh(const PartiesConfig& cfg, int self, const MeshOptions& opts);
@@ -61,11 +53,14 @@ TlsMesh::TlsMesh(const PartiesConfig& cfg, int self, const MeshOptions& opts) : 
 
 TlsMesh::~TlsMesh() { spdlog::debug("party {}: closing the mesh", self_); }
 
-// A failure on one channel is often the echo of a peer that died earlier (its other peers fail
-// too and leave): the message says which other connections had closed as well.
+// Runs the transfers and charges the time they took to the current phase's network wait. A failure
+// on one channel is often the echo of a peer that died earlier (its other peers fail too and
+// leave): the message says which other connections had closed as well.
 void TlsMesh::run(std::span<Transfer* const> transfers) {
+  const auto start = std::chrono::steady_clock::now();
   try {
-    run_and_time(io_, transfers, opts_, stats_);
+    run_transfers(io_, transfers, opts_.io_timeout, true);
+    stats_.on_wait(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   } catch (const NetError& e) {
     const std::string also = other_closed_peers(e.what());
     if (also.empty()) throw;

@@ -71,7 +71,7 @@ struct FssComparison::Material {
   std::vector<Block> root0, root1;
 };
 
-FssComparison::Material FssComparison::draw_material(std::size_t n, int value_bits) {
+FssComparison::Material FssComparison::draw_material(std::size_t n) {
   Material m;
   if (prg_p0_) {
     m.mask0 = words_from(*prg_p0_, n);
@@ -105,7 +105,7 @@ Share FssComparison::less_than_zero(const Share& x, int value_bits) {
 
 Share FssComparison::as_dealer(const Share& x, int value_bits) {
   const std::size_t n = static_cast<std::size_t>(x.first.size());
-  const Material m = draw_material(n, value_bits);
+  const Material m = draw_material(n);
   const int dcf_bits = value_bits - 1;
   std::vector<u64> alpha(n), beta(n);
   RingMatrix top1(x.rows(), x.cols());
@@ -154,7 +154,7 @@ Share FssComparison::as_replicated(RingMatrix z) {
 
 Share FssComparison::as_party(const Share& x, int value_bits) {
   const std::size_t n = static_cast<std::size_t>(x.first.size());
-  const Material m = draw_material(n, value_bits);
+  const Material m = draw_material(n);
   const int dcf_bits = value_bits - 1;
   net::Mesh& mesh = proto_.mesh();
   std::optional<MatrixReader> reader;

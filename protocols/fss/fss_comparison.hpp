@@ -45,7 +45,7 @@ class FssComparison {
 
  private:
   struct Material;
-  Material draw_material(std::size_t n, int value_bits);
+  Material draw_material(std::size_t n);
   Share as_dealer(const Share& x, int value_bits);
   Share as_party(const Share& x, int value_bits);
   RingMatrix additive_share(const Share& x) const;
