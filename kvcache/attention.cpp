@@ -54,7 +54,7 @@ AttentionResult dense_attention(const Eigen::RowVectorXd& query, const HeadCache
 }
 
 FloatMatrix causal_attention_probs(const FloatMatrix& queries, const std::vector<int>& query_positions,
-                                   const FloatMatrix& keys, const std::vector<int>& key_positions) {
+                                   mpc::FloatView keys, const std::vector<int>& key_positions) {
   if (queries.cols() != keys.cols()) throw std::invalid_argument("causal_attention_probs: query/key widths differ");
   if (static_cast<Eigen::Index>(query_positions.size()) != queries.rows() ||
       static_cast<Eigen::Index>(key_positions.size()) != keys.rows()) {

@@ -26,6 +26,6 @@ AttentionResult dense_attention(const Eigen::RowVectorXd& query, const HeadCache
 // query_positions[i] and sees exactly the keys whose position is <= its own. Returns
 // queries.rows() x keys.rows(); masked entries are 0.
 FloatMatrix causal_attention_probs(const FloatMatrix& queries, const std::vector<int>& query_positions,
-                                   const FloatMatrix& keys, const std::vector<int>& key_positions);
+                                   mpc::FloatView keys, const std::vector<int>& key_positions);
 
 }  // namespace kvcache

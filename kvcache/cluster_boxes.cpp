@@ -18,7 +18,7 @@ void ClusterBoxes::clear() {
   min_.resize(0, 0);
 }
 
-void ClusterBoxes::update(const FloatMatrix& keys) {
+void ClusterBoxes::update(mpc::FloatView keys) {
   const int rows = static_cast<int>(keys.rows());
   if (rows < rows_) {
     throw std::logic_error("ClusterBoxes::update: the cache shrank from " + std::to_string(rows_) + " to " +

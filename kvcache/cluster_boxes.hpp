@@ -16,7 +16,7 @@ class ClusterBoxes {
 
   // Brings the boxes up to date with `keys`, whose first rows must be the ones already covered
   // (rows are only ever appended); touches only the clusters the new rows fall in.
-  void update(const FloatMatrix& keys);
+  void update(mpc::FloatView keys);
   void clear();
 
   int cluster_size() const { return size_; }

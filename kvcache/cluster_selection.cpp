@@ -83,7 +83,7 @@ std::vector<double> cluster_scores(const FloatMatrix& keys, const FloatMatrix& q
   return scores;
 }
 
-ClusterSelection select_clusters(const FloatMatrix& keys, const FloatMatrix& queries,
+ClusterSelection select_clusters(mpc::FloatView keys, const FloatMatrix& queries,
                                  const ClusterSelectionParams& params) {
   ClusterSelection out;
   out.shape = cluster_selection_shape(static_cast<int>(keys.rows()), params);

@@ -75,7 +75,7 @@ std::vector<double> cluster_scores(const FloatMatrix& keys, const FloatMatrix& q
 
 // The selection for one key/value head: `keys` are the head's cached rows (len x d), `queries` the
 // query rows of the heads of its group (g x d).
-ClusterSelection select_clusters(const FloatMatrix& keys, const FloatMatrix& queries,
+ClusterSelection select_clusters(mpc::FloatView keys, const FloatMatrix& queries,
                                  const ClusterSelectionParams& params);
 
 }  // namespace kvcache

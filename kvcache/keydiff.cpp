@@ -19,7 +19,7 @@ FloatMatrix normalised_rows(const FloatMatrix& keys) {
 
 }  // namespace
 
-std::vector<double> keydiff_similarity(const FloatMatrix& keys) {
+std::vector<double> keydiff_similarity(mpc::FloatView keys) {
   const FloatMatrix unit = normalised_rows(keys);
   const Eigen::RowVectorXd anchor = unit.colwise().mean();
   const double anchor_norm = anchor.norm();

@@ -11,7 +11,7 @@
 namespace kvcache {
 
 // Cosine similarity of every key row to the mean of the normalised key rows.
-std::vector<double> keydiff_similarity(const FloatMatrix& keys);
+std::vector<double> keydiff_similarity(mpc::FloatView keys);
 
 class KeyDiffPolicy final : public CachePolicy {
  public:

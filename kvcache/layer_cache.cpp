@@ -6,22 +6,14 @@
 namespace kvcache {
 
 void HeadCache::append(const Eigen::RowVectorXd& key, const Eigen::RowVectorXd& value, int position) {
-  const int rows = size();
-  if (rows == 0 && keys.cols() == 0) {
-    keys.resize(0, key.size());
-    values.resize(0, value.size());
-  }
-  if (key.size() != keys.cols() || value.size() != values.cols()) {
+  const bool shaped = size() > 0 || keys.cols() > 0;  // an empty head takes the first row's widths
+  if (shaped && (key.size() != keys.cols() || value.size() != values.cols())) {
     throw std::invalid_argument("HeadCache::append: key/value width " + std::to_string(key.size()) + "/" +
                                 std::to_string(value.size()) + " does not match the cache width " +
                                 std::to_string(keys.cols()) + "/" + std::to_string(values.cols()));
   }
-  // conservativeResize keeps the existing rows; amortised growth is left to the allocator because
-  // a decode step appends one row per head and the copy is small next to the attention itself.
-  keys.conservativeResize(rows + 1, Eigen::NoChange);
-  values.conservativeResize(rows + 1, Eigen::NoChange);
-  keys.row(rows) = key;
-  values.row(rows) = value;
+  keys.append(key);
+  values.append(value);
   positions.push_back(position);
 }
 
@@ -46,8 +38,8 @@ void HeadCache::keep(const std::vector<int>& rows) {
     }
   }
   const auto kept = static_cast<Eigen::Index>(rows.size());
-  keys.conservativeResize(kept, Eigen::NoChange);
-  values.conservativeResize(kept, Eigen::NoChange);
+  keys.truncate(kept);  // the capacity stays for the rows still to come
+  values.truncate(kept);
   positions.resize(rows.size());
 }
 

@@ -3,6 +3,7 @@
 // hold different rows.
 #pragma once
 
+#include "mpc/growing_rows.hpp"
 #include "mpc/ring.hpp"
 
 #include <vector>
@@ -12,8 +13,9 @@ namespace kvcache {
 using mpc::FloatMatrix;
 
 struct HeadCache {
-  FloatMatrix keys;            // rows() == size(), head_dim columns (post-RoPE keys for RoPE models)
-  FloatMatrix values;          // same rows
+  // Grown by one row per decode step without copying the cache (GrowingRows doubles its block).
+  mpc::GrowingRows<double> keys;    // rows() == size(), head_dim columns (post-RoPE keys for RoPE models)
+  mpc::GrowingRows<double> values;  // same rows
   std::vector<int> positions;  // original token position of each row
 
   int size() const { return static_cast<int>(positions.size()); }

@@ -203,10 +203,16 @@ FloatMatrix Transformer::decode_attention(int layer, const Projections& p) {
                                    std::to_string(head.size()) + " rows");
         if (rows->empty()) throw std::logic_error("cache policy selected no rows");
       }
-      const FloatMatrix keys = rows ? FloatMatrix(head.keys(*rows, Eigen::all)) : head.keys;
-      const FloatMatrix values = rows ? FloatMatrix(head.values(*rows, Eigen::all)) : head.values;
-      probs.push_back(softmax((queries[h] * keys.transpose()).row(0) * scale));
-      per_head.push_back(probs.back() * values);
+      // Only a selection is gathered; the whole cache is read in place, not copied per step.
+      auto attend_to = [&](const auto& keys, const auto& values) {
+        probs.push_back(softmax((queries[h] * keys.transpose()).row(0) * scale));
+        per_head.push_back(probs.back() * values);
+      };
+      if (rows) {
+        attend_to(FloatMatrix(head.keys(*rows, Eigen::all)), FloatMatrix(head.values(*rows, Eigen::all)));
+      } else {
+        attend_to(head.keys, head.values);
+      }
     }
     if (policy_) policy_->on_attention(layer, probs, selection, cache);
   }

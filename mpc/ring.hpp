@@ -17,6 +17,10 @@ using i64 = std::int64_t;
 // the last axis is the one reductions (softmax, max, top-k) run over.
 using RingMatrix = Eigen::Matrix<u64, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using FloatMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+// Read-only view of a ring matrix or of contiguous rows of one (a GrowingRows, a block of rows):
+// kernels take it so that a growing KV cache is read in place, not copied into a RingMatrix.
+using RingView = Eigen::Ref<const RingMatrix>;
+using FloatView = Eigen::Ref<const FloatMatrix>;
 
 inline std::span<const std::uint8_t> as_bytes(const RingMatrix& m) {
   return {reinterpret_cast<const std::uint8_t*>(m.data()), static_cast<std::size_t>(m.size()) * sizeof(u64)};

@@ -190,7 +190,7 @@ nlohmann::json summary_row(const std::string& protocol, const std::vector<nlohma
   };
   const double secure_s = median_over_steps(steps, [&](std::size_t s) { return p1_steps[s]["seconds"].get<double>(); });
   const double plain_s = median(owner["plaintext_step_seconds"].get<std::vector<double>>());
-  return {{"protocol", protocol},
+  nlohmann::json row = {{"protocol", protocol},
           {"policy", user["policy"]},
           {"cache_length", user["cache_length"]},
           {"cached_rows", user["cached_rows"]},
@@ -211,6 +211,10 @@ nlohmann::json summary_row(const std::string& protocol, const std::vector<nlohma
           {"tokens_matching_plaintext", matching_tokens(owner, user)},
           {"link", link_figures(protocol, parties, li)},
           {"profile", class_profile(parties, li)}};
+  // Each party process's peak resident memory up to the end of this row (p2: the 2PC dealer or P2).
+  for (std::size_t p = 0; p < parties.size(); ++p)
+    row["peak_rss_bytes_p" + std::to_string(p)] = parties[p]["result"]["lengths"][li].value("peak_rss_bytes", nlohmann::json());
+  return row;
 }
 
 const char* kColumns[] = {"network", "measured", "protocol", "policy", "cache_length", "cached_rows", "budget_tokens", "steps", "step_seconds",
@@ -220,7 +224,8 @@ const char* kColumns[] = {"network", "measured", "protocol", "policy", "cache_le
                           "projected_seconds", "projection_basis", "compute_seconds", "latency_term_seconds",
                           "bandwidth_term_seconds", "busiest_link_wire_bytes", "dealer_link_wire_bytes",
                           "dealer_transfer_seconds", "dealer_wait_seconds", "dealer_wait_max_seconds",
-                          "tokens_matching_plaintext"};
+                          "peak_rss_bytes_p0", "peak_rss_bytes_p1", "peak_rss_bytes_p2",
+                          "tokens_matching_plaintext"};  // last: tests look for the token count at the line end
 
 std::string cell(const nlohmann::json& v) {
   if (v.is_null()) return "";
@@ -241,7 +246,9 @@ void write_csv(const fs::path& path, const std::vector<nlohmann::json>& rows) {
   for (std::size_t i = 0; i < std::size(kColumns); ++i) out << (i ? "," : "") << kColumns[i];
   out << "\n";
   for (const auto& r : rows) {
-    for (std::size_t i = 0; i < std::size(kColumns); ++i) out << (i ? "," : "") << csv_cell(r[kColumns[i]]);
+    // Rows projected from an older loopback run may lack newer columns: those cells stay empty.
+    for (std::size_t i = 0; i < std::size(kColumns); ++i)
+      out << (i ? "," : "") << csv_cell(r.value(kColumns[i], nlohmann::json()));
     out << "\n";
   }
 }
@@ -269,12 +276,22 @@ std::string fixed(double v, int digits) {
 
 std::string fixed_or_dash(const nlohmann::json& v, int digits) { return v.is_null() ? "-" : fixed(v.get<double>(), digits); }
 
+// "P0/P1/P2" peak resident memory in MB, "-" for a party without the figure (a projected row).
+std::string peak_megabytes(const nlohmann::json& row) {
+  std::string text;
+  for (const char* key : {"peak_rss_bytes_p0", "peak_rss_bytes_p1", "peak_rss_bytes_p2"}) {
+    const nlohmann::json v = row.value(key, nlohmann::json());
+    text += (text.empty() ? "" : "/") + (v.is_number() ? fixed(v.get<double>() / 1e6, 0) : std::string("-"));
+  }
+  return text;
+}
+
 std::string markdown_table(const std::vector<nlohmann::json>& rows) {
   std::ostringstream t;
   t << "| network | protocol | policy | n | cached | budget | step s | projected s | dealer wait s | online MB | offline MB | "
        "rounds | attention time | softmax time | attention bytes | selection time | plaintext ms | secure/plaintext | "
-       "tokens = plaintext |\n"
-    << "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+       "peak MB P0/P1/P2 | tokens = plaintext |\n"
+    << "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& r : rows)
     t << "| " << cell(r["network"]) << (r["measured"].get<bool>() ? "" : " (projected)") << " | " << cell(r["protocol"])
       << " | " << cell(r["policy"]) << " | " << r["cache_length"] << " | " << r["cached_rows"] << " | "
@@ -286,7 +303,8 @@ std::string markdown_table(const std::vector<nlohmann::json>& rows) {
       << fixed(100 * r["attention_bytes_share"].get<double>(), 1) << "% | "
       << fixed(100 * r["selection_time_share"].get<double>(), 1) << "% | "
       << fixed(1e3 * r["plaintext_step_seconds"].get<double>(), 2) << " | "
-      << fixed_or_dash(r["secure_over_plaintext"], 0) << "x | " << r["tokens_matching_plaintext"] << "/" << r["steps"]
+      << fixed_or_dash(r["secure_over_plaintext"], 0) << "x | " << peak_megabytes(r) << " | "
+      << r["tokens_matching_plaintext"] << "/" << r["steps"]
       << " |\n";
   return t.str();
 }

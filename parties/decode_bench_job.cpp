@@ -26,6 +26,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -35,6 +36,23 @@ namespace parties {
 namespace {
 
 namespace fs = std::filesystem;
+
+// This process's peak resident memory so far (VmHWM of /proc/self/status), in bytes; 0 where the
+// kernel does not report it. Reported per (policy, n) row and for the whole run, so the memory a
+// cache length needs can be read per party (the shares, the masks, P0's plaintext prefill).
+std::uint64_t peak_rss_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmHWM:") {
+      std::uint64_t kib = 0;
+      status >> kib;
+      return kib * 1024;
+    }
+    status.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return 0;
+}
 using Clock = std::chrono::steady_clock;
 using protocols::Share;
 
@@ -431,12 +449,16 @@ nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenc
     std::optional<model::PrefillSnapshot> prefill;
     if (weights) prefill = plaintext_prefill(*weights, text, n);
     for (const auto& policy : o.policies) {
-      result["lengths"].push_back(bench_cache_length(proto, engine, weights ? &*weights : nullptr,
-                                                     prefill ? &*prefill : nullptr, text, n, policy, o)
-                                      .to_json());
+      nlohmann::json row = bench_cache_length(proto, engine, weights ? &*weights : nullptr,
+                                              prefill ? &*prefill : nullptr, text, n, policy, o)
+                               .to_json();
+      row["peak_rss_bytes"] = peak_rss_bytes();  // the process peak up to the end of this row
+      result["lengths"].push_back(std::move(row));
+      result["peak_rss_bytes"] = peak_rss_bytes();
       if (on_finished) on_finished(result);
     }
   }
+  result["peak_rss_bytes"] = peak_rss_bytes();
   return result;
 }
 
@@ -445,7 +467,8 @@ void print_decode_bench_summary(const nlohmann::json& result, int self, std::ost
       << "); this party's time, bytes sent and rounds, medians over the steps\n"
       << std::left << std::setw(18) << "policy" << std::right << std::setw(8) << "n" << std::setw(8) << "cached"
       << std::setw(10) << "step s" << std::setw(12) << "sent MB" << std::setw(9) << "rounds"
-      << (self == kOwnerOfWeights ? "  plaintext ms" : self == kUser ? "  tokens" : "") << "\n";
+      << std::setw(11) << "peak MB" << (self == kOwnerOfWeights ? "  plaintext ms" : self == kUser ? "  tokens" : "")
+      << "\n";
   for (const auto& length : result["lengths"]) {
     std::vector<double> seconds, sent, rounds;
     for (const auto& step : length["steps"]) {
@@ -456,7 +479,8 @@ void print_decode_bench_summary(const nlohmann::json& result, int self, std::ost
     out << std::left << std::setw(18) << length["policy"].get<std::string>() << std::right << std::setw(8)
         << length["cache_length"].get<int>() << std::setw(8) << length["cached_rows"].get<int>() << std::fixed
         << std::setprecision(3) << std::setw(10) << median_of(seconds) << std::setprecision(2) << std::setw(12)
-        << median_of(sent) / 1e6 << std::setprecision(0) << std::setw(9) << median_of(rounds);
+        << median_of(sent) / 1e6 << std::setprecision(0) << std::setw(9) << median_of(rounds) << std::setw(11)
+        << double(length.value("peak_rss_bytes", std::uint64_t{0})) / 1e6;
     if (length.contains("plaintext_step_seconds"))
       out << std::setprecision(2) << std::setw(14) << 1e3 * median_of(length["plaintext_step_seconds"].get<std::vector<double>>());
     if (length.contains("secure_tokens")) out << "  " << length["secure_tokens"].dump();

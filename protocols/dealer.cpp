@@ -80,7 +80,8 @@ void DealerProtocol::append_rows(std::span<FixedOperand* const> w, std::span<con
     auto& state = state_of(*w[i], "append_rows");
     check_columns(rows[i].cols(), w[i]->value.cols(), "append_rows");
     append_below(state.mask, correlations_.mask(rows[i].rows(), rows[i].cols()));
-    w[i]->value = placeholder(state.mask.rows(), state.mask.cols());
+    // The placeholder grows like the mask: zero rows below, not a fresh zero matrix per step.
+    append_below(w[i]->value.first, RingMatrix::Zero(rows[i].rows(), rows[i].cols()));
   }
   correlations_.finish_operation();
 }

@@ -68,7 +68,7 @@ MatrixTriple matrix_triple(CorrelationStream& s, Eigen::Index m, Eigen::Index k,
   return t;
 }
 
-FixedTriple fixed_triple(CorrelationStream& s, const RingMatrix& b, Eigen::Index b_rows, Eigen::Index b_cols,
+FixedTriple fixed_triple(CorrelationStream& s, mpc::RingView b, Eigen::Index b_rows, Eigen::Index b_cols,
                          Eigen::Index m, bool transposed) {
   FixedTriple t;
   const Eigen::Index inner = transposed ? b_cols : b_rows;

@@ -70,7 +70,7 @@ MatrixTriple matrix_triple(CorrelationStream& s, Eigen::Index m, Eigen::Index k,
 struct FixedTriple {
   RingMatrix a, c;
 };
-FixedTriple fixed_triple(CorrelationStream& s, const RingMatrix& b, Eigen::Index b_rows, Eigen::Index b_cols,
+FixedTriple fixed_triple(CorrelationStream& s, mpc::RingView b, Eigen::Index b_rows, Eigen::Index b_cols,
                          Eigen::Index m, bool transposed);
 
 // Truncation material for x -> x / 2^bits: a random r, r_low = (r mod 2^63) >> bits and

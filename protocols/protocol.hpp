@@ -8,6 +8,7 @@
 #pragma once
 
 #include "mpc/fixed_point.hpp"
+#include "mpc/growing_rows.hpp"
 #include "mpc/ring.hpp"
 #include "net/mesh.hpp"
 
@@ -45,10 +46,27 @@ struct Share {
   Eigen::Index cols() const { return first.cols(); }
 };
 
+using RingRows = mpc::GrowingRows<u64>;
+
+// The shares of a fixed operand, laid out as in Share, in storage that grows by appended rows
+// without copying the rows already there (a KV cache gains a row per head and step).
+struct GrowingShare {
+  RingRows first;
+  RingRows second;
+
+  GrowingShare() = default;
+  GrowingShare(Share s) : first(std::move(s.first)), second(std::move(s.second)) {}  // NOLINT: takes it over
+  Eigen::Index rows() const { return first.rows(); }
+  Eigen::Index cols() const { return first.cols(); }
+  // A copy as a plain Share (for operations on whole shares).
+  Share share() const { return Share{first.matrix(), second.matrix()}; }
+};
+
 // A long-lived secret operand (a weight, the cached keys or values) masked once, so that later
-// products with it open only the fresh operand. Rows can be appended (the KV cache grows).
+// products with it open only the fresh operand. Rows can be appended (the KV cache grows); the
+// backends keep the value and their state in GrowingRows, so an append copies only the new rows.
 struct FixedOperand {
-  Share value;
+  GrowingShare value;
   std::shared_ptr<void> state;  // backend-specific: the mask's shares and the opened masked value
 };
 

@@ -43,7 +43,7 @@ void split_output(RingMatrix& out, RowsFn rows_fn, ColsFn cols_fn) {
 
 }  // namespace
 
-RingMatrix ring_product(const RingMatrix& a, const RingMatrix& b) {
+RingMatrix ring_product(mpc::RingView a, mpc::RingView b) {
   check_inner(a.cols(), b.rows(), "ring product");
   if (!worth_splitting(a.rows(), a.cols(), b.cols())) return a * b;
   RingMatrix out(a.rows(), b.cols());
@@ -53,7 +53,7 @@ RingMatrix ring_product(const RingMatrix& a, const RingMatrix& b) {
   return out;
 }
 
-RingMatrix ring_product_transposed(const RingMatrix& a, const RingMatrix& b) {
+RingMatrix ring_product_transposed(mpc::RingView a, mpc::RingView b) {
   check_inner(a.cols(), b.cols(), "ring product with transpose");
   if (!worth_splitting(a.rows(), a.cols(), b.rows())) return a * b.transpose();
   RingMatrix out(a.rows(), b.rows());

@@ -8,8 +8,8 @@
 namespace protocols {
 
 // a . b
-mpc::RingMatrix ring_product(const mpc::RingMatrix& a, const mpc::RingMatrix& b);
+mpc::RingMatrix ring_product(mpc::RingView a, mpc::RingView b);
 // a . b^T (rows of b are the output columns: q . K^T with K stored one key per row)
-mpc::RingMatrix ring_product_transposed(const mpc::RingMatrix& a, const mpc::RingMatrix& b);
+mpc::RingMatrix ring_product_transposed(mpc::RingView a, mpc::RingView b);
 
 }  // namespace protocols

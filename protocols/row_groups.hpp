@@ -17,8 +17,9 @@ inline void check_rows_per_group(Eigen::Index rows_per_group) {
 }
 
 // An empty matrix (the unused second component of a 2PC share) stays empty.
-inline mpc::RingMatrix grouped_rows(const mpc::RingMatrix& m, Eigen::Index rows_per_group) {
-  if (m.size() == 0) return m;
+inline mpc::RingMatrix grouped_rows(mpc::RingView m, Eigen::Index rows_per_group) {
+  if (m.size() == 0) return mpc::RingMatrix(m.rows(), m.cols());
+  if (m.outerStride() != m.cols()) throw std::invalid_argument("group_rows: the rows are not contiguous");
   const Eigen::Index groups = m.rows() / rows_per_group;
   return Eigen::Map<const mpc::RingMatrix>(m.data(), groups, rows_per_group * m.cols());
 }

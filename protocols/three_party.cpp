@@ -133,8 +133,8 @@ std::vector<Share> ReplicatedProtocol::mul(std::span<const Share> x, std::span<c
 // x_i y_i + x_i y_{i+1} + x_{i+1} y_i, the three cross terms party i can form, computed as
 // (x_i + x_{i+1}) y_i + x_i y_{i+1}: the sum is taken on x, the fresh (usually small) operand,
 // never on y, which may be a whole weight matrix or KV cache.
-template <typename Product>
-RingMatrix ReplicatedProtocol::cross_terms(const Share& x, const Share& y, Product product) {
+template <typename Y, typename Product>
+RingMatrix ReplicatedProtocol::cross_terms(const Share& x, const Y& y, Product product) {
   const RingMatrix x_sum = x.first + x.second;
   RingMatrix z = product(x_sum, y.first);
   z += product(x.first, y.second);
@@ -147,7 +147,7 @@ std::vector<Share> ReplicatedProtocol::matmul(std::span<const Share> x, std::spa
   std::vector<RingMatrix> z;
   for (std::size_t i = 0; i < x.size(); ++i) {
     check_inner(x[i].cols(), y[i].rows(), "matmul");
-    z.push_back(cross_terms(x[i], y[i], [](const RingMatrix& a, const RingMatrix& b) { return ring_product(a, b); }));
+    z.push_back(cross_terms(x[i], y[i], [](mpc::RingView a, mpc::RingView b) { return ring_product(a, b); }));
   }
   return reshare(std::move(z));
 }
@@ -175,7 +175,7 @@ std::vector<Share> ReplicatedProtocol::matmul_fixed(std::span<const Share> x, st
   for (std::size_t i = 0; i < x.size(); ++i) {
     check_fixed_state(*w[i], "matmul_fixed");
     check_inner(x[i].cols(), w[i]->value.rows(), "matmul_fixed");
-    z.push_back(cross_terms(x[i], w[i]->value, [](const RingMatrix& a, const RingMatrix& b) { return ring_product(a, b); }));
+    z.push_back(cross_terms(x[i], w[i]->value, [](mpc::RingView a, mpc::RingView b) { return ring_product(a, b); }));
   }
   return reshare(std::move(z));
 }
@@ -186,9 +186,9 @@ std::vector<Share> ReplicatedProtocol::matmul_fixed_transposed(std::span<const S
   std::vector<RingMatrix> z;
   for (std::size_t i = 0; i < x.size(); ++i) {
     check_fixed_state(*w[i], "matmul_fixed_transposed");
-    const Share& k = w[i]->value;
+    const GrowingShare& k = w[i]->value;
     check_inner(x[i].cols(), k.cols(), "matmul_fixed_transposed");
-    z.push_back(cross_terms(x[i], k, [](const RingMatrix& a, const RingMatrix& b) { return ring_product_transposed(a, b); }));
+    z.push_back(cross_terms(x[i], k, [](mpc::RingView a, mpc::RingView b) { return ring_product_transposed(a, b); }));
   }
   return reshare(std::move(z));
 }

@@ -59,8 +59,9 @@ class ReplicatedProtocol final : public Protocol {
   RingMatrix zero_sharing(Eigen::Index rows, Eigen::Index cols);
   // Each party sends its new component z_i to the previous party and receives z_{i+1}: one round.
   std::vector<Share> reshare(std::vector<RingMatrix> components);
-  template <typename Product>
-  RingMatrix cross_terms(const Share& x, const Share& y, Product product);
+  // `y` is a Share or a GrowingShare (a fixed operand, read in place).
+  template <typename Y, typename Product>
+  RingMatrix cross_terms(const Share& x, const Y& y, Product product);
   std::vector<Share> truncate_pair(std::span<const Share> x, int bits);
   std::vector<Share> truncate_helper(std::span<const Share> x, int bits);
 

@@ -139,8 +139,8 @@ GatheredRows SecureClusterSelector::gather(const SecureSelection& selection, std
   GatheredRows out;
   if (!s.selects) {
     for (std::size_t h = 0; h < heads; ++h) {
-      out.keys.push_back(keys[h]->value);
-      out.values.push_back(values[h]->value);
+      out.keys.push_back(keys[h]->value.share());
+      out.values.push_back(values[h]->value.share());
     }
     return out;
   }

@@ -84,7 +84,7 @@ void SecureMpcachePolicy::build_boxes(int layer, const SecureLayerCache& cache) 
     box_source_(layer, *boxes);
   } else {
     std::vector<Share> keys;
-    for (const FixedOperand& k : cache.keys) keys.push_back(k.value);
+    for (const FixedOperand& k : cache.keys) keys.push_back(k.value.share());
     boxes->initialize(keys);
   }
   if (boxes->rows() != cache.rows())

@@ -63,7 +63,7 @@ void SecureQuest::on_prefill(int layer, std::span<const Share>, SecureLayerCache
     box_source_(layer, *boxes);
   } else {
     std::vector<Share> keys;
-    for (const FixedOperand& k : cache.keys) keys.push_back(k.value);
+    for (const FixedOperand& k : cache.keys) keys.push_back(k.value.share());
     boxes->initialize(keys);
   }
   if (boxes->rows() != cache.rows())

@@ -194,7 +194,7 @@ void SecureScoreEviction::remove_rows(int layer, const std::vector<Share>& evict
   const Eigen::Index kept = cache.rows() - 1, d = cache.keys.front().value.cols();
   const RingMatrix prefix = prefix_sum_matrix(cache.rows());
   std::vector<Share> bases, shifts, diffs;
-  auto queue = [&](const Share& whole, const Share& moves) {
+  auto queue = [&](const auto& whole, const Share& moves) {  // a Share or a cached GrowingShare
     const Share base = layout::rows_of(whole, 0, kept);
     bases.push_back(base);
     shifts.push_back(moves);

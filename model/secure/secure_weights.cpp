@@ -102,7 +102,7 @@ SecureLayerWeights input_layer(WeightInput& in, const ModelConfig& c, int l) {
 // Masks a list of projection matrices in one round.
 void fix_all(Protocol& proto, std::vector<FixedOperand*> operands) {
   std::vector<Share> values;
-  for (const FixedOperand* op : operands) values.push_back(op->value);
+  for (const FixedOperand* op : operands) values.push_back(op->value.share());
   std::vector<FixedOperand> fixed = proto.fix(values);
   for (std::size_t i = 0; i < operands.size(); ++i) *operands[i] = std::move(fixed[i]);
 }

@@ -38,6 +38,13 @@ Share rows_of(const Share& x, Eigen::Index first, Eigen::Index count) {
   return map_share(x, [&](const RingMatrix& m) -> RingMatrix { return m.middleRows(first, count); });
 }
 
+Share rows_of(const GrowingShare& x, Eigen::Index first, Eigen::Index count) {
+  if (first < 0 || count < 0 || first + count > x.rows()) throw std::out_of_range("rows_of: range outside the matrix");
+  Share out{x.first.middleRows(first, count), RingMatrix()};
+  if (x.second.size() > 0) out.second = x.second.middleRows(first, count);
+  return out;
+}
+
 Share gather_columns(const Share& x, const ColumnIndices& cols) {
   for (auto c : cols) {
     if (c < 0 || c >= x.cols()) throw std::out_of_range("gather_columns: column index outside the matrix");

@@ -27,6 +27,8 @@ Share gather_columns(const Share& x, const ColumnIndices& cols);
 Share concat_columns(std::span<const Share> parts);
 Share concat_rows(std::span<const Share> parts);
 Share rows_of(const Share& x, Eigen::Index first, Eigen::Index count);
+// The same on a fixed operand's value: copies only the rows asked for, never the whole cache.
+Share rows_of(const GrowingShare& x, Eigen::Index first, Eigen::Index count);
 // rows x 1 -> rows x cols, repeating the column.
 Share broadcast_column(const Share& x, Eigen::Index cols);
 // rows x cols -> rows x 1, the sum over the last axis.

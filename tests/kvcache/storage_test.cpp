@@ -38,6 +38,25 @@ TEST(HeadCache, AppendKeepsRowsAndPositions) {
   EXPECT_THROW(head.append(row({1, 2, 3}), row({1, 2}), 6), std::invalid_argument);
 }
 
+// A decode step appends a row per head: within the capacity the cache does not move (no copy of
+// the rows already there), and eviction keeps the capacity for the rows still to come.
+TEST(HeadCache, AppendsWithinCapacityDoNotMoveTheCache) {
+  HeadCache head;
+  for (int i = 0; i < 4; ++i) head.append(row({double(i), 1}), row({2, double(i)}), i);
+  ASSERT_EQ(head.keys.capacity(), 4);
+  head.append(row({4, 1}), row({2, 4}), 4);  // full: the block doubles
+  const double* keys_at = head.keys.data();
+  const double* values_at = head.values.data();
+  for (int i = 5; i < 8; ++i) head.append(row({double(i), 1}), row({2, double(i)}), i);
+  EXPECT_EQ(head.keys.data(), keys_at);
+  EXPECT_EQ(head.values.data(), values_at);
+  head.keep({0, 7});
+  head.append(row({8, 1}), row({2, 8}), 8);
+  EXPECT_EQ(head.keys.data(), keys_at);
+  EXPECT_EQ(head.keys(1, 0), 7);
+  EXPECT_EQ(head.values(2, 1), 8);
+}
+
 TEST(HeadCache, KeepCompactsInOrder) {
   HeadCache head;
   for (int i = 0; i < 5; ++i) head.append(row({double(i), 0}), row({0, double(10 * i)}), 100 + i);

@@ -161,8 +161,8 @@ Revealed run_selection(Backend backend, const Cache& cache, int prefill, const C
     for (const Share& s : rows.keys) mine.keys.push_back(p.reveal(s, protocols::kRevealToAll));
     for (const Share& s : rows.values) mine.values.push_back(p.reveal(s, protocols::kRevealToAll));
     for (int h = 0; h < kHeads && boxes.clusters1() > 0; ++h) {
-      mine.centres1.push_back(p.reveal(boxes.centres1(h).value, protocols::kRevealToAll));
-      mine.centres2.push_back(p.reveal(boxes.centres2(h).value, protocols::kRevealToAll));
+      mine.centres1.push_back(p.reveal(boxes.centres1(h).value.share(), protocols::kRevealToAll));
+      mine.centres2.push_back(p.reveal(boxes.centres2(h).value.share(), protocols::kRevealToAll));
     }
     if (p.mesh().self() == 0) got = std::move(mine);
   });

@@ -148,8 +148,8 @@ Revealed run_quest(Backend backend, const Cache& c, int prefill, bool adopt) {
     mine.rows = quest.attending(0, queries, cache);
     for (const Share& s : mine.rows.chosen) mine.chosen.push_back(p.reveal(s, protocols::kRevealToAll));
     for (int g = 0; g < kKvHeads && quest.boxes(0).clusters2() > 0; ++g) {
-      mine.max2.push_back(p.reveal(quest.boxes(0).max2(g).value, protocols::kRevealToAll));
-      mine.min2.push_back(p.reveal(quest.boxes(0).min2(g).value, protocols::kRevealToAll));
+      mine.max2.push_back(p.reveal(quest.boxes(0).max2(g).value.share(), protocols::kRevealToAll));
+      mine.min2.push_back(p.reveal(quest.boxes(0).min2(g).value.share(), protocols::kRevealToAll));
     }
     if (p.mesh().self() == 0) got = std::move(mine);
   });

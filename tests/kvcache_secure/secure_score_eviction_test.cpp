@@ -200,8 +200,8 @@ Revealed run_secure(Backend backend, ScoreRule rule, const Scenario& s, const Tr
       run_step(p, policy, cache, s, t, fp);
       std::vector<Share> keys, values;
       for (int g = 0; g < kKvHeads; ++g) {
-        keys.push_back(cache.keys[g].value);
-        values.push_back(cache.values[g].value);
+        keys.push_back(cache.keys[g].value.share());
+        values.push_back(cache.values[g].value.share());
       }
       mine.keys.push_back(reveal_all(p, keys));
       mine.values.push_back(reveal_all(p, values));

@@ -131,6 +131,13 @@ case "$case_name" in
     # Secure greedy tokens equal the plaintext engine's (same policy) on the same cache (2 of 2 steps).
     [[ $(grep -c ',2$' "$work/b/decode_steps.csv") == 8 ]] || fail "secure tokens differ: $(cat "$work/b/decode_steps.csv")"
     grep -q "attention.softmax" "$work/b/decode_profile.csv" || fail "profile lacks the softmax class"
+    # Every row reports each party's peak resident memory (P0, P1, dealer or P2), in bytes.
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
+                       if (!col["peak_rss_bytes_p0"] || !col["peak_rss_bytes_p1"] || !col["peak_rss_bytes_p2"]) exit 1; next }
+             !($col["peak_rss_bytes_p0"] > 0 && $col["peak_rss_bytes_p1"] > 0 && $col["peak_rss_bytes_p2"] > 0) { exit 1 }' \
+        "$work/b/decode_steps.csv" || fail "peak memory per party missing: $(cat "$work/b/decode_steps.csv")"
+    grep -q '"peak_rss_bytes_p2"' "$work/b/decode_steps.json" || fail "decode_steps.json lacks the peak memory"
+    grep -q "peak MB P0/P1/P2" "$work/b/decode_steps.md" || fail "decode_steps.md lacks the peak memory"
     # MPCache at n = 80 keeps 24 rows (6 clusters of 4): it selects, so its classes are profiled.
     grep -q "mpcache,80,selection.topk" "$work/b/decode_profile.csv" || fail "MPCache did not select at n = 80"
     expect_error "shape" "$exe" bench-decode --shape gpt5

@@ -1,5 +1,7 @@
 // Fixed operands (weights, the growing KV cache): products against them are exact in the ring,
 // before and after rows are appended, in both orientations, one at a time and batched.
+#include "protocols/fixed_operand_state.hpp"
+#include "protocols/ops/share_layout.hpp"
 #include "tests/protocols/backend_harness.hpp"
 
 namespace protocols_test {
@@ -15,7 +17,7 @@ TEST_P(FixedOperands, ProductsWithAFixedWeightAreExact) {
     const protocols::FixedOperand fw = p.fix(input_from(p, 0, w));
     got[p.mesh().self()][0] = p.reveal(p.matmul_fixed(input_from(p, 1, x1), fw), 1);
     got[p.mesh().self()][1] = p.reveal(p.matmul_fixed(input_from(p, 1, x2), fw), 1);
-    got[p.mesh().self()][2] = p.reveal(fw.value, 1);
+    got[p.mesh().self()][2] = p.reveal(fw.value.share(), 1);
   });
   EXPECT_EQ(got[1][0], RingMatrix(x1 * w));
   EXPECT_EQ(got[1][1], RingMatrix(x2 * w));
@@ -51,6 +53,41 @@ TEST_P(FixedOperands, AppendedRowsJoinBothProductOrientations) {
   EXPECT_EQ(got[1][1], RingMatrix(q * k6.transpose()));
   EXPECT_EQ(got[1][2], RingMatrix(probs * v6));
   EXPECT_EQ(got[1][3], RingMatrix(q * k9.transpose()));
+}
+
+// Where every matrix of a fixed operand lives: its value's shares and the backend's state (2PC:
+// the opened value and the product operand; dealer: the mask). 3PC keeps no state matrices.
+std::vector<const mpc::u64*> storage_of(const Protocol& p, const protocols::FixedOperand& w) {
+  std::vector<const mpc::u64*> at{w.value.first.data(), w.value.second.data()};
+  if (p.role() == protocols::Role::Dealer) {
+    at.push_back(static_cast<const protocols::DealerFixedState*>(w.state.get())->mask.data());
+  } else if (p.backend() == Backend::TwoPartyDealer) {
+    const auto* s = static_cast<const protocols::TwoPartyFixedState*>(w.state.get());
+    at.insert(at.end(), {s->opened.data(), s->combined.data()});
+  }
+  return at;
+}
+
+// A decode step appends one row per head: within the capacity (doubled when full) nothing moves,
+// so an append copies only its own rows, never the cache; the products stay exact.
+TEST_P(FixedOperands, AppendsWithinCapacityDoNotMoveTheCache) {
+  const int d = 4;
+  const RingMatrix prompt = public_random(4, d, 90), added = public_random(4, d, 91), q = public_random(1, d, 92);
+  std::array<RingMatrix, kParties> got;
+  std::array<bool, kParties> stayed{};
+  run_backend(GetParam(), [&](Protocol& p) {
+    protocols::FixedOperand k = p.fix(input_from(p, 0, prompt));
+    const Share rows = input_from(p, 1, added);
+    p.append_rows(k, protocols::ops::rows_of(rows, 0, 1));  // full: grows to twice the rows
+    const auto before = storage_of(p, k);
+    for (Eigen::Index r = 1; r < 4; ++r) p.append_rows(k, protocols::ops::rows_of(rows, r, 1));
+    stayed[p.mesh().self()] = storage_of(p, k) == before && k.value.first.capacity() == 8;
+    got[p.mesh().self()] = p.reveal(p.matmul_fixed_transposed(input_from(p, 1, q), k), 1);
+  });
+  RingMatrix all(8, d);
+  all << prompt, added;
+  for (int i = 0; i < kParties; ++i) EXPECT_TRUE(stayed[i]) << "party " << i;
+  EXPECT_EQ(got[1], RingMatrix(q * all.transpose()));
 }
 
 TEST_P(FixedOperands, BatchedProductsAgainstSeveralOperandsAreExact) {
