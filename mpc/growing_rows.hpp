@@ -2,8 +2,10 @@
 //
 // The KV caches (plaintext and secret-shared) gain one row per head per decode step; an Eigen
 // matrix has no spare capacity, so growing one copies the whole cache and briefly holds it twice.
-// GrowingRows keeps its rows in a larger block and doubles the block when it is full (or takes a
-// known maximum up front with reserve), so an append copies only the new rows, amortised.
+// GrowingRows keeps its rows in a larger block and enlarges the block by a quarter (at least
+// kMinGrowthRows rows) when it is full, or takes a known maximum up front with reserve, so an
+// append copies only the new rows, amortised. A quarter rather than doubling: a cache of n rows
+// that gains a few decode rows then carries n/4 spare rows, not n.
 //
 // It *is* an Eigen::Map of its live rows, so it reads like the matrix it replaces (rows(), row(),
 // products, blocks, in-place writes); assigning an expression replaces the whole contents.
@@ -64,6 +66,8 @@ class GrowingRows : public Eigen::Map<Eigen::Matrix<Scalar, Eigen::Dynamic, Eige
     return *this;
   }
 
+  static constexpr Eigen::Index kMinGrowthRows = 16;
+
   Eigen::Index capacity() const { return storage_.rows(); }
 
   // Makes room for `rows` rows in all, so that appends up to that size never reallocate.
@@ -80,7 +84,7 @@ class GrowingRows : public Eigen::Map<Eigen::Matrix<Scalar, Eigen::Dynamic, Eige
                                   " columns appended to a matrix of " + std::to_string(this->cols()));
     const Matrix added(bottom);  // before any regrow: `bottom` may be a view of these rows
     const Eigen::Index old_rows = this->rows(), needed = old_rows + added.rows();
-    if (needed > capacity()) regrow(std::max(needed, 2 * capacity()));
+    if (needed > capacity()) regrow(std::max(needed, capacity() + std::max(capacity() / 4, kMinGrowthRows)));
     storage_.middleRows(old_rows, added.rows()) = added;
     reseat(needed);
   }
@@ -95,6 +99,15 @@ class GrowingRows : public Eigen::Map<Eigen::Matrix<Scalar, Eigen::Dynamic, Eige
 
   // The live rows as a plain matrix (a copy).
   Matrix matrix() const { return live(); }
+
+  // Hands the rows over as a plain matrix and leaves this empty: a move when there is no spare
+  // capacity, a copy of the live rows otherwise.
+  Matrix release() {
+    Matrix out = capacity() == this->rows() ? std::move(storage_) : Matrix(live());
+    storage_ = Matrix();
+    reseat(0);
+    return out;
+  }
 
  private:
   auto live() const { return storage_.topRows(this->rows()); }

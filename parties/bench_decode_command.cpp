@@ -211,9 +211,13 @@ nlohmann::json summary_row(const std::string& protocol, const std::vector<nlohma
           {"tokens_matching_plaintext", matching_tokens(owner, user)},
           {"link", link_figures(protocol, parties, li)},
           {"profile", class_profile(parties, li)}};
-  // Each party process's peak resident memory up to the end of this row (p2: the 2PC dealer or P2).
-  for (std::size_t p = 0; p < parties.size(); ++p)
-    row["peak_rss_bytes_p" + std::to_string(p)] = parties[p]["result"]["lengths"][li].value("peak_rss_bytes", nlohmann::json());
+  // Each party process's peak resident memory up to the end of this row (p2: the 2PC dealer or P2),
+  // and the least its secret state needs (decode_bench_job.cpp: necessary_bytes).
+  for (std::size_t p = 0; p < parties.size(); ++p) {
+    const nlohmann::json& length = parties[p]["result"]["lengths"][li];
+    row["peak_rss_bytes_p" + std::to_string(p)] = length.value("peak_rss_bytes", nlohmann::json());
+    row["necessary_bytes_p" + std::to_string(p)] = length.value("necessary_bytes", nlohmann::json());
+  }
   return row;
 }
 
@@ -225,6 +229,7 @@ const char* kColumns[] = {"network", "measured", "protocol", "policy", "cache_le
                           "bandwidth_term_seconds", "busiest_link_wire_bytes", "dealer_link_wire_bytes",
                           "dealer_transfer_seconds", "dealer_wait_seconds", "dealer_wait_max_seconds",
                           "peak_rss_bytes_p0", "peak_rss_bytes_p1", "peak_rss_bytes_p2",
+                          "necessary_bytes_p0", "necessary_bytes_p1", "necessary_bytes_p2",
                           "tokens_matching_plaintext"};  // last: tests look for the token count at the line end
 
 std::string cell(const nlohmann::json& v) {
@@ -286,12 +291,24 @@ std::string peak_megabytes(const nlohmann::json& row) {
   return text;
 }
 
+// "P0/P1/P2" peak resident memory over the least the party's secret state needs, "-" without both.
+std::string peak_over_necessary(const nlohmann::json& row) {
+  std::string text;
+  for (int p = 0; p < 3; ++p) {
+    const nlohmann::json peak = row.value("peak_rss_bytes_p" + std::to_string(p), nlohmann::json());
+    const nlohmann::json need = row.value("necessary_bytes_p" + std::to_string(p), nlohmann::json());
+    const bool known = peak.is_number() && need.is_number() && need.get<double>() > 0;
+    text += (p ? "/" : "") + (known ? fixed(peak.get<double>() / need.get<double>(), 2) : std::string("-"));
+  }
+  return text;
+}
+
 std::string markdown_table(const std::vector<nlohmann::json>& rows) {
   std::ostringstream t;
   t << "| network | protocol | policy | n | cached | budget | step s | projected s | dealer wait s | online MB | offline MB | "
        "rounds | attention time | softmax time | attention bytes | selection time | plaintext ms | secure/plaintext | "
-       "peak MB P0/P1/P2 | tokens = plaintext |\n"
-    << "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+       "peak MB P0/P1/P2 | peak / needed | tokens = plaintext |\n"
+    << "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& r : rows)
     t << "| " << cell(r["network"]) << (r["measured"].get<bool>() ? "" : " (projected)") << " | " << cell(r["protocol"])
       << " | " << cell(r["policy"]) << " | " << r["cache_length"] << " | " << r["cached_rows"] << " | "
@@ -303,7 +320,7 @@ std::string markdown_table(const std::vector<nlohmann::json>& rows) {
       << fixed(100 * r["attention_bytes_share"].get<double>(), 1) << "% | "
       << fixed(100 * r["selection_time_share"].get<double>(), 1) << "% | "
       << fixed(1e3 * r["plaintext_step_seconds"].get<double>(), 2) << " | "
-      << fixed_or_dash(r["secure_over_plaintext"], 0) << "x | " << peak_megabytes(r) << " | "
+      << fixed_or_dash(r["secure_over_plaintext"], 0) << "x | " << peak_megabytes(r) << " | " << peak_over_necessary(r) << " | "
       << r["tokens_matching_plaintext"] << "/" << r["steps"]
       << " |\n";
   return t.str();

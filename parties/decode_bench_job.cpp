@@ -16,6 +16,7 @@
 #include "model/tokenizer.hpp"
 #include "model/transformer.hpp"
 #include "model/weights.hpp"
+#include "parties/peak_memory.hpp"
 
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
@@ -30,6 +31,7 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 namespace parties {
 
@@ -37,22 +39,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// This process's peak resident memory so far (VmHWM of /proc/self/status), in bytes; 0 where the
-// kernel does not report it. Reported per (policy, n) row and for the whole run, so the memory a
-// cache length needs can be read per party (the shares, the masks, P0's plaintext prefill).
-std::uint64_t peak_rss_bytes() {
-  std::ifstream status("/proc/self/status");
-  std::string key;
-  while (status >> key) {
-    if (key == "VmHWM:") {
-      std::uint64_t kib = 0;
-      status >> kib;
-      return kib * 1024;
-    }
-    status.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
-  }
-  return 0;
-}
 using Clock = std::chrono::steady_clock;
 using protocols::Share;
 
@@ -207,8 +193,9 @@ PlaintextSide run_plaintext(const model::TransformerWeights& weights, const mode
   return side;
 }
 
-// Secret-shares P0's cached keys and values (shape-only on the other parties).
-void share_cache(protocols::Protocol& proto, model::secure::SecureTransformer& engine, const PlaintextSide* plain, int n,
+// Secret-shares P0's cached keys and values (shape-only on the other parties). P0's plaintext copy
+// of each head is freed once it is shared, so the cache is not held in plaintext beside its shares.
+void share_cache(protocols::Protocol& proto, model::secure::SecureTransformer& engine, PlaintextSide* plain, int n,
                  int tokens_processed) {
   if (plain && plain->keys.front().front().rows() != n)
     throw std::logic_error("the plaintext prefill kept " + std::to_string(plain->keys.front().front().rows()) +
@@ -220,13 +207,13 @@ void share_cache(protocols::Protocol& proto, model::secure::SecureTransformer& e
     for (int g = 0; g < c.kv_heads; ++g) {
       std::optional<mpc::RingMatrix> k, v;
       if (plain) {
-        k = fp.encode(plain->keys[l][g]);
-        v = fp.encode(plain->values[l][g]);
+        k = fp.encode(std::exchange(plain->keys[l][g], {}));
+        v = fp.encode(std::exchange(plain->values[l][g], {}));
       }
       keys[l].push_back(proto.input(kOwnerOfWeights, k ? &*k : nullptr, n, c.head_dim));
       values[l].push_back(proto.input(kOwnerOfWeights, v ? &*v : nullptr, n, c.head_dim));
     }
-  engine.adopt_cache(keys, values, n, tokens_processed);
+  engine.adopt_cache(std::move(keys), std::move(values), n, tokens_processed);
 }
 
 Share first_token_one_hot(protocols::Protocol& proto, const model::ModelConfig& c, int token) {
@@ -293,14 +280,15 @@ DecodeStepFigures timed_step(protocols::Protocol& proto, model::secure::SecureTr
 
 // The prompt-time state of the secure policy comes from the cache source's plaintext prefill, like
 // the cache itself (P0 inputs it; the others pass nothing): MPCache's cluster boxes, Quest's page
-// bounds. Set before the cache is adopted (the policy builds its boxes then).
+// bounds. Set before the cache is adopted (the policy builds its boxes then); P0 computes the
+// plaintext boxes now, while its plaintext keys are still there (share_cache frees them).
 void adopt_prompt_time_boxes(kvcache::secure::SecureCachePolicy& policy, const PlaintextSide* plain, int rows) {
   auto source = [plain, rows](const kvcache::ClusterSelectionParams& params) {
-    return [plain, rows, params](int layer, kvcache::secure::SecureClusterBoxes& boxes) {
-      std::vector<kvcache::secure::PlainHeadBoxes> known;
-      if (plain)
-        for (const auto& keys : plain->keys[layer]) known.push_back(kvcache::secure::plain_head_boxes(keys, params));
-      boxes.adopt(kOwnerOfWeights, rows, known);
+    std::vector<std::vector<kvcache::secure::PlainHeadBoxes>> known(plain ? plain->keys.size() : 0);
+    for (std::size_t l = 0; l < known.size(); ++l)
+      for (const auto& keys : plain->keys[l]) known[l].push_back(kvcache::secure::plain_head_boxes(keys, params));
+    return [known = std::move(known), rows](int layer, kvcache::secure::SecureClusterBoxes& boxes) {
+      boxes.adopt(kOwnerOfWeights, rows, known.empty() ? std::vector<kvcache::secure::PlainHeadBoxes>{} : known[layer]);
     };
   };
   if (auto* mpcache = dynamic_cast<kvcache::secure::SecureMpcachePolicy*>(&policy))
@@ -325,6 +313,21 @@ void adopt_prompt_time_scores(protocols::Protocol& proto, kvcache::secure::Secur
     }
     h2o->adopt_scores(l, std::move(scores));
   }
+}
+
+// The least memory this party's secret state needs, by the protocol: a 2PC party one share of
+// every secret tensor plus the opened W - B of each fixed operand (both are read by every product
+// with it), the dealer the mask of each fixed operand, a 3PC party two of the three replicated
+// components; P0 also its plaintext weights and cache, counted in fp32. Peak resident memory is
+// reported beside it.
+std::uint64_t necessary_bytes(const protocols::Protocol& proto, const model::secure::SecretElements& e) {
+  constexpr std::uint64_t kRing = sizeof(mpc::u64), kFp32 = 4;
+  std::uint64_t bytes = 0;
+  if (proto.role() == protocols::Role::Dealer) bytes = kRing * e.fixed;
+  else if (proto.backend() == protocols::Backend::TwoPartyDealer) bytes = kRing * (2 * e.fixed + e.other);
+  else bytes = kRing * 2 * (e.fixed + e.other);
+  if (proto.role() == protocols::Role::P0) bytes += kFp32 * (e.fixed + e.other);
+  return bytes;
 }
 
 kvcache::secure::SecureModelShape secure_shape(const model::ModelConfig& c) {
@@ -452,7 +455,10 @@ nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenc
       nlohmann::json row = bench_cache_length(proto, engine, weights ? &*weights : nullptr,
                                               prefill ? &*prefill : nullptr, text, n, policy, o)
                                .to_json();
-      row["peak_rss_bytes"] = peak_rss_bytes();  // the process peak up to the end of this row
+      // The process peak up to the end of this row, so the memory a cache length needs can be read
+      // per party (the shares, the masks, P0's plaintext prefill).
+      row["peak_rss_bytes"] = peak_rss_bytes();
+      row["necessary_bytes"] = necessary_bytes(proto, engine.secret_elements());
       result["lengths"].push_back(std::move(row));
       result["peak_rss_bytes"] = peak_rss_bytes();
       if (on_finished) on_finished(result);

@@ -156,10 +156,20 @@ void print_table(const DemoOptions& o, const std::vector<nlohmann::json>& rows) 
   }
 }
 
+// Every party process's peak resident memory (from its result file), one line per protocol.
+void print_peak_memory(const std::string& protocol, const std::vector<nlohmann::json>& parties) {
+  std::cout << "[" << protocol << "] peak resident memory:";
+  for (const auto& party : parties)
+    std::cout << " " << party["role"].get<std::string>() << " " << std::fixed << std::setprecision(0)
+              << static_cast<double>(party.value("peak_rss_bytes", std::uint64_t{0})) / 1e6 << " MB";
+  std::cout << std::defaultfloat << "\n";
+}
+
 int run_matmul_demo(const DemoOptions& o, const fs::path& root) {
   std::vector<nlohmann::json> rows;
   for (const auto& protocol : o.protocols) rows.push_back(matmul_row(o, protocol, run_parties(o, protocol, root)));
   print_table(o, rows);
+  for (const auto& r : rows) print_peak_memory(r["protocol"].get<std::string>(), r["parties"].get<std::vector<nlohmann::json>>());
   // The product is checked against plaintext (the demo's inputs come from a public seed). Each of
   // the `inner` terms carries the rounding of both encoded inputs (at most 2^-(F+1) times |x| <= 1
   // plus |w| <= 1/2), and truncation adds at most one unit: a bound well above the typical error.
@@ -238,6 +248,7 @@ int run_generate_demo(const DemoOptions& o, const fs::path& root) {
   for (const auto& protocol : o.protocols) {
     const auto parties = run_parties(o, protocol, root);
     print_inference_table(protocol, parties, tokenizer);
+    print_peak_memory(protocol, parties);
     const auto generated = parties[1]["result"]["generated"].get<std::vector<int>>();
     std::size_t same = 0;
     for (std::size_t i = 0; i < std::min(generated.size(), expected.size()); ++i) same += generated[i] == expected[i];

@@ -8,6 +8,7 @@
 #include "parties/decode_bench_flags.hpp"
 #include "parties/decode_bench_job.hpp"
 #include "parties/inference_job.hpp"
+#include "parties/peak_memory.hpp"
 #include "parties/matmul_job.hpp"
 #include "protocols/factory.hpp"
 
@@ -100,6 +101,7 @@ void write_result_file(const PartyOptions& o, protocols::Protocol& proto, const 
                       {"session", session},
                       {"complete", complete},
                       {"result", result},
+                      {"peak_rss_bytes", peak_rss_bytes()},
                       {"communication", proto.mesh().stats().to_json()}};
   const std::string partial = o.json_file + ".tmp";
   std::ofstream(partial) << j.dump(2) << "\n";

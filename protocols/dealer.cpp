@@ -11,9 +11,10 @@ namespace {
 
 Share placeholder(Eigen::Index rows, Eigen::Index cols) { return Share{RingMatrix::Zero(rows, cols), RingMatrix()}; }
 
-DealerFixedState& state_of(const FixedOperand& w, const char* op) {
+// The mask B of a fixed operand (the dealer keeps it in the operand's value, see DealerFixedState).
+const RingRows& mask_of(const FixedOperand& w, const char* op) {
   check_fixed_state(w, op);
-  return *static_cast<DealerFixedState*>(w.state.get());
+  return w.value.first;
 }
 
 }  // namespace
@@ -66,9 +67,8 @@ std::vector<Share> DealerProtocol::matmul(std::span<const Share> x, std::span<co
 std::vector<FixedOperand> DealerProtocol::fix(std::span<const Share> w) {
   std::vector<FixedOperand> out;
   for (const Share& s : w) {
-    auto state = std::make_shared<DealerFixedState>();
-    state->mask = correlations_.mask(s.rows(), s.cols());
-    out.push_back(FixedOperand{placeholder(s.rows(), s.cols()), std::move(state)});
+    out.push_back(FixedOperand{Share{correlations_.mask(s.rows(), s.cols()), RingMatrix()},
+                               std::make_shared<DealerFixedState>()});
   }
   correlations_.finish_operation();
   return out;
@@ -77,11 +77,8 @@ std::vector<FixedOperand> DealerProtocol::fix(std::span<const Share> w) {
 void DealerProtocol::append_rows(std::span<FixedOperand* const> w, std::span<const Share> rows) {
   check_counts(w.size(), rows.size(), "append_rows");
   for (std::size_t i = 0; i < w.size(); ++i) {
-    auto& state = state_of(*w[i], "append_rows");
-    check_columns(rows[i].cols(), w[i]->value.cols(), "append_rows");
-    append_below(state.mask, correlations_.mask(rows[i].rows(), rows[i].cols()));
-    // The placeholder grows like the mask: zero rows below, not a fresh zero matrix per step.
-    append_below(w[i]->value.first, RingMatrix::Zero(rows[i].rows(), rows[i].cols()));
+    check_columns(rows[i].cols(), mask_of(*w[i], "append_rows").cols(), "append_rows");
+    append_below(w[i]->value.first, correlations_.mask(rows[i].rows(), rows[i].cols()));
   }
   correlations_.finish_operation();
 }
@@ -92,7 +89,7 @@ std::vector<Share> DealerProtocol::matmul_fixed_impl(std::span<const Share> x, s
   check_counts(x.size(), w.size(), op);
   std::vector<Share> out;
   for (std::size_t i = 0; i < x.size(); ++i) {
-    const auto& mask = state_of(*w[i], op).mask;
+    const auto& mask = mask_of(*w[i], op);
     check_inner(x[i].cols(), transposed ? mask.cols() : mask.rows(), op);
     fixed_triple(correlations_, mask, mask.rows(), mask.cols(), x[i].rows(), transposed);
     out.push_back(placeholder(x[i].rows(), transposed ? mask.rows() : mask.cols()));
@@ -112,10 +109,8 @@ std::vector<Share> DealerProtocol::matmul_fixed_transposed(std::span<const Share
 
 FixedOperand DealerProtocol::group_rows(const FixedOperand& w, Eigen::Index rows_per_group) const {
   check_rows_per_group(rows_per_group);
-  auto grouped = std::make_shared<DealerFixedState>();
-  grouped->mask = grouped_rows(state_of(w, "group_rows").mask, rows_per_group);
-  Share shape = placeholder(grouped->mask.rows(), grouped->mask.cols());
-  return FixedOperand{std::move(shape), std::move(grouped)};
+  return FixedOperand{Share{grouped_rows(mask_of(w, "group_rows"), rows_per_group), RingMatrix()},
+                      std::make_shared<DealerFixedState>()};
 }
 
 std::vector<Share> DealerProtocol::truncate(std::span<const Share> x, int bits) {

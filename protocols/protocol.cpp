@@ -1,5 +1,7 @@
 #include "protocols/protocol.hpp"
 
+#include <algorithm>
+
 namespace protocols {
 
 std::string to_string(Backend b) {
@@ -65,6 +67,56 @@ Share Protocol::mul(const Share& x, const Share& y) {
 Share Protocol::matmul(const Share& x, const Share& y) {
   return matmul(std::span<const Share>(&x, 1), std::span<const Share>(&y, 1)).front();
 }
+void Protocol::reserve_rows(FixedOperand& w, Eigen::Index rows) const {
+  w.value.first.reserve(rows);
+  if (w.value.second.cols() > 0) w.value.second.reserve(rows);
+}
+
+namespace {
+
+std::size_t component_bytes(const Share& s) { return static_cast<std::size_t>(s.rows() * s.cols()) * sizeof(u64); }
+
+Share row_block(const Share& s, Eigen::Index start, Eigen::Index count) {
+  const auto block = [&](const RingMatrix& m) { return m.size() == 0 ? RingMatrix() : RingMatrix(m.middleRows(start, count)); };
+  return Share{block(s.first), block(s.second)};
+}
+
+}  // namespace
+
+std::vector<FixedOperand> Protocol::fix_bounded(std::vector<Share> w, std::size_t round_bytes) {
+  std::vector<FixedOperand> out(w.size());
+  std::vector<std::size_t> batch;
+  std::size_t batch_bytes = 0;
+  const auto fix_batch = [&] {
+    if (batch.empty()) return;
+    std::vector<Share> shares;
+    for (std::size_t i : batch) shares.push_back(std::move(w[i]));
+    std::vector<FixedOperand> fixed = fix(shares);
+    for (std::size_t k = 0; k < batch.size(); ++k) out[batch[k]] = std::move(fixed[k]);
+    batch.clear();
+    batch_bytes = 0;
+  };
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const std::size_t bytes = component_bytes(w[i]);
+    if (bytes > round_bytes && w[i].rows() > 1) {
+      fix_batch();
+      const std::size_t row_bytes = static_cast<std::size_t>(w[i].cols()) * sizeof(u64);
+      const Eigen::Index block = std::max<Eigen::Index>(1, static_cast<Eigen::Index>(round_bytes / std::max<std::size_t>(row_bytes, 1)));
+      out[i] = fix(row_block(w[i], 0, block));
+      reserve_rows(out[i], w[i].rows());
+      for (Eigen::Index start = block; start < w[i].rows(); start += block)
+        append_rows(out[i], row_block(w[i], start, std::min(block, w[i].rows() - start)));
+      w[i] = Share{};
+      continue;
+    }
+    if (batch_bytes + bytes > round_bytes) fix_batch();
+    batch.push_back(i);
+    batch_bytes += bytes;
+  }
+  fix_batch();
+  return out;
+}
+
 FixedOperand Protocol::fix(const Share& w) { return std::move(fix(std::span<const Share>(&w, 1)).front()); }
 void Protocol::append_rows(FixedOperand& w, const Share& rows) {
   FixedOperand* p = &w;

@@ -60,6 +60,8 @@ struct GrowingShare {
   Eigen::Index cols() const { return first.cols(); }
   // A copy as a plain Share (for operations on whole shares).
   Share share() const { return Share{first.matrix(), second.matrix()}; }
+  // The contents as a plain Share, leaving this empty (no copy unless spare capacity was taken).
+  Share take() { return Share{first.release(), second.release()}; }
 };
 
 // A long-lived secret operand (a weight, the cached keys or values) masked once, so that later
@@ -104,6 +106,15 @@ class Protocol {
   // only x. append_rows grows operands by new rows (the KV cache), masking only those rows.
   virtual std::vector<FixedOperand> fix(std::span<const Share> w) = 0;
   virtual void append_rows(std::span<FixedOperand* const> w, std::span<const Share> rows) = 0;
+  // Makes room for `rows` rows in all in the operand's storage, so appends up to that size do not
+  // reallocate (the default reserves the value; backends with more state reserve that too).
+  virtual void reserve_rows(FixedOperand& w, Eigen::Index rows) const;
+  // fix() for operands of any size without holding more than about `round_bytes` of one share
+  // component in a round's messages: small operands share a round, a larger one is fixed in row
+  // blocks (fix, then append_rows into storage reserved up front). Takes the shares over and frees
+  // each one once it is fixed, so a party never holds a long list of operands twice.
+  std::vector<FixedOperand> fix_bounded(std::vector<Share> w, std::size_t round_bytes = kFixRoundBytes);
+  static constexpr std::size_t kFixRoundBytes = std::size_t(64) << 20;
   // x . W and x . W^T against fixed operands, many in one round.
   virtual std::vector<Share> matmul_fixed(std::span<const Share> x, std::span<const FixedOperand* const> w) = 0;
   virtual std::vector<Share> matmul_fixed_transposed(std::span<const Share> x,

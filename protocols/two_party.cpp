@@ -13,6 +13,12 @@ namespace {
 
 Share additive(RingMatrix value) { return Share{std::move(value), RingMatrix()}; }
 
+// This party's share of a fixed operand, M_i = [i == 0] E + B_i (see TwoPartyFixedState).
+RingMatrix fixed_share(const RingMatrix& opened, RingMatrix mask_share, bool p0) {
+  if (p0) mask_share += opened;
+  return mask_share;
+}
+
 TwoPartyFixedState& state_of(const FixedOperand& w, const char* op) {
   check_fixed_state(w, op);
   return *static_cast<TwoPartyFixedState*>(w.state.get());
@@ -129,13 +135,14 @@ std::vector<FixedOperand> TwoPartyProtocol::fix(std::span<const Share> w) {
     masked.push_back(s.first - mask_shares.back());
   }
   correlations_.finish_operation();
-  const auto opened = open(masked);
+  auto opened = open(masked);
+  masked = {};
   std::vector<FixedOperand> out;
   for (std::size_t i = 0; i < w.size(); ++i) {
     auto state = std::make_shared<TwoPartyFixedState>();
-    state->opened = opened[i];
-    state->combined = is_p0() ? RingMatrix(opened[i] + mask_shares[i]) : mask_shares[i];
-    out.push_back(FixedOperand{w[i], std::move(state)});
+    RingMatrix share = fixed_share(opened[i], std::move(mask_shares[i]), is_p0());
+    state->opened = std::move(opened[i]);
+    out.push_back(FixedOperand{additive(std::move(share)), std::move(state)});
   }
   return out;
 }
@@ -154,9 +161,13 @@ void TwoPartyProtocol::append_rows(std::span<FixedOperand* const> w, std::span<c
   for (std::size_t i = 0; i < w.size(); ++i) {
     auto& state = state_of(*w[i], "append_rows");
     append_below(state.opened, opened[i]);
-    append_below(state.combined, is_p0() ? RingMatrix(opened[i] + mask_shares[i]) : mask_shares[i]);
-    append_below(w[i]->value.first, rows[i].first);
+    append_below(w[i]->value.first, fixed_share(opened[i], std::move(mask_shares[i]), is_p0()));
   }
+}
+
+void TwoPartyProtocol::reserve_rows(FixedOperand& w, Eigen::Index rows) const {
+  Protocol::reserve_rows(w, rows);
+  state_of(w, "reserve_rows").opened.reserve(rows);
 }
 
 std::vector<Share> TwoPartyProtocol::matmul_fixed_impl(std::span<const Share> x,
@@ -179,7 +190,8 @@ std::vector<Share> TwoPartyProtocol::matmul_fixed_impl(std::span<const Share> x,
   for (std::size_t i = 0; i < x.size(); ++i) {
     const auto& state = state_of(*w[i], op);
     const auto& t = triples[i];
-    RingMatrix z = transposed ? ring_product_transposed(opened[i], state.combined) : ring_product(opened[i], state.combined);
+    const RingRows& share = w[i]->value.first;
+    RingMatrix z = transposed ? ring_product_transposed(opened[i], share) : ring_product(opened[i], share);
     z += transposed ? ring_product_transposed(t.a, state.opened) : ring_product(t.a, state.opened);
     z += t.c;
     out.push_back(additive(std::move(z)));
@@ -201,7 +213,6 @@ FixedOperand TwoPartyProtocol::group_rows(const FixedOperand& w, Eigen::Index ro
   const auto& state = state_of(w, "group_rows");
   auto grouped = std::make_shared<TwoPartyFixedState>();
   grouped->opened = grouped_rows(state.opened, rows_per_group);
-  grouped->combined = grouped_rows(state.combined, rows_per_group);
   return FixedOperand{Share{grouped_rows(w.value.first, rows_per_group), RingMatrix()}, std::move(grouped)};
 }
 

@@ -40,6 +40,7 @@ class TwoPartyProtocol final : public Protocol {
   std::vector<Share> matmul(std::span<const Share> x, std::span<const Share> y) override;
   std::vector<FixedOperand> fix(std::span<const Share> w) override;
   void append_rows(std::span<FixedOperand* const> w, std::span<const Share> rows) override;
+  void reserve_rows(FixedOperand& w, Eigen::Index rows) const override;
   std::vector<Share> matmul_fixed(std::span<const Share> x, std::span<const FixedOperand* const> w) override;
   std::vector<Share> matmul_fixed_transposed(std::span<const Share> x,
                                              std::span<const FixedOperand* const> w) override;

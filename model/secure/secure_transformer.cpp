@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <iterator>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -87,14 +89,21 @@ Share SecureTransformer::prefill(std::span<const int> prompt_tokens, int prompt_
   return forward(proto_.input(1, user ? &one_hot : nullptr, prompt_length, config_.vocab_size));
 }
 
+SecretElements SecureTransformer::secret_elements() const {
+  SecretElements e = model::secure::secret_elements(weights_);
+  for (const LayerCache& layer : cache_)
+    for (const auto* heads : {&layer.keys, &layer.values})
+      for (const protocols::FixedOperand& h : *heads) e.fixed += static_cast<std::uint64_t>(h.value.rows() * h.value.cols());
+  return e;
+}
+
 void SecureTransformer::release_cache() {
   cache_.assign(static_cast<std::size_t>(config_.layers), LayerCache{});
   position_ = 0;
 }
 
-void SecureTransformer::adopt_cache(const std::vector<std::vector<Share>>& keys,
-                                    const std::vector<std::vector<Share>>& values, int length,
-                                    std::optional<int> tokens_processed) {
+void SecureTransformer::adopt_cache(std::vector<std::vector<Share>> keys, std::vector<std::vector<Share>> values,
+                                    int length, std::optional<int> tokens_processed) {
   const int next_position = tokens_processed.value_or(length);
   if (next_position < length)
     throw std::invalid_argument("adopt_cache: " + std::to_string(length) + " cached rows but only " +
@@ -117,19 +126,17 @@ void SecureTransformer::adopt_cache(const std::vector<std::vector<Share>>& keys,
   position_ = 0;
   check_room(next_position);
   net::PhaseScope phase(proto_.mesh().stats(), kPrefillPhase);
-  std::vector<Share> all;
-  for (int l = 0; l < config_.layers; ++l) {
-    all.insert(all.end(), keys[l].begin(), keys[l].end());
-    all.insert(all.end(), values[l].begin(), values[l].end());
-  }
-  std::vector<protocols::FixedOperand> fixed = proto_.fix(all);  // one round for the whole cache
   cache_.assign(static_cast<std::size_t>(config_.layers), LayerCache{});
-  auto next = std::make_move_iterator(fixed.begin());
-  for (LayerCache& layer : cache_) {
-    layer.keys.assign(next, next + config_.kv_heads);
-    next += config_.kv_heads;
-    layer.values.assign(next, next + config_.kv_heads);
-    next += config_.kv_heads;
+  // A layer at a time (a round each, or more for a long cache: fix_bounded), so that the shares
+  // still to be fixed and the fixed ones are never both held for the whole cache.
+  for (int l = 0; l < config_.layers; ++l) {
+    std::vector<Share> layer_shares = std::move(keys[l]);
+    std::move(values[l].begin(), values[l].end(), std::back_inserter(layer_shares));
+    values[l] = {};
+    std::vector<protocols::FixedOperand> fixed = proto_.fix_bounded(std::move(layer_shares));
+    auto next = std::make_move_iterator(fixed.begin());
+    cache_[l].keys.assign(next, next + config_.kv_heads);
+    cache_[l].values.assign(next + config_.kv_heads, next + 2 * config_.kv_heads);
   }
   position_ = next_position;
   if (!policy_) return;

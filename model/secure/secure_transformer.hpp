@@ -59,12 +59,15 @@ class SecureTransformer {
   // them: after RoPE, unscaled). Used by the long-context benchmark, which fills them from a
   // plaintext prefill; nothing here can check where they came from.
   // `tokens_processed` (>= length) is the position of the next token: a cache whose prompt-time
-  // eviction already ran holds fewer rows than tokens seen (default: length).
-  void adopt_cache(const std::vector<std::vector<Share>>& keys, const std::vector<std::vector<Share>>& values,
-                   int length, std::optional<int> tokens_processed = std::nullopt);
+  // eviction already ran holds fewer rows than tokens seen (default: length). The shares are taken
+  // over and fixed a layer at a time, each layer's freed once fixed (pass them with std::move).
+  void adopt_cache(std::vector<std::vector<Share>> keys, std::vector<std::vector<Share>> values, int length,
+                   std::optional<int> tokens_processed = std::nullopt);
   // Drops the cached keys and values (and their masks): the next sequence starts from prefill or
   // adopt_cache. Lets a caller free one sequence's cache before building the next.
   void release_cache();
+  // Ring elements of the secret weights and the cached keys and values (public shapes only).
+  SecretElements secret_elements() const;
   // Appends the token given by its secret one-hot (1 x vocab) and returns its secret logits.
   Share decode(const Share& token_one_hot);
   // Secure argmax of secret logits (1 x vocab); the index is revealed to P1 only.

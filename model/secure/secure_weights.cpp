@@ -99,15 +99,33 @@ SecureLayerWeights input_layer(WeightInput& in, const ModelConfig& c, int l) {
   return s;
 }
 
-// Masks a list of projection matrices in one round.
+// Masks a list of projection matrices (one round, or several for a large matrix: fix_bounded).
 void fix_all(Protocol& proto, std::vector<FixedOperand*> operands) {
   std::vector<Share> values;
-  for (const FixedOperand* op : operands) values.push_back(op->value.share());
-  std::vector<FixedOperand> fixed = proto.fix(values);
+  for (FixedOperand* op : operands) values.push_back(op->value.take());
+  std::vector<FixedOperand> fixed = proto.fix_bounded(std::move(values));
   for (std::size_t i = 0; i < operands.size(); ++i) *operands[i] = std::move(fixed[i]);
 }
 
 }  // namespace
+
+SecretElements secret_elements(const SecureWeights& w) {
+  SecretElements e;
+  const auto fixed = [&](const FixedOperand& f) { e.fixed += static_cast<std::uint64_t>(f.value.rows() * f.value.cols()); };
+  const auto other = [&](const Share& s) { e.other += static_cast<std::uint64_t>(s.rows() * s.cols()); };
+  fixed(w.token_embedding);
+  other(w.position_embedding);
+  for (const SecureLayerWeights& l : w.layers) {
+    for (const FixedOperand* f : {&l.qkv, &l.out, &l.up, &l.down}) fixed(*f);
+    for (const Share* s : {&l.attn_norm_gain, &l.attn_norm_bias, &l.qkv_bias, &l.out_bias, &l.mlp_norm_gain,
+                           &l.mlp_norm_bias, &l.up_bias, &l.down_bias})
+      other(*s);
+  }
+  other(w.final_norm_gain);
+  other(w.final_norm_bias);
+  if (w.lm_head) fixed(*w.lm_head);
+  return e;
+}
 
 double max_weight_magnitude(int frac_bits) { return std::ldexp(1.0, 63 - 2 * frac_bits); }
 
@@ -128,22 +146,24 @@ SecureWeights share_weights(Protocol& proto, const ModelConfig& c, const Transfo
   WeightInput in(proto, owner_weights);
   const Eigen::Index d = c.hidden_size;
   SecureWeights s;
+  // Each matrix is fixed right after its input, a layer (or a large matrix's row block) a round:
+  // a round's messages are held in memory at once, and the unfixed shares of the whole model
+  // beside the fixed ones would double a party's peak.
   s.token_embedding.value = in.tensor("token embedding", c.vocab_size, d, [](auto& w) { return w.token_embedding; });
+  fix_all(proto, {&s.token_embedding});
   const bool gpt2 = c.architecture == Architecture::Gpt2;
   if (gpt2) s.position_embedding = in.tensor("position embedding", c.max_positions, d, [](auto& w) { return w.position_embedding; });
-  for (int l = 0; l < c.layers; ++l) s.layers.push_back(input_layer(in, c, l));
+  for (int l = 0; l < c.layers; ++l) {
+    SecureLayerWeights& layer = s.layers.emplace_back(input_layer(in, c, l));
+    fix_all(proto, {&layer.qkv, &layer.out, &layer.up, &layer.down});
+  }
   s.final_norm_gain = in.tensor("final norm weight", 1, d, [](auto& w) { return FloatMatrix(w.final_norm_weight); });
   if (gpt2) s.final_norm_bias = in.tensor("final norm bias", 1, d, [](auto& w) { return FloatMatrix(w.final_norm_bias); });
   if (!c.tie_word_embeddings) {
     s.lm_head = FixedOperand{};
     s.lm_head->value = in.tensor("output projection", d, c.vocab_size, [](auto& w) { return w.output_matrix(); });
+    fix_all(proto, {&*s.lm_head});
   }
-
-  // One round per layer rather than one for the whole model: the messages of a round are held in
-  // memory at once, and a GPT-2-small model in one round would need several GB per party.
-  fix_all(proto, {&s.token_embedding});
-  for (SecureLayerWeights& layer : s.layers) fix_all(proto, {&layer.qkv, &layer.out, &layer.up, &layer.down});
-  if (s.lm_head) fix_all(proto, {&*s.lm_head});
   return s;
 }
 

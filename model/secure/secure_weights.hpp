@@ -8,6 +8,7 @@
 #include "model/weights.hpp"
 #include "protocols/protocol.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <vector>
 
@@ -43,6 +44,14 @@ struct SecureWeights {
   Share final_norm_gain, final_norm_bias;
   std::optional<FixedOperand> lm_head;  // hidden x vocab, only when the output is not tied
 };
+
+// Ring elements of secret tensors, split by whether they are fixed operands (masked once: the
+// projection matrices, the KV cache) or plain shares (biases, norms, the position embedding).
+struct SecretElements {
+  std::uint64_t fixed = 0;
+  std::uint64_t other = 0;
+};
+SecretElements secret_elements(const SecureWeights& w);
 
 // The bound on weight magnitudes the secure engine accepts at `frac_bits` fraction bits: a weight
 // times an activation of magnitude 1 must fit the signed 64-bit ring at 2F fraction bits before

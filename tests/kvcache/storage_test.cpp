@@ -42,12 +42,11 @@ TEST(HeadCache, AppendKeepsRowsAndPositions) {
 // the rows already there), and eviction keeps the capacity for the rows still to come.
 TEST(HeadCache, AppendsWithinCapacityDoNotMoveTheCache) {
   HeadCache head;
-  for (int i = 0; i < 4; ++i) head.append(row({double(i), 1}), row({2, double(i)}), i);
-  ASSERT_EQ(head.keys.capacity(), 4);
-  head.append(row({4, 1}), row({2, 4}), 4);  // full: the block doubles
+  head.append(row({0, 1}), row({2, 0}), 0);  // the first row takes a block of several
+  ASSERT_GE(head.keys.capacity(), 8);
   const double* keys_at = head.keys.data();
   const double* values_at = head.values.data();
-  for (int i = 5; i < 8; ++i) head.append(row({double(i), 1}), row({2, double(i)}), i);
+  for (int i = 1; i < 8; ++i) head.append(row({double(i), 1}), row({2, double(i)}), i);
   EXPECT_EQ(head.keys.data(), keys_at);
   EXPECT_EQ(head.values.data(), values_at);
   head.keep({0, 7});

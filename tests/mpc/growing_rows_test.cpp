@@ -1,5 +1,5 @@
-// GrowingRows: the storage of the growing KV caches. Appends are amortised (the block doubles when
-// full and never moves within its capacity), and it reads and writes like the matrix it holds.
+// GrowingRows: the storage of the growing KV caches. Appends are amortised (the block grows by a
+// quarter, at least kMinGrowthRows rows, when full and never moves within its capacity), and it reads and writes like the matrix it holds.
 #include "mpc/growing_rows.hpp"
 #include "mpc/ring.hpp"
 
@@ -18,8 +18,8 @@ FloatMatrix counting(Eigen::Index rows, Eigen::Index cols, double from) {
 
 TEST(GrowingRows, AppendsWithinCapacityKeepTheStorageInPlace) {
   Rows r(counting(3, 2, 0));
-  r.append(counting(1, 2, 100));  // full: the block doubles
-  ASSERT_EQ(r.capacity(), 6);
+  r.append(counting(1, 2, 100));  // full: the block grows by its minimum step
+  ASSERT_EQ(r.capacity(), 3 + Rows::kMinGrowthRows);
   const double* at = r.data();
   r.append(counting(1, 2, 200));
   r.append(counting(1, 2, 300));
@@ -28,9 +28,30 @@ TEST(GrowingRows, AppendsWithinCapacityKeepTheStorageInPlace) {
   FloatMatrix want(6, 2);
   want << counting(3, 2, 0), counting(1, 2, 100), counting(1, 2, 200), counting(1, 2, 300);
   EXPECT_EQ(r.matrix(), want);
-  r.append(counting(1, 2, 400));  // past the capacity: moves once, doubles again
-  EXPECT_EQ(r.capacity(), 12);
-  EXPECT_EQ(r.bottomRows(1), counting(1, 2, 400));
+}
+
+TEST(GrowingRows, ALargeBlockGrowsByAQuarter) {
+  Rows r(counting(400, 2, 0));
+  r.append(counting(1, 2, 1000));
+  ASSERT_EQ(r.capacity(), 500);
+  const double* at = r.data();
+  while (r.rows() < r.capacity()) r.append(counting(1, 2, 2000));
+  EXPECT_EQ(r.data(), at);
+  r.append(counting(1, 2, 3000));  // past the capacity: moves once, grows by a quarter again
+  EXPECT_EQ(r.capacity(), 625);
+  EXPECT_EQ(r.bottomRows(1), counting(1, 2, 3000));
+  EXPECT_EQ(r.topRows(400), counting(400, 2, 0));
+}
+
+TEST(GrowingRows, ReleaseHandsTheRowsOver) {
+  Rows exact(counting(3, 2, 0));
+  const double* at = exact.data();
+  const FloatMatrix taken = exact.release();  // no spare capacity: the storage itself
+  EXPECT_EQ(taken.data(), at);
+  EXPECT_EQ(exact.rows(), 0);
+  Rows spare(counting(3, 2, 0));
+  spare.append(counting(1, 2, 9));
+  EXPECT_EQ(spare.release(), (FloatMatrix(4, 2) << counting(3, 2, 0), counting(1, 2, 9)).finished());
 }
 
 TEST(GrowingRows, ReserveTakesAKnownMaximumUpFront) {

@@ -55,20 +55,16 @@ TEST_P(FixedOperands, AppendedRowsJoinBothProductOrientations) {
   EXPECT_EQ(got[1][3], RingMatrix(q * k9.transpose()));
 }
 
-// Where every matrix of a fixed operand lives: its value's shares and the backend's state (2PC:
-// the opened value and the product operand; dealer: the mask). 3PC keeps no state matrices.
+// Where every matrix of a fixed operand lives: its value (the dealer: the mask) and the 2PC
+// parties' opened value. 3PC and the dealer keep no state matrices.
 std::vector<const mpc::u64*> storage_of(const Protocol& p, const protocols::FixedOperand& w) {
   std::vector<const mpc::u64*> at{w.value.first.data(), w.value.second.data()};
-  if (p.role() == protocols::Role::Dealer) {
-    at.push_back(static_cast<const protocols::DealerFixedState*>(w.state.get())->mask.data());
-  } else if (p.backend() == Backend::TwoPartyDealer) {
-    const auto* s = static_cast<const protocols::TwoPartyFixedState*>(w.state.get());
-    at.insert(at.end(), {s->opened.data(), s->combined.data()});
-  }
+  if (p.backend() == Backend::TwoPartyDealer && p.role() != protocols::Role::Dealer)
+    at.push_back(static_cast<const protocols::TwoPartyFixedState*>(w.state.get())->opened.data());
   return at;
 }
 
-// A decode step appends one row per head: within the capacity (doubled when full) nothing moves,
+// A decode step appends one row per head: within the capacity (grown when full) nothing moves,
 // so an append copies only its own rows, never the cache; the products stay exact.
 TEST_P(FixedOperands, AppendsWithinCapacityDoNotMoveTheCache) {
   const int d = 4;
@@ -78,16 +74,39 @@ TEST_P(FixedOperands, AppendsWithinCapacityDoNotMoveTheCache) {
   run_backend(GetParam(), [&](Protocol& p) {
     protocols::FixedOperand k = p.fix(input_from(p, 0, prompt));
     const Share rows = input_from(p, 1, added);
-    p.append_rows(k, protocols::ops::rows_of(rows, 0, 1));  // full: grows to twice the rows
+    p.append_rows(k, protocols::ops::rows_of(rows, 0, 1));  // full: grows by its minimum step
     const auto before = storage_of(p, k);
     for (Eigen::Index r = 1; r < 4; ++r) p.append_rows(k, protocols::ops::rows_of(rows, r, 1));
-    stayed[p.mesh().self()] = storage_of(p, k) == before && k.value.first.capacity() == 8;
+    stayed[p.mesh().self()] = storage_of(p, k) == before && k.value.first.capacity() == 4 + mpc::GrowingRows<mpc::u64>::kMinGrowthRows;
     got[p.mesh().self()] = p.reveal(p.matmul_fixed_transposed(input_from(p, 1, q), k), 1);
   });
   RingMatrix all(8, d);
   all << prompt, added;
   for (int i = 0; i < kParties; ++i) EXPECT_TRUE(stayed[i]) << "party " << i;
   EXPECT_EQ(got[1], RingMatrix(q * all.transpose()));
+}
+
+// fix_bounded: operands larger than a round's budget are fixed in row blocks into storage reserved
+// once, small ones share rounds; the products are those of fix().
+TEST_P(FixedOperands, BoundedFixingSplitsLargeOperandsIntoRounds) {
+  const std::array<RingMatrix, 3> ws = {public_random(37, 3, 70), public_random(2, 3, 71), public_random(1, 3, 72)};
+  const RingMatrix x = public_random(2, 3, 73);
+  std::array<std::vector<RingMatrix>, kParties> got;
+  std::array<bool, kParties> reserved_once{};
+  std::array<std::uint64_t, kParties> rounds{};
+  run_backend(GetParam(), [&](Protocol& p) {
+    std::vector<Share> sw;
+    for (const RingMatrix& w : ws) sw.push_back(input_from(p, 0, w));
+    const std::uint64_t before = p.mesh().stats().total().rounds;
+    const auto fixed = p.fix_bounded(std::move(sw), 10 * 3 * sizeof(mpc::u64));  // 10 rows a round
+    rounds[p.mesh().self()] = p.mesh().stats().total().rounds - before;
+    reserved_once[p.mesh().self()] = fixed[0].value.first.capacity() == 37;
+    const Share sx = input_from(p, 1, x);
+    for (const auto& w : fixed) got[p.mesh().self()].push_back(p.reveal(p.matmul_fixed_transposed(sx, w), 1));
+  });
+  for (int i = 0; i < kParties; ++i) EXPECT_TRUE(reserved_once[i]) << "party " << i;
+  if (GetParam() == Backend::TwoPartyDealer) EXPECT_EQ(rounds[0], 5u);  // 4 blocks of the large one, 1 for both small
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(got[1][i], RingMatrix(x * ws[i].transpose())) << "operand " << i;
 }
 
 TEST_P(FixedOperands, BatchedProductsAgainstSeveralOperandsAreExact) {
