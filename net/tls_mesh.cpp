@@ -93,8 +93,8 @@ TlsMesh::TlsMesh(const PartiesConfig& cfg, int self, const MeshOptions& opts) : 
       c->set_stats(&stats_);
       c->set_progress(&progress_);
     }
-  start_beating();
   spdlog::info("party {}: mesh of {} parties ready, network {}", self_, cfg.size(), opts.link.describe());
+  start_beating();  // last: nothing may throw once the thread runs
 }
 
 TlsMesh::~TlsMesh() {

@@ -11,7 +11,8 @@
 // stopped peer, or a deadlock in which every party waits inside the mesh.
 //
 // Usage notes:
-//  - A mesh is used by one thread at a time; all its I/O runs on its own io_context in the caller.
+//  - A mesh is used by one thread at a time; all its I/O runs on its own io_context in the caller,
+//    except the beats, which its own background thread writes.
 //  - send() returns once the frame is in the kernel's socket buffer; a frame larger than the buffers
 //    waits for the peer to read. Two parties that must send each other large frames use exchange().
 //  - After any failure on a channel its byte stream is out of step, so every later use of that
