@@ -2,6 +2,9 @@
 //   magic u32 | sequence u64 | payload length u64   (little-endian, 20 bytes) | payload
 // Sequence numbers count frames per direction from 0 (the hello frame), so a replayed, dropped
 // or reordered frame is detected even though TLS already protects the byte stream.
+// Between frames a sender may put a keep-alive beat: a header with kKeepAliveMagic, length 0 and,
+// in place of a sequence number, the age in milliseconds of the sender's latest progress
+// (progress_clock.hpp). A beat takes no sequence number and never carries a send stamp.
 #pragma once
 
 #include <array>
@@ -11,6 +14,7 @@
 namespace net {
 
 inline constexpr std::uint32_t kFrameMagic = 0x4650434dU;  // "MCPF" read as little-endian bytes
+inline constexpr std::uint32_t kKeepAliveMagic = 0x4b50434dU;  // "MCPK"
 inline constexpr std::size_t kFrameHeaderBytes = 20;
 
 struct FrameHeader {
@@ -31,5 +35,10 @@ std::int64_t decode_send_stamp(const SendStamp& bytes);
 
 EncodedHeader encode_header(const FrameHeader& header);
 FrameHeader decode_header(const EncodedHeader& bytes);
+
+inline bool is_beat(const FrameHeader& header) { return header.magic == kKeepAliveMagic; }
+inline EncodedHeader encode_beat(std::uint64_t progress_age_ms) {
+  return encode_header({kKeepAliveMagic, progress_age_ms, 0});
+}
 
 }  // namespace net

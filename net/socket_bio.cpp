@@ -38,6 +38,13 @@ bool drain_output(SocketState& s) {
   return true;
 }
 
+// Moves the unsent bytes to the front, so the space freed by a partial send can be reused.
+void compact_output(SocketState& s) {
+  std::memmove(s.out.data(), s.out.data() + s.out_begin, s.out_end - s.out_begin);
+  s.out_end -= s.out_begin;
+  s.out_begin = 0;
+}
+
 int socket_write(BIO* bio, const char* data, int length) {
   BIO_clear_retry_flags(bio);
   SocketState& s = state_of(bio);
@@ -45,10 +52,7 @@ int socket_write(BIO* bio, const char* data, int length) {
   if (s.out_end + wanted > s.out.size()) {
     if (!drain_output(s)) {
       if (!would_block(errno)) return -1;
-      // Compact so the space freed by a partial send can be reused.
-      std::memmove(s.out.data(), s.out.data() + s.out_begin, s.out_end - s.out_begin);
-      s.out_end -= s.out_begin;
-      s.out_begin = 0;
+      compact_output(s);
       if (s.out_end + wanted > s.out.size()) {
         BIO_set_retry_write(bio);
         return -1;
@@ -131,6 +135,12 @@ BIO* new_socket_bio(int fd) {
   BIO_set_data(bio, state.release());  // owned by the BIO from here on, freed by socket_destroy
   BIO_set_init(bio, 1);
   return bio;
+}
+
+std::size_t buffered_output_room(BIO* bio) {
+  SocketState& s = state_of(bio);
+  compact_output(s);
+  return s.out.size() - s.out_end;
 }
 
 }  // namespace net

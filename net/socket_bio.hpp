@@ -7,10 +7,16 @@
 
 #include <openssl/bio.h>
 
+#include <cstddef>
+
 namespace net {
 
 // A new BIO on `fd` (not owned: the socket object closes it). Returns nullptr on failure.
 // Buffered output leaves only on BIO_flush() or when the send buffer is full.
 BIO* new_socket_bio(int fd);
+
+// How many bytes a write can add to the output buffer of a BIO made by new_socket_bio() without
+// touching the socket, so that it cannot fail or ask for a retry. Compacts the buffer first.
+std::size_t buffered_output_room(BIO* bio);
 
 }  // namespace net

@@ -1,5 +1,6 @@
 #include "net/tls_channel.hpp"
 
+#include "net/frame.hpp"
 #include "net/mesh.hpp"
 #include "net/socket_bio.hpp"
 
@@ -79,7 +80,31 @@ void TlsChannel::cancel_waits() {
   hold_timer_.cancel();
 }
 
+namespace {
+
+// A beat (20 bytes) is one TLS 1.3 record of 42 bytes; the margin covers any record overhead.
+constexpr std::size_t kBeatRecordRoom = 128;
+
+}  // namespace
+
+void TlsChannel::beat(std::uint64_t progress_age_ms) {
+  // Never waits for the caller's thread: a channel it is using moves bytes, which is progress anyway.
+  std::unique_lock lock(ssl_lock_, std::try_to_lock);
+  if (!lock.owns_lock() || beats_stopped_ || frame_in_progress_ || !broken_.empty()) return;
+  // With room in the buffer, the record is only copied there: OpenSSL is never left with a retry.
+  BIO* wire = SSL_get_wbio(ssl_.get());
+  if (buffered_output_room(wire) < kBeatRecordRoom) return;
+  const EncodedHeader beat = encode_beat(progress_age_ms);
+  std::size_t written = 0;
+  ERR_clear_error();
+  if (SSL_write_ex(ssl_.get(), beat.data(), beat.size(), &written) != 1) beats_stopped_ = true;
+  // A full socket is fine: the record stays buffered and leaves with the next flush.
+  else if (BIO_flush(wire) <= 0 && !BIO_should_retry(wire)) beats_stopped_ = true;
+  ERR_clear_error();
+}
+
 bool TlsChannel::peer_has_closed() const {
+  std::lock_guard lock(ssl_lock_);
   // SSL_peek leaves application data where it is and reports a close_notify as a zero return.
   std::uint8_t byte = 0;
   std::size_t got = 0;
@@ -95,6 +120,7 @@ bool TlsChannel::peer_has_closed() const {
 }
 
 void TlsChannel::mark_broken(const std::string& reason) {
+  std::lock_guard lock(ssl_lock_);  // the beat thread reads it
   if (broken_.empty()) broken_ = reason;
 }
 

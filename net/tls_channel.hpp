@@ -1,10 +1,13 @@
 // One authenticated TLS connection to one peer, on a non-blocking socket owned by a shared
 // io_context. The channel itself never blocks: transfers (transfers.hpp) drive SSL reads and
 // writes, and the channel registers readiness waits on the socket when they cannot proceed.
+// Once a mesh is up, a second thread writes keep-alive beats on the channel (tls_mesh.cpp): an SSL
+// object is not thread safe, so both threads hold ssl_lock() around every SSL call from then on.
 #pragma once
 
 #include "net/link_profile.hpp"
 #include "net/openssl_handles.hpp"
+#include "net/progress_clock.hpp"
 #include "net/stats.hpp"
 #include "net/tls_context.hpp"
 
@@ -14,6 +17,7 @@
 #include <cstdint>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -46,6 +50,21 @@ class TlsChannel {
   void await_time(std::chrono::steady_clock::time_point when);
   // Cancels pending waits (their handlers still run, with operation_aborted).
   void cancel_waits();
+  bool has_pending_waits() const { return waits_->read || waits_->write || waits_->time; }
+
+  std::mutex& ssl_lock() const { return ssl_lock_; }
+  // Set while a frame is partly written: a beat must not land inside it, nor interrupt a write
+  // that OpenSSL expects to be retried with the same bytes.
+  void set_frame_in_progress(bool in_progress) { frame_in_progress_ = in_progress; }
+  // Where the beats received on this channel report the peer's progress (none: they are only dropped).
+  void set_progress(ProgressClock* progress) { progress_ = progress; }
+  void note_beat(std::uint64_t progress_age_ms) {
+    if (progress_) progress_->mark_reported_age(progress_age_ms);
+  }
+  // Called from the beat thread: writes one beat unless the channel is busy, broken or full, and
+  // never fails. After an error (the peer gone) the channel stops beating; the caller's next use
+  // of it reports the failure.
+  void beat(std::uint64_t progress_age_ms);
 
   // From now on every frame carries its send time and incoming frames are delivered as the link
   // profile says (link_profile.hpp). Both ends must enable it together (the hello checks it).
@@ -69,6 +88,7 @@ class TlsChannel {
   // After a failure the byte stream is out of step; every later use fails with the first reason.
   void mark_broken(const std::string& reason);
   void throw_if_broken() const;
+  bool broken() const { return !broken_.empty(); }
 
   // A NetError "party S: <action> <peer> failed in phase 'P': <what>".
   [[noreturn]] void fail(const std::string& action, const std::string& what) const;
@@ -94,6 +114,10 @@ class TlsChannel {
   std::uint64_t next_receive_sequence_ = 0;
   const Stats* stats_ = nullptr;
   std::string broken_;
+  mutable std::mutex ssl_lock_;
+  bool frame_in_progress_ = false;
+  bool beats_stopped_ = false;
+  ProgressClock* progress_ = nullptr;
 };
 
 }  // namespace net

@@ -6,7 +6,12 @@
 #include <boost/asio/io_context.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
+#include <thread>
 
 namespace net {
 
@@ -26,14 +31,51 @@ class TlsMesh final : public Mesh {
  private:
   TlsChannel& channel(int peer);
   void run(std::span<Transfer* const> transfers);
+  std::vector<Transfer*> with_beat_watchers(std::span<Transfer* const> transfers, std::deque<BeatWatcher>& watchers);
   std::string other_closed_peers(const std::string& failure) const;
+  void start_beating();
+  void stop_beating();
+  void beat_until_stopped();
+  void beat_every_peer();
 
   // Declared first so that it is destroyed last, after every socket registered with it.
   boost::asio::io_context io_;
   int self_;
   MeshOptions opts_;
   std::vector<std::unique_ptr<TlsChannel>> channels_;
+
+  ProgressClock progress_;
+  std::atomic<bool> in_run_{false};  // whether the caller is inside the mesh rather than computing
+  std::mutex beat_mutex_;
+  std::condition_variable beat_wake_;
+  bool stopping_ = false;
+  std::thread beat_thread_;
 };
+
+// Marks the caller as inside the mesh for a scope; entering and leaving are progress.
+class RunScope {
+ public:
+  RunScope(std::atomic<bool>& in_run, ProgressClock& progress) : in_run_(in_run), progress_(progress) {
+    progress_.mark_now();
+    in_run_ = true;
+  }
+  ~RunScope() {
+    progress_.mark_now();
+    in_run_ = false;
+  }
+  RunScope(const RunScope&) = delete;
+  RunScope& operator=(const RunScope&) = delete;
+
+ private:
+  std::atomic<bool>& in_run_;
+  ProgressClock& progress_;
+};
+
+bool receives_on(std::span<Transfer* const> transfers, const TlsChannel& channel) {
+  return std::any_of(transfers.begin(), transfers.end(), [&](const Transfer* t) {
+    return &t->channel() == &channel && t->lane() != Transfer::Lane::send;
+  });
+}
 
 TlsMesh::TlsMesh(const PartiesConfig& cfg, int self, const MeshOptions& opts) : self_(self), opts_(opts) {
   if (self < 0 || self >= cfg.size())
@@ -47,25 +89,75 @@ TlsMesh::TlsMesh(const PartiesConfig& cfg, int self, const MeshOptions& opts) : 
   for (int peer = 0; peer < self; ++peer) channels_[peer] = factory.dial(peer, deadline);
   factory.accept_higher(channels_, deadline);
   for (auto& c : channels_)
-    if (c) c->set_stats(&stats_);
+    if (c) {
+      c->set_stats(&stats_);
+      c->set_progress(&progress_);
+    }
   spdlog::info("party {}: mesh of {} parties ready, network {}", self_, cfg.size(), opts.link.describe());
+  start_beating();  // last: nothing may throw once the thread runs
 }
 
-TlsMesh::~TlsMesh() { spdlog::debug("party {}: closing the mesh", self_); }
+TlsMesh::~TlsMesh() {
+  stop_beating();  // before any channel closes
+  spdlog::debug("party {}: closing the mesh", self_);
+}
+
+void TlsMesh::start_beating() {
+  beat_thread_ = std::thread([this] { beat_until_stopped(); });
+}
+
+void TlsMesh::stop_beating() {
+  {
+    std::lock_guard lock(beat_mutex_);
+    stopping_ = true;
+  }
+  beat_wake_.notify_all();
+  if (beat_thread_.joinable()) beat_thread_.join();
+}
+
+void TlsMesh::beat_until_stopped() {
+  const auto interval = effective_beat_interval(opts_);
+  std::unique_lock lock(beat_mutex_);
+  while (!beat_wake_.wait_for(lock, interval, [this] { return stopping_; })) {
+    lock.unlock();
+    beat_every_peer();
+    lock.lock();
+  }
+}
+
+void TlsMesh::beat_every_peer() {
+  // While the caller computes outside the mesh, the protocol is not stuck on this party.
+  if (!in_run_) progress_.mark_now();
+  const std::uint64_t age_ms = progress_.age_ms();
+  for (auto& c : channels_)
+    if (c) c->beat(age_ms);
+}
 
 // Runs the transfers and charges the time they took to the current phase's network wait. A failure
 // on one channel is often the echo of a peer that died earlier (its other peers fail too and
 // leave): the message says which other connections had closed as well.
 void TlsMesh::run(std::span<Transfer* const> transfers) {
   const auto start = std::chrono::steady_clock::now();
+  const RunScope inside(in_run_, progress_);
+  std::deque<BeatWatcher> watchers;
+  const std::vector<Transfer*> all = with_beat_watchers(transfers, watchers);
   try {
-    run_transfers(io_, transfers, opts_.io_timeout, true);
+    run_transfers(io_, all, opts_.io_timeout, true, &progress_);
     stats_.on_wait(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   } catch (const NetError& e) {
     const std::string also = other_closed_peers(e.what());
     if (also.empty()) throw;
     throw NetError(std::string(e.what()) + " (" + also + ")");
   }
+}
+
+// The transfers plus a beat watcher on every usable channel that they do not receive on.
+std::vector<Transfer*> TlsMesh::with_beat_watchers(std::span<Transfer* const> transfers,
+                                                   std::deque<BeatWatcher>& watchers) {
+  std::vector<Transfer*> all(transfers.begin(), transfers.end());
+  for (auto& c : channels_)
+    if (c && !c->broken() && !receives_on(transfers, *c)) all.push_back(&watchers.emplace_back(*c));
+  return all;
 }
 
 std::string TlsMesh::other_closed_peers(const std::string& failure) const {
@@ -123,6 +215,12 @@ std::vector<Bytes> TlsMesh::exchange(std::span<const Outgoing> out, std::span<co
 }
 
 }  // namespace
+
+std::chrono::milliseconds effective_beat_interval(const MeshOptions& opts) {
+  using std::chrono::milliseconds;
+  if (opts.beat_interval > milliseconds::zero()) return opts.beat_interval;
+  return std::clamp<milliseconds>(opts.io_timeout / 4, milliseconds(10), milliseconds(10000));
+}
 
 std::unique_ptr<Mesh> connect_tls_mesh(const PartiesConfig& cfg, int self, const MeshOptions& opts) {
   return std::make_unique<TlsMesh>(cfg, self, opts);

@@ -127,6 +127,7 @@ SendBytes SendBytes::raw(TlsChannel& channel, std::span<const std::uint8_t> byte
 }
 
 Step SendBytes::step() {
+  channel_.set_frame_in_progress(true);
   while (offset_ < total_bytes()) {
     const bool in_staging = offset_ < staging_.size();
     const std::uint8_t* data = in_staging ? staging_.data() + offset_ : rest_.data() + (offset_ - staging_.size());
@@ -150,6 +151,7 @@ Step SendBytes::step() {
     if (BIO_should_retry(wire)) return Step::want_write;
     channel_.fail("sending to", describe_errno(saved_errno));
   }
+  channel_.set_frame_in_progress(false);
   done_ = true;
   return Step::done;
 }
@@ -160,6 +162,7 @@ std::string SendBytes::outstanding() const {
 
 void ReceiveFrame::accept_header() {
   const FrameHeader header = decode_header(header_);
+  if (is_beat(header)) return accept_beat(header);
   if (header.magic != kFrameMagic)
     channel_.fail("receiving from", "bad frame magic " + hex32(header.magic) + " (expected " + hex32(kFrameMagic) +
                                         "): not an mpcache frame or the stream is corrupt");
@@ -176,6 +179,16 @@ void ReceiveFrame::accept_header() {
   channel_.advance_receive_sequence();
   payload_.resize(header.length);
   header_accepted_ = true;
+  bytes_moved_ += kFrameHeaderBytes;
+}
+
+// A beat is not progress of this frame: its bytes are not counted and the header starts afresh.
+void ReceiveFrame::accept_beat(const FrameHeader& header) {
+  if (header.length != 0)
+    channel_.fail("receiving from", "malformed keep-alive beat with length " + std::to_string(header.length) +
+                                        ": the stream is corrupt");
+  channel_.note_beat(header.sequence);
+  header_received_ = 0;
 }
 
 Step ReceiveFrame::step() {
@@ -196,8 +209,12 @@ Step ReceiveFrame::step() {
     const int ret = SSL_read_ex(channel_.ssl(), data, wanted, &got);
     if (ret == 1) {
       *received += got;
-      bytes_moved_ += got;
-      if (!header_accepted_ && header_received_ == kFrameHeaderBytes) accept_header();
+      if (!header_accepted_) {
+        // Header bytes count once accept_header() knows they are a frame's, not a beat's.
+        if (header_received_ == kFrameHeaderBytes) accept_header();
+      } else {
+        bytes_moved_ += got;
+      }
       continue;
     }
     const Outcome outcome = classify(channel_, ret, "receiving from");
@@ -227,6 +244,27 @@ Step ReceiveFrame::hold_as_the_link_would() {
   return Step::done;
 }
 
+Step BeatWatcher::step() {
+  for (;;) {
+    EncodedHeader next{};
+    std::size_t got = 0;
+    clear_errors();
+    if (SSL_peek_ex(channel_.ssl(), next.data(), next.size(), &got) != 1) {
+      const int error = SSL_get_error(channel_.ssl(), 0);
+      if (error == SSL_ERROR_WANT_READ) return Step::want_read;
+      if (error == SSL_ERROR_WANT_WRITE) return Step::want_write;
+      break;
+    }
+    const FrameHeader header = decode_header(next);
+    if (got < next.size() || !is_beat(header) || header.length != 0) break;
+    SSL_read_ex(channel_.ssl(), next.data(), next.size(), &got);  // the peeked bytes, already decrypted
+    channel_.note_beat(header.sequence);
+  }
+  clear_errors();
+  done_ = true;
+  return Step::done;
+}
+
 std::string ReceiveFrame::outstanding() const {
   if (!header_accepted_)
     return std::to_string(header_received_) + " of " + std::to_string(kFrameHeaderBytes) + " frame header bytes";
@@ -247,20 +285,26 @@ bool blocked_by_earlier(std::span<Transfer* const> transfers, std::size_t index)
   return false;
 }
 
-// One pass over every runnable transfer. Returns true when all are done afterwards; otherwise
-// every unfinished transfer is either waiting on its socket or queued behind one that is.
-bool sweep(std::span<Transfer* const> transfers, std::uint64_t& bytes_moved,
-           std::chrono::steady_clock::time_point& latest_hold) {
+Step step_locked(Transfer& t) {
+  std::lock_guard lock(t.channel().ssl_lock());
+  return t.step();
+}
+
+// One pass over every runnable transfer that is `optional` or not. Returns true when all of them
+// are done afterwards; otherwise every unfinished one is either waiting on its socket or queued
+// behind one that is.
+bool sweep_pass(std::span<Transfer* const> transfers, bool optional, std::uint64_t& bytes_moved,
+                std::chrono::steady_clock::time_point& latest_hold) {
   bool all_done = true;
   for (std::size_t i = 0; i < transfers.size(); ++i) {
     Transfer* t = transfers[i];
-    if (t->done()) continue;
+    if (t->done() || t->optional() != optional) continue;
     if (blocked_by_earlier(transfers, i)) {
       all_done = false;
       continue;
     }
     const std::uint64_t before = t->bytes_moved();
-    const Step step = t->step();
+    const Step step = step_locked(*t);
     bytes_moved += t->bytes_moved() - before;
     if (step == Step::done) continue;
     all_done = false;
@@ -274,42 +318,87 @@ bool sweep(std::span<Transfer* const> transfers, std::uint64_t& bytes_moved,
   return all_done;
 }
 
+// Returns true when every transfer that is not optional is done; the optional ones only run
+// while some other one is still outstanding.
+bool sweep(std::span<Transfer* const> transfers, std::uint64_t& bytes_moved,
+           std::chrono::steady_clock::time_point& latest_hold) {
+  if (sweep_pass(transfers, false, bytes_moved, latest_hold)) return true;
+  sweep_pass(transfers, true, bytes_moved, latest_hold);
+  return false;
+}
+
+// When a run gives up: `patience` after its start or, when it resets on progress, after its latest
+// progress: a byte moved in this run or what the shared progress clock says. Never sooner than
+// `patience` after the delivery of a frame held by the link emulation, which is not a stalled peer.
+class Deadline {
+ public:
+  using Clock = std::chrono::steady_clock;
+  Deadline(std::chrono::milliseconds patience, bool reset_on_progress, ProgressClock* shared)
+      : patience_(patience), reset_on_progress_(reset_on_progress), shared_(shared) {}
+
+  void after_sweep(bool moved, Clock::time_point latest_hold) {
+    if (moved && reset_on_progress_) last_byte_ = Clock::now();
+    if (moved && shared_) shared_->mark_now();
+    latest_hold_ = std::max(latest_hold_, latest_hold);
+  }
+  Clock::time_point when() const {
+    Clock::time_point progress = last_byte_;
+    if (reset_on_progress_ && shared_) progress = std::max(progress, shared_->latest());
+    return std::max(progress, latest_hold_) + patience_;
+  }
+  bool passed() const { return Clock::now() >= when(); }
+
+ private:
+  std::chrono::milliseconds patience_;
+  bool reset_on_progress_;
+  ProgressClock* shared_;
+  Clock::time_point last_byte_ = Clock::now();  // the start until a byte moves
+  Clock::time_point latest_hold_{};
+};
+
 [[noreturn]] void time_out(std::span<Transfer* const> transfers, std::chrono::milliseconds patience, bool reset) {
   for (Transfer* t : transfers)
-    if (!t->done())
+    if (!t->done() && !t->optional())
       t->channel().fail("waiting for", std::string(reset ? "no progress for " : "not finished within ") +
                                            format_seconds(patience) + " (" + t->outstanding() + ")");
   throw std::logic_error("run_transfers timed out with every transfer finished");
 }
 
-void abandon(boost::asio::io_context& io, std::span<Transfer* const> transfers, const std::string& reason) {
+// Cancels the waits of the unfinished transfers and runs the cancelled handlers now, so that no
+// stale wait is left registered on a socket.
+void cancel_unfinished(boost::asio::io_context& io, std::span<Transfer* const> transfers) {
+  bool cancelled = false;
   for (Transfer* t : transfers) {
-    if (t->done()) continue;
-    t->channel().mark_broken(reason);
+    if (t->done() || !t->channel().has_pending_waits()) continue;
     t->channel().cancel_waits();
+    cancelled = true;
   }
-  // Runs the cancelled wait handlers now, so no stale wait is left registered on a socket.
+  if (!cancelled) return;
   io.restart();
   io.poll();
+}
+
+void abandon(boost::asio::io_context& io, std::span<Transfer* const> transfers, const std::string& reason) {
+  for (Transfer* t : transfers)
+    if (!t->done() && !t->optional()) t->channel().mark_broken(reason);
+  cancel_unfinished(io, transfers);
 }
 
 }  // namespace
 
 void run_transfers(boost::asio::io_context& io, std::span<Transfer* const> transfers,
-                   std::chrono::milliseconds patience, bool reset_on_progress) {
-  using Clock = std::chrono::steady_clock;
-  for (Transfer* t : transfers) t->channel().throw_if_broken();
-  auto deadline = Clock::now() + patience;
+                   std::chrono::milliseconds patience, bool reset_on_progress, ProgressClock* progress) {
+  for (Transfer* t : transfers)
+    if (!t->optional()) t->channel().throw_if_broken();
+  Deadline deadline(patience, reset_on_progress, progress);
   try {
     for (;;) {
       std::uint64_t moved = 0;
-      Clock::time_point latest_hold{};
-      if (sweep(transfers, moved, latest_hold)) return;
-      if (moved > 0 && reset_on_progress) deadline = Clock::now() + patience;
-      // A frame held by the link emulation is not a stalled peer: patience runs from its delivery.
-      deadline = std::max(deadline, latest_hold + patience);
+      Deadline::Clock::time_point latest_hold{};
+      if (sweep(transfers, moved, latest_hold)) return cancel_unfinished(io, transfers);
+      deadline.after_sweep(moved > 0, latest_hold);
       if (io.stopped()) io.restart();
-      if (io.run_one_until(deadline) == 0 && Clock::now() >= deadline) time_out(transfers, patience, reset_on_progress);
+      if (io.run_one_until(deadline.when()) == 0 && deadline.passed()) time_out(transfers, patience, reset_on_progress);
     }
   } catch (const std::exception& e) {
     abandon(io, transfers, e.what());

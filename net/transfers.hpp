@@ -32,6 +32,8 @@ class Transfer {
   // Transfers on the same channel and lane run one after the other, in list order.
   enum class Lane { send, receive, both };
   virtual Lane lane() const = 0;
+  // An optional transfer never holds up the end of a run and never times out.
+  virtual bool optional() const { return false; }
 
   bool done() const { return done_; }
   TlsChannel& channel() const { return channel_; }
@@ -74,6 +76,7 @@ class SendBytes final : public Transfer {
   std::size_t offset_ = 0;             // over staging_ then rest_
 };
 
+// Receives the next frame; keep-alive beats before it are consumed and reported to the channel.
 class ReceiveFrame final : public Transfer {
  public:
   ReceiveFrame(TlsChannel& channel, std::uint64_t max_frame_bytes) : Transfer(channel), max_frame_bytes_(max_frame_bytes) {}
@@ -85,6 +88,7 @@ class ReceiveFrame final : public Transfer {
 
  private:
   void accept_header();
+  void accept_beat(const FrameHeader& header);
   Step hold_as_the_link_would();
   bool stamp_pending() const { return channel_.shaped() && stamp_received_ < kSendStampBytes; }
   std::uint64_t max_frame_bytes_;
@@ -98,11 +102,26 @@ class ReceiveFrame final : public Transfer {
   bool held_ = false;
 };
 
-// Runs the transfers until all are done. `patience` bounds the time without progress (any byte
-// moved restarts it) when `reset_on_progress`, or the total time otherwise. On failure or timeout
-// the channels with unfinished transfers are marked broken and the error is rethrown.
+// While a run has no receive on a channel, consumes the keep-alive beats arriving on it, so that a
+// party that only sends (or waits on another peer) still hears that this peer is alive. It stops
+// at the first thing that is not a beat, leaving it for a later receive, and on any failure,
+// which that receive will report.
+class BeatWatcher final : public Transfer {
+ public:
+  using Transfer::Transfer;
+  Step step() override;
+  std::string outstanding() const override { return "watching for keep-alive beats"; }
+  Lane lane() const override { return Lane::receive; }
+  bool optional() const override { return true; }
+};
+
+// Runs the transfers until all but the optional ones are done. `patience` bounds the time without
+// progress when `reset_on_progress`, or the total time otherwise. Progress is any frame byte moved
+// in this run and, given a `progress` clock, what the clock says (which this run advances as it
+// moves bytes). On failure or timeout the channels with unfinished transfers are marked broken and
+// the error is rethrown.
 void run_transfers(boost::asio::io_context& io, std::span<Transfer* const> transfers,
-                   std::chrono::milliseconds patience, bool reset_on_progress);
+                   std::chrono::milliseconds patience, bool reset_on_progress, ProgressClock* progress = nullptr);
 
 std::string format_seconds(std::chrono::milliseconds duration);
 

@@ -61,8 +61,7 @@ std::vector<std::string> job_args(const BenchDecodeOptions& o, const std::string
                                    "--steps", std::to_string(o.bench.steps), "--weights-seed",
                                    std::to_string(o.bench.weights_seed), "--text", absolute(o.bench.text_file),
                                    "--tokenizer", absolute(o.bench.tokenizer_dir),
-                                   // P0's plaintext prefill of a long cache keeps the others waiting
-                                   "--io-timeout", "3600", "--network", network,
+                                   "--network", network,
                                    "--nonlinear", protocols::ops::to_string(o.bench.ops.comparisons)};
   if (!o.bench.model_dir.empty()) args.insert(args.end(), {"--model", absolute(o.bench.model_dir)});
   std::string policies;

@@ -86,7 +86,9 @@ inline void add_network_flags(CLI::App& cmd, NetworkOptions& o) {
   cmd.add_option("--connect-timeout", o.connect_timeout_s, "seconds to wait for all peers to connect")
       ->check(Range(0.1, 3600.0))
       ->capture_default_str();
-  cmd.add_option("--io-timeout", o.io_timeout_s, "seconds a send or receive may go without progress before the peer counts as stalled")
+  cmd.add_option("--io-timeout", o.io_timeout_s, "seconds a send or receive may go without progress before the peer counts as stalled; peers that "
+                 "compute or wait on a computing peer send keep-alive beats every io-timeout/4, so this bounds only "
+                 "dead, stopped or deadlocked peers, never a long computation")
       ->check(Range(0.1, 86400.0))
       ->capture_default_str();
 }

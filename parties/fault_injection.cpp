@@ -2,6 +2,7 @@
 
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <stdexcept>
@@ -45,7 +46,8 @@ const char* point_name(FaultPoint point) {
   std::cerr << "injected fault: " << (fault.kind == FaultKind::exit ? "exiting" : "stalling") << " at "
             << point_name(fault.point) << std::endl;
   if (fault.kind == FaultKind::exit) std::_Exit(kInjectedFaultExitCode);  // no destructors: TLS is not closed
-  for (;;) std::this_thread::sleep_for(std::chrono::hours(1));  // sockets stay open, nothing is read
+  std::raise(SIGSTOP);  // sockets stay open, nothing is read or sent
+  for (;;) std::this_thread::sleep_for(std::chrono::hours(1));  // if continued: still nothing
 }
 
 }  // namespace
@@ -67,7 +69,7 @@ void add_fault_injection_flag(CLI::App& cmd) {
            }
          },
          "testing aid: at PHASE (setup, prefill or decode = the 2nd decode step) of the generate job, KIND "
-         "exit (die without closing connections) or stall (freeze with connections open)")
+         "exit (die without closing connections) or stall (stop the process with SIGSTOP, connections open)")
       ->type_name("PHASE:KIND")
       ->group("Testing");
 }

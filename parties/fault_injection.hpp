@@ -16,7 +16,9 @@ namespace parties {
 enum class FaultPoint { setup, prefill, decode };
 
 // exit: the process ends at once without closing its TLS connections (as a crash or kill -9 would);
-// stall: the process stops doing anything but keeps its sockets open.
+// stall: the process stops itself (SIGSTOP, as a frozen machine would), keeping its sockets open.
+// Every thread stops, the mesh's keep-alive beats too: a party that merely sleeps would still
+// beat and count as computing, not as stalled.
 enum class FaultKind { exit, stall };
 
 struct FaultRequest {
