@@ -403,7 +403,21 @@ class PartialResults {
   std::size_t finished_before_ = 0;
 };
 
+// The results folder is made (and found writable) before any party starts, so that a bad --out
+// fails at once rather than after the first measured row.
+void prepare_out_dir(const fs::path& dir) {
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error || !fs::is_directory(dir))
+    throw std::invalid_argument("--out " + dir.string() + ": cannot make the results folder (" +
+                                (error ? error.message() : std::string("a file of that name exists")) + ")");
+  const fs::path probe = dir / ".mpcache-write-test";
+  if (!std::ofstream(probe)) throw std::invalid_argument("--out " + dir.string() + ": the folder is not writable");
+  fs::remove(probe, error);
+}
+
 int run_bench_decode(BenchDecodeOptions o) {
+  prepare_out_dir(o.out_dir);
   const fs::path root = o.work_dir.empty() ? fs::temp_directory_path() / ("mpcache-bench-" + std::to_string(getpid()))
                                            : fs::path(o.work_dir);
   std::vector<nlohmann::json> rows;

@@ -330,12 +330,20 @@ std::uint64_t necessary_bytes(const protocols::Protocol& proto, const model::sec
   return bytes;
 }
 
+// A random-weight shape's position table is sized to the longest cache (a real GPT-2 has 1024
+// learned positions); the description says so, since the table is part of the shares.
+std::string random_shape_description(const DecodeBenchOptions& o, const model::ModelConfig& c) {
+  return o.shape + " (seeded random weights; position table of " + std::to_string(c.max_positions) +
+         " rows, sized to the longest cache)";
+}
+
 kvcache::secure::SecureModelShape secure_shape(const model::ModelConfig& c) {
   return {c.layers, c.heads, c.kv_heads, c.head_dim};
 }
 
 CacheLengthResult bench_cache_length(protocols::Protocol& proto, model::secure::SecureTransformer& engine,
-                                     const model::TransformerWeights* weights, const model::PrefillSnapshot* prefill,
+                                     const model::TransformerWeights* weights,
+                                     std::optional<model::PrefillSnapshot>& prefill, bool last_policy,
                                      const std::vector<int>& text, int n, const std::string& policy_name,
                                      const DecodeBenchOptions& o) {
   const int steps = o.steps;
@@ -348,6 +356,7 @@ CacheLengthResult bench_cache_length(protocols::Protocol& proto, model::secure::
   std::optional<PlaintextSide> plain;
   if (weights) {
     plain = run_plaintext(*weights, *prefill, text[n], steps, policy);
+    if (last_policy) prefill.reset();  // not needed again for this n: not held beside the shares
     result.plaintext_step_seconds = plain->step_seconds;
     result.plaintext_tokens = plain->tokens;
   }
@@ -443,7 +452,7 @@ nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenc
   model::secure::SecureTransformer engine(proto, config, weights ? &*weights : nullptr, o.ops);
   progress(fmt::format("party {}: weights shared and masked", self));
   nlohmann::json result = {{"shape", shape_json(config)},
-                           {"model", o.model_dir.empty() ? o.shape + " (seeded random weights)" : o.model_dir},
+                           {"model", o.model_dir.empty() ? random_shape_description(o, config) : o.model_dir},
                            {"cache_source", kCacheSource},
                            {"text", o.text_file},
                            {"lengths", nlohmann::json::array()}};
@@ -452,9 +461,10 @@ nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenc
     std::optional<model::PrefillSnapshot> prefill;
     if (weights) prefill = plaintext_prefill(*weights, text, n);
     for (const auto& policy : o.policies) {
-      nlohmann::json row = bench_cache_length(proto, engine, weights ? &*weights : nullptr,
-                                              prefill ? &*prefill : nullptr, text, n, policy, o)
-                               .to_json();
+      const bool last_policy = &policy == &o.policies.back();
+      nlohmann::json row =
+          bench_cache_length(proto, engine, weights ? &*weights : nullptr, prefill, last_policy, text, n, policy, o)
+              .to_json();
       // The process peak up to the end of this row, so the memory a cache length needs can be read
       // per party (the shares, the masks, P0's plaintext prefill).
       row["peak_rss_bytes"] = peak_rss_bytes();

@@ -10,9 +10,16 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
+
 #include <iostream>
 
 int main(int argc, char** argv) {
+  // Large blocks (shares, masks, caches: megabytes each) always come from their own mappings and
+  // go back to the system when freed. glibc would otherwise raise its mmap threshold after the
+  // first such free and serve later blocks from the heap, which keeps freed memory resident and
+  // inflates every party's peak.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   CLI::App app{"mpcache: private LLM inference under MPC with MPC-friendly KV-cache eviction"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("mpcache ") + MPCACHE_VERSION);

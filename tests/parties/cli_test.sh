@@ -143,6 +143,9 @@ case "$case_name" in
     expect_error "shape" "$exe" bench-decode --shape gpt5
     expect_error "cache-lengths" "$exe" bench-decode --cache-lengths 0
     expect_error "policies" "$exe" bench-decode --policies lru
+    touch "$work/a-file"
+    expect_error "cannot make the results folder" "$exe" bench-decode --shape tiny --cache-lengths 32 --out "$work/a-file"
+    grep -q "necessary_bytes_p1" "$work/b/decode_steps.csv" || fail "decode_steps.csv lacks the necessary bytes"
     ;;
   network-projection)
     # The same decode step on loopback and on an emulated link whose round trips dominate (so that
