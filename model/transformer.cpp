@@ -3,7 +3,6 @@
 #include "model/layers.hpp"
 
 #include <cmath>
-#include <limits>
 #include <stdexcept>
 #include <string>
 

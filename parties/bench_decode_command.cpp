@@ -280,26 +280,32 @@ std::string fixed(double v, int digits) {
 
 std::string fixed_or_dash(const nlohmann::json& v, int digits) { return v.is_null() ? "-" : fixed(v.get<double>(), digits); }
 
-// "P0/P1/P2" peak resident memory in MB, "-" for a party without the figure (a projected row).
-std::string peak_megabytes(const nlohmann::json& row) {
-  std::string text;
-  for (const char* key : {"peak_rss_bytes_p0", "peak_rss_bytes_p1", "peak_rss_bytes_p2"}) {
-    const nlohmann::json v = row.value(key, nlohmann::json());
-    text += (text.empty() ? "" : "/") + (v.is_number() ? fixed(v.get<double>() / 1e6, 0) : std::string("-"));
-  }
-  return text;
-}
-
-// "P0/P1/P2" peak resident memory over the least the party's secret state needs, "-" without both.
-std::string peak_over_necessary(const nlohmann::json& row) {
+// "P0/P1/P2": one memory figure per party, made from its peak_rss_bytes_pI and necessary_bytes_pI
+// (null for a party without them: a projected row).
+using MemoryFigure = std::function<std::string(const nlohmann::json& peak, const nlohmann::json& need)>;
+std::string per_party(const nlohmann::json& row, const MemoryFigure& figure) {
   std::string text;
   for (int p = 0; p < 3; ++p) {
     const nlohmann::json peak = row.value("peak_rss_bytes_p" + std::to_string(p), nlohmann::json());
     const nlohmann::json need = row.value("necessary_bytes_p" + std::to_string(p), nlohmann::json());
-    const bool known = peak.is_number() && need.is_number() && need.get<double>() > 0;
-    text += (p ? "/" : "") + (known ? fixed(peak.get<double>() / need.get<double>(), 2) : std::string("-"));
+    text += (p ? "/" : "") + figure(peak, need);
   }
   return text;
+}
+
+// Peak resident memory in MB.
+std::string peak_megabytes(const nlohmann::json& row) {
+  return per_party(row, [](const nlohmann::json& peak, const nlohmann::json&) {
+    return peak.is_number() ? fixed(peak.get<double>() / 1e6, 0) : std::string("-");
+  });
+}
+
+// Peak resident memory over the least the party's secret state needs.
+std::string peak_over_necessary(const nlohmann::json& row) {
+  return per_party(row, [](const nlohmann::json& peak, const nlohmann::json& need) {
+    const bool known = peak.is_number() && need.is_number() && need.get<double>() > 0;
+    return known ? fixed(peak.get<double>() / need.get<double>(), 2) : std::string("-");
+  });
 }
 
 std::string markdown_table(const std::vector<nlohmann::json>& rows) {

@@ -6,7 +6,7 @@
 
 namespace protocols {
 
-// Appends the rows of `bottom` below `top`, amortised (capacity doubling, see GrowingRows).
+// Appends the rows of `bottom` below `top`, amortised (spare capacity, see GrowingRows).
 inline void append_below(mpc::GrowingRows<mpc::u64>& top, const mpc::RingMatrix& bottom) { top.append(bottom); }
 
 // 2PC party: E = W - B (public to P0 and P1). The party's share of W becomes, once fixed,

@@ -101,7 +101,7 @@ std::vector<FixedOperand> Protocol::fix_bounded(std::vector<Share> w, std::size_
     if (bytes > round_bytes && w[i].rows() > 1) {
       fix_batch();
       const std::size_t row_bytes = static_cast<std::size_t>(w[i].cols()) * sizeof(u64);
-      const Eigen::Index block = std::max<Eigen::Index>(1, static_cast<Eigen::Index>(round_bytes / std::max<std::size_t>(row_bytes, 1)));
+      const Eigen::Index block = std::max<Eigen::Index>(1, static_cast<Eigen::Index>(round_bytes / row_bytes));
       out[i] = fix(row_block(w[i], 0, block));
       reserve_rows(out[i], w[i].rows());
       for (Eigen::Index start = block; start < w[i].rows(); start += block)

@@ -7,8 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <iterator>
 #include <cmath>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -93,7 +93,7 @@ SecretElements SecureTransformer::secret_elements() const {
   SecretElements e = model::secure::secret_elements(weights_);
   for (const LayerCache& layer : cache_)
     for (const auto* heads : {&layer.keys, &layer.values})
-      for (const protocols::FixedOperand& h : *heads) e.fixed += static_cast<std::uint64_t>(h.value.rows() * h.value.cols());
+      for (const protocols::FixedOperand& h : *heads) e.fixed += element_count(h);
   return e;
 }
 

@@ -109,9 +109,11 @@ void fix_all(Protocol& proto, std::vector<FixedOperand*> operands) {
 
 }  // namespace
 
+std::uint64_t element_count(const FixedOperand& f) { return static_cast<std::uint64_t>(f.value.rows() * f.value.cols()); }
+
 SecretElements secret_elements(const SecureWeights& w) {
   SecretElements e;
-  const auto fixed = [&](const FixedOperand& f) { e.fixed += static_cast<std::uint64_t>(f.value.rows() * f.value.cols()); };
+  const auto fixed = [&](const FixedOperand& f) { e.fixed += element_count(f); };
   const auto other = [&](const Share& s) { e.other += static_cast<std::uint64_t>(s.rows() * s.cols()); };
   fixed(w.token_embedding);
   other(w.position_embedding);

@@ -52,6 +52,8 @@ struct SecretElements {
   std::uint64_t other = 0;
 };
 SecretElements secret_elements(const SecureWeights& w);
+// Ring elements of one fixed operand's value (rows x cols).
+std::uint64_t element_count(const FixedOperand& f);
 
 // The bound on weight magnitudes the secure engine accepts at `frac_bits` fraction bits: a weight
 // times an activation of magnitude 1 must fit the signed 64-bit ring at 2F fraction bits before
