@@ -5,6 +5,7 @@
 #include "net/socket_bio.hpp"
 
 #include <openssl/err.h>
+#include <poll.h>
 
 #include <cerrno>
 #include <spdlog/spdlog.h>
@@ -87,10 +88,21 @@ constexpr std::size_t kBeatRecordRoom = 128;
 
 }  // namespace
 
+bool TlsChannel::peer_shut_down_writing() {
+  pollfd p{socket_.native_handle(), POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 void TlsChannel::beat(std::uint64_t progress_age_ms) {
   // Never waits for the caller's thread: a channel it is using moves bytes, which is progress anyway.
   std::unique_lock lock(ssl_lock_, std::try_to_lock);
   if (!lock.owns_lock() || beats_stopped_ || frame_in_progress_ || !broken_.empty()) return;
+  // A peer that has closed its side is done with this channel: a beat would reach a closed socket,
+  // whose reset could discard what the peer sent before closing and this party has not read yet.
+  if (peer_shut_down_writing()) {
+    beats_stopped_ = true;
+    return;
+  }
   // With room in the buffer, the record is only copied there: OpenSSL is never left with a retry.
   BIO* wire = SSL_get_wbio(ssl_.get());
   if (buffered_output_room(wire) < kBeatRecordRoom) return;

@@ -65,6 +65,8 @@ class TlsChannel {
   // never fails. After an error (the peer gone) the channel stops beating; the caller's next use
   // of it reports the failure.
   void beat(std::uint64_t progress_age_ms);
+  // Whether the peer has shut down its sending side (FIN received), even with data still unread.
+  bool peer_shut_down_writing();
 
   // From now on every frame carries its send time and incoming frames are delivered as the link
   // profile says (link_profile.hpp). Both ends must enable it together (the hello checks it).

@@ -99,6 +99,15 @@ TlsMesh::TlsMesh(const PartiesConfig& cfg, int self, const MeshOptions& opts) : 
 
 TlsMesh::~TlsMesh() {
   stop_beating();  // before any channel closes
+  // Beats that arrived after this party's last receive would still sit unread in the socket, and
+  // closing a socket with unread bytes resets the connection: the peer could lose data of ours
+  // it has not read yet. They are read now.
+  for (auto& c : channels_) {
+    if (!c || c->broken()) continue;
+    BeatWatcher drain(*c);
+    const std::lock_guard lock(c->ssl_lock());
+    drain.step();
+  }
   spdlog::debug("party {}: closing the mesh", self_);
 }
 
