@@ -2,6 +2,7 @@
 
 #include "model/layers.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -44,8 +45,12 @@ Transformer::Projections Transformer::project(int layer, const FloatMatrix& norm
   return p;
 }
 
-// Dense causal attention of every position over all earlier ones (prefill / forward_all).
+// Causal attention of every position over all earlier ones (prefill / forward_all), in blocks of
+// query rows: a block scores against the keys up to its last row only, so no n x n matrix exists
+// (one block is kCausalBlockRows x n at most) and the masked upper triangle is never computed
+// (about half the products of a dense score matrix).
 FloatMatrix Transformer::causal_attention(const Projections& p) const {
+  constexpr Eigen::Index kCausalBlockRows = 256;
   const ModelConfig& c = config();
   const Eigen::Index n = p.q.rows(), d = c.head_dim;
   const int group = c.heads / c.kv_heads;
@@ -53,17 +58,21 @@ FloatMatrix Transformer::causal_attention(const Projections& p) const {
   FloatMatrix out(n, c.heads * d);
   for (int h = 0; h < c.heads; ++h) {
     const int g = h / group;
-    // The product alone, then the scale: Eigen evaluates `(a * b) * s` coefficient by coefficient
-    // instead of as a matrix product, several times slower at long prompts.
-    FloatMatrix scores = p.q.middleCols(h * d, d) * p.k.middleCols(g * d, d).transpose();
-    scores *= scale;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      // Only the causal prefix is exponentiated; the later positions get probability 0.
-      auto row = scores.row(i);
-      row.head(i + 1) = softmax(row.head(i + 1));
-      row.tail(n - i - 1).setZero();
+    for (Eigen::Index first = 0; first < n; first += kCausalBlockRows) {
+      const Eigen::Index rows = std::min(kCausalBlockRows, n - first), seen = first + rows;
+      // The product alone, then the scale: Eigen evaluates `(a * b) * s` coefficient by
+      // coefficient instead of as a matrix product, several times slower at long prompts.
+      FloatMatrix scores = p.q.block(first, h * d, rows, d) * p.k.block(0, g * d, seen, d).transpose();
+      scores *= scale;
+      for (Eigen::Index i = 0; i < rows; ++i) {
+        // Only the causal prefix is exponentiated; the later positions get probability 0.
+        auto row = scores.row(i);
+        const Eigen::Index visible = first + i + 1;
+        row.head(visible) = softmax(row.head(visible));
+        row.tail(seen - visible).setZero();
+      }
+      out.block(first, h * d, rows, d) = scores * p.v.block(0, g * d, seen, d);
     }
-    out.middleCols(h * d, d) = scores * p.v.middleCols(g * d, d);
   }
   return out;
 }
@@ -143,11 +152,22 @@ PrefillSnapshot Transformer::prefill_snapshot(std::span<const int> tokens) {
 }
 
 Vector Transformer::resume(const PrefillSnapshot& snapshot, kvcache::CachePolicy* policy) {
+  return resume_with(std::vector<kvcache::LayerCache>(snapshot.cache), snapshot, policy);
+}
+
+Vector Transformer::resume(PrefillSnapshot&& snapshot, kvcache::CachePolicy* policy) {
+  std::vector<kvcache::LayerCache> cache = std::move(snapshot.cache);
+  return resume_with(std::move(cache), snapshot, policy);
+}
+
+// `cache`: the snapshot's cache, copied or taken over; the rest of `snapshot` is only read.
+Vector Transformer::resume_with(std::vector<kvcache::LayerCache> cache, const PrefillSnapshot& snapshot,
+                                kvcache::CachePolicy* policy) {
   const ModelConfig& c = config();
-  if (static_cast<int>(snapshot.cache.size()) != c.layers || static_cast<int>(snapshot.layer_queries.size()) != c.layers)
+  if (static_cast<int>(cache.size()) != c.layers || static_cast<int>(snapshot.layer_queries.size()) != c.layers)
     throw std::invalid_argument("resume: the snapshot is not of this model");
   policy_ = policy;
-  cache_ = snapshot.cache;
+  cache_ = std::move(cache);
   position_ = snapshot.length;
   if (policy_) {
     policy_->begin(c.shape(), snapshot.length);

@@ -53,6 +53,8 @@ class Transformer {
   // Continues from `snapshot` as if prefill(tokens, policy) had run (the policy compacts a copy of
   // the snapshot's cache); returns the snapshot's last logits. `policy` may be null.
   Vector resume(const PrefillSnapshot& snapshot, kvcache::CachePolicy* policy);
+  // The same, taking over the snapshot's cache instead of copying it (the last use of a snapshot).
+  Vector resume(PrefillSnapshot&& snapshot, kvcache::CachePolicy* policy);
   // Appends one token at the next position and returns its logits.
   Vector decode(int token);
 
@@ -73,6 +75,7 @@ class Transformer {
   FloatMatrix logits(const FloatMatrix& hidden) const;
   std::vector<FloatMatrix> query_heads(const FloatMatrix& q) const;
   void fill_cache(int layer, const Projections& p, int first_position);
+  Vector resume_with(std::vector<kvcache::LayerCache> cache, const PrefillSnapshot& snapshot, kvcache::CachePolicy* policy);
   Vector run_prompt(std::span<const int> tokens, std::vector<std::vector<FloatMatrix>>* layer_queries);
 
   const TransformerWeights& weights_;

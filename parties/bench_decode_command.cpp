@@ -51,6 +51,8 @@ std::vector<nlohmann::json> loopback_rows_of(const std::string& path) {
 constexpr const char* kAttentionPrefix = "attention.";
 constexpr const char* kSoftmaxClass = "attention.softmax";
 constexpr const char* kSelectionPrefix = "selection.";  // a policy's scoring, top-k, gathering, boxes
+constexpr const char* kPrivatePrefillPrefix = "private_prefill";
+constexpr const char* kPrefillPhases[] = {"forward", "eviction", "boxes"};
 
 std::string absolute(const std::string& path) { return path.empty() ? path : fs::absolute(path).string(); }
 
@@ -62,7 +64,8 @@ std::vector<std::string> job_args(const BenchDecodeOptions& o, const std::string
                                    std::to_string(o.bench.weights_seed), "--text", absolute(o.bench.text_file),
                                    "--tokenizer", absolute(o.bench.tokenizer_dir),
                                    "--network", network,
-                                   "--nonlinear", protocols::ops::to_string(o.bench.ops.comparisons)};
+                                   "--nonlinear", protocols::ops::to_string(o.bench.ops.comparisons),
+                                   "--prefill", o.bench.private_prefill ? "private" : "plaintext"};
   if (!o.bench.model_dir.empty()) args.insert(args.end(), {"--model", absolute(o.bench.model_dir)});
   std::string policies;
   for (const auto& p : o.bench.policies) policies += (policies.empty() ? "" : ",") + p;
@@ -173,6 +176,31 @@ nlohmann::json link_figures(const std::string& protocol, const std::vector<nlohm
           {"dealer_wait_max_seconds", *std::max_element(dealer_waits.begin(), dealer_waits.end())}};
 }
 
+// A private prefill's figures (rows measured with --prefill private): time and rounds as seen by
+// P1, bytes (online and dealer) summed over the parties; the whole pass and its phases.
+void add_private_prefill_columns(nlohmann::json& row, const std::vector<nlohmann::json>& parties, std::size_t li) {
+  const nlohmann::json& user = parties[1]["result"]["lengths"][li];
+  if (!user.contains("private_prefill")) return;
+  auto bytes_of = [&](const std::function<const nlohmann::json&(const nlohmann::json&)>& figures_of) {
+    double total = 0;
+    for (const auto& party : parties) {
+      const nlohmann::json& f = figures_of(party["result"]["lengths"][li]["private_prefill"]);
+      total += f["online_bytes_sent"].get<double>() + f["offline_bytes_sent"].get<double>();
+    }
+    return total;
+  };
+  auto add = [&](const std::string& prefix, const std::function<const nlohmann::json&(const nlohmann::json&)>& figures_of) {
+    const nlohmann::json& mine = figures_of(user["private_prefill"]);
+    row[prefix + "_seconds"] = mine["seconds"];
+    row[prefix + "_rounds"] = mine["rounds"];
+    row[prefix + "_bytes"] = bytes_of(figures_of);
+  };
+  add(kPrivatePrefillPrefix, [](const nlohmann::json& p) -> const nlohmann::json& { return p; });
+  for (const char* phase : kPrefillPhases)
+    add(std::string(kPrivatePrefillPrefix) + "_" + phase,
+        [phase](const nlohmann::json& p) -> const nlohmann::json& { return p["phases"][phase]; });
+}
+
 // One summary row per cache length: latency and rounds as seen by P1 (the user), bytes summed
 // over the parties, offline = the 2PC dealer's; medians over the timed steps.
 nlohmann::json summary_row(const std::string& protocol, const std::vector<nlohmann::json>& parties, std::size_t li) {
@@ -210,6 +238,8 @@ nlohmann::json summary_row(const std::string& protocol, const std::vector<nlohma
           {"tokens_matching_plaintext", matching_tokens(owner, user)},
           {"link", link_figures(protocol, parties, li)},
           {"profile", class_profile(parties, li)}};
+  row["prefill"] = user.value("prefill", "plaintext");
+  add_private_prefill_columns(row, parties, li);
   // Each party process's peak resident memory up to the end of this row (p2: the 2PC dealer or P2),
   // and the least its secret state needs (decode_bench_job.cpp: necessary_bytes).
   for (std::size_t p = 0; p < parties.size(); ++p) {
@@ -228,7 +258,11 @@ const char* kColumns[] = {"network", "measured", "protocol", "policy", "cache_le
                           "bandwidth_term_seconds", "busiest_link_wire_bytes", "dealer_link_wire_bytes",
                           "dealer_transfer_seconds", "dealer_wait_seconds", "dealer_wait_max_seconds",
                           "peak_rss_bytes_p0", "peak_rss_bytes_p1", "peak_rss_bytes_p2",
-                          "necessary_bytes_p0", "necessary_bytes_p1", "necessary_bytes_p2",
+                          "necessary_bytes_p0", "necessary_bytes_p1", "necessary_bytes_p2", "prefill",
+                          "private_prefill_seconds", "private_prefill_rounds", "private_prefill_bytes",
+                          "private_prefill_forward_seconds", "private_prefill_forward_rounds", "private_prefill_forward_bytes",
+                          "private_prefill_eviction_seconds", "private_prefill_eviction_rounds", "private_prefill_eviction_bytes",
+                          "private_prefill_boxes_seconds", "private_prefill_boxes_rounds", "private_prefill_boxes_bytes",
                           "tokens_matching_plaintext"};  // last: tests look for the token count at the line end
 
 std::string cell(const nlohmann::json& v) {
@@ -340,6 +374,27 @@ std::string profile_table(const nlohmann::json& row) {
   return t.str();
 }
 
+// The measured private prefills, by phase (empty when none ran).
+std::string private_prefill_table(const std::vector<nlohmann::json>& rows) {
+  std::ostringstream t;
+  for (const auto& r : rows) {
+    if (!r["measured"].get<bool>() || !r.contains("private_prefill_seconds")) continue;
+    if (t.tellp() == 0)
+      t << "\nPrivate prefill (the prompt pass and the policy's prompt-time work on shares), by phase: time and rounds "
+           "as seen by P1, MB summed over the parties (online and dealer).\n\n"
+        << "| network | protocol | policy | n | kept | total s | MB | rounds | forward s | MB | rounds | eviction s | MB | "
+           "rounds | boxes s | MB | rounds |\n"
+        << "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    t << "| " << cell(r["network"]) << " | " << cell(r["protocol"]) << " | " << cell(r["policy"]) << " | "
+      << r["cache_length"] << " | " << r["cached_rows"];
+    for (const std::string prefix : {"private_prefill", "private_prefill_forward", "private_prefill_eviction", "private_prefill_boxes"})
+      t << " | " << fixed(r[prefix + "_seconds"].get<double>(), 1) << " | " << megabytes(r[prefix + "_bytes"].get<double>())
+        << " | " << r[prefix + "_rounds"];
+    t << " |\n";
+  }
+  return t.str();
+}
+
 void write_outputs(const BenchDecodeOptions& o, const std::vector<nlohmann::json>& rows, const nlohmann::json& meta) {
   const fs::path dir = o.out_dir;
   fs::create_directories(dir);
@@ -351,6 +406,7 @@ void write_outputs(const BenchDecodeOptions& o, const std::vector<nlohmann::json
      << cell(meta["cache_source"]) << "\n\nMedians over " << o.bench.steps
      << " steps; latency and rounds as seen by P1, bytes summed over the parties (offline = the 2PC dealer's).\n\n"
      << markdown_table(rows);
+  md << private_prefill_table(rows);
   for (const auto& r : rows)
     md << "\n### Profile: " << cell(r["network"]) << (r["measured"].get<bool>() ? "" : " (projected)") << ", " << cell(r["protocol"]) << ", " << cell(r["policy"]) << ", n = " << r["cache_length"] << "\n\n"
        << profile_table(r);

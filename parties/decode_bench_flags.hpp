@@ -45,6 +45,13 @@ inline void add_decode_bench_flags(CLI::App& cmd, DecodeBenchOptions& o) {
       ->delimiter(',')
       ->check(CLI::IsMember(bench_policy_names()))
       ->capture_default_str();
+  cmd.add_option_function<std::string>(
+         "--prefill", [&o](const std::string& source) { o.private_prefill = source == "private"; },
+         "decode-bench: where the cache comes from: plaintext (P0's plaintext prefill, shared; any n) or private (the "
+         "prompt pass and the policy's prompt-time work on shares, costs by phase; policies full, streamingllm, quest, "
+         "mpcache*; practical to n of about 1024)")
+      ->check(CLI::IsMember({"plaintext", "private"}))
+      ->default_str("plaintext");
   kvcache::add_policy_flags(cmd, o.policy_config);
   cmd.add_option("--tokenizer", o.tokenizer_dir, "decode-bench: tokenizer folder for a random shape")
       ->check(CLI::ExistingDirectory)

@@ -29,6 +29,7 @@
 #include <iostream>
 #include <limits>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -44,11 +45,17 @@ using protocols::Share;
 
 constexpr int kOwnerOfWeights = 0;
 constexpr int kUser = 1;
-constexpr const char* kCacheSource =
+constexpr const char* kPlaintextCacheSource =
     "the KV cache of n tokens comes from a plaintext prefill of public benchmark text run by the model owner (P0), "
     "secret-shared by P0; it is not a private prefill. Prompt-time work of a cache policy (static eviction, "
     "initial cluster or page bounds, initial scores) is part of that plaintext prefill. The decode steps measured "
     "run entirely on secret shares.";
+constexpr const char* kPrivateCacheSource =
+    "the KV cache of n tokens comes from a private prefill: P1 inputs the public benchmark text as its secret "
+    "prompt and the parties run the whole prompt pass on secret shares, then the policy's prompt-time work "
+    "(MPCache's static eviction voting with the prompt attention, cluster or page boxes over the kept rows) on "
+    "shares too; its costs are in each row's private_prefill, by phase. The decode steps measured run entirely "
+    "on secret shares.";
 
 // How one benchmark policy runs: its secure policy, the plaintext policy of the cache source and
 // reference tokens, and the configuration both use at cache length n.
@@ -108,6 +115,14 @@ void validate(const DecodeBenchOptions& o) {
   for (const auto& p : o.policies)
     if (std::find(known.begin(), known.end(), p) == known.end())
       throw std::invalid_argument("unknown benchmark policy '" + p + "'");
+  if (o.private_prefill) {
+    const auto supported = private_prefill_policy_names();
+    for (const auto& p : o.policies)
+      if (std::find(supported.begin(), supported.end(), p) == supported.end())
+        throw std::invalid_argument("--prefill private does not support the policy '" + p +
+                                    "': it cuts the prompt to its budget per key/value head, which has no secure form "
+                                    "yet; use --prefill plaintext for it");
+  }
   kvcache::validate(o.policy_config);
   for (int n : o.cache_lengths)
     if (n < 1) throw std::invalid_argument("cache lengths must be >= 1, got " + std::to_string(n));
@@ -152,22 +167,49 @@ struct PlaintextSide {
   std::vector<int> tokens;
 };
 
-// P0's plaintext prefill of the first n benchmark tokens, once per n for every policy.
-model::PrefillSnapshot plaintext_prefill(const model::TransformerWeights& weights, const std::vector<int>& text, int n) {
+// How P0's plaintext engine starts at one cache length. Several policies share one prefill
+// snapshot (the full cache and the prompt queries, copied for each policy but the last, which
+// takes it over). A single policy prefills directly: its prompt-time eviction then compacts each
+// layer while the prompt passes, and the full cache of n rows is never held.
+struct PlaintextPrompt {
+  std::span<const int> tokens;
+  std::optional<model::PrefillSnapshot> snapshot;
+};
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+PlaintextPrompt plaintext_prompt(const model::TransformerWeights& weights, const std::vector<int>& text, int n,
+                                 std::size_t policies) {
+  PlaintextPrompt prompt{std::span(text.data(), static_cast<std::size_t>(n)), std::nullopt};
+  if (policies < 2) return prompt;
   model::Transformer engine(weights);
   const auto start = Clock::now();
-  model::PrefillSnapshot snapshot = engine.prefill_snapshot(std::span(text.data(), static_cast<std::size_t>(n)));
-  progress(fmt::format("party 0: plaintext prefill of {} tokens in {:.1f} s", n,
-                       std::chrono::duration<double>(Clock::now() - start).count()));
-  return snapshot;
+  prompt.snapshot = engine.prefill_snapshot(prompt.tokens);
+  progress(fmt::format("party 0: plaintext prefill of {} tokens in {:.1f} s (shared by {} policies)", n,
+                       seconds_since(start), policies));
+  return prompt;
 }
 
-PlaintextSide run_plaintext(const model::TransformerWeights& weights, const model::PrefillSnapshot& prefill,
+void start_plaintext(model::Transformer& engine, PlaintextPrompt& prompt, bool last_policy, kvcache::CachePolicy* policy) {
+  if (!prompt.snapshot) {
+    const auto start = Clock::now();
+    engine.prefill(prompt.tokens, policy);
+    progress(fmt::format("party 0: plaintext prefill of {} tokens in {:.1f} s{}", prompt.tokens.size(), seconds_since(start),
+                         policy ? " (" + policy->name() + "'s prompt-time eviction applied layer by layer)" : ""));
+  } else if (last_policy) {
+    engine.resume(std::move(*prompt.snapshot), policy);
+    prompt.snapshot.reset();  // not needed again for this n: not held beside the shares
+  } else {
+    engine.resume(*prompt.snapshot, policy);
+  }
+}
+
+PlaintextSide run_plaintext(const model::TransformerWeights& weights, PlaintextPrompt& prompt, bool last_policy,
                             int next_token, int steps, const BenchPolicy& policy) {
   model::Transformer engine(weights);
   std::unique_ptr<kvcache::CachePolicy> plain_policy;
   if (!policy.plaintext_name.empty()) plain_policy = kvcache::make_policy(policy.plaintext_name, policy.config);
-  engine.resume(prefill, plain_policy.get());
+  start_plaintext(engine, prompt, last_policy, plain_policy.get());
   PlaintextSide side;
   if (const auto* h2o = dynamic_cast<const kvcache::H2oPolicy*>(plain_policy.get())) {
     for (int l = 0; l < weights.config.layers; ++l) {
@@ -247,24 +289,16 @@ std::map<int, std::uint64_t> wire_bytes_between(const std::map<int, net::Counter
   return sent;
 }
 
-DecodeStepFigures timed_step(protocols::Protocol& proto, model::secure::SecureTransformer& engine, Share& one_hot,
-                             std::vector<int>& tokens) {
-  net::Mesh& mesh = proto.mesh();
+// Runs `work` with every party starting together and returns this party's figures for it.
+DecodeStepFigures measured(net::Mesh& mesh, const std::function<void()>& work) {
   {
     net::PhaseScope phase(mesh.stats(), "sync");
-    net::barrier(mesh);  // every party starts the step together (outside the figures)
+    net::barrier(mesh);  // outside the figures
   }
   mesh.profile().reset();
   const Snapshot before = Snapshot::take(mesh.stats());
-  const Share logits = engine.decode(one_hot);
-  model::secure::NextToken next;
-  {
-    net::PhaseScope phase(mesh.stats(), model::secure::kDecodePhase);
-    next = engine.greedy_token(logits);
-  }
+  work();
   const Snapshot after = Snapshot::take(mesh.stats());
-  one_hot = next.one_hot;
-  if (next.token) tokens.push_back(*next.token);
   DecodeStepFigures f;
   f.seconds = std::chrono::duration<double>(after.time - before.time).count();
   f.online_bytes_sent = after.counters.online_bytes_sent - before.counters.online_bytes_sent;
@@ -276,6 +310,52 @@ DecodeStepFigures timed_step(protocols::Protocol& proto, model::secure::SecureTr
   f.offline_wire_bytes_to = wire_bytes_between(before.offline_to, after.offline_to);
   f.profile = mesh.profile().classes();
   return f;
+}
+
+DecodeStepFigures timed_step(protocols::Protocol& proto, model::secure::SecureTransformer& engine, Share& one_hot,
+                             std::vector<int>& tokens) {
+  model::secure::NextToken next;
+  const DecodeStepFigures f = measured(proto.mesh(), [&] {
+    const Share logits = engine.decode(one_hot);
+    net::PhaseScope phase(proto.mesh().stats(), model::secure::kDecodePhase);
+    next = engine.greedy_token(logits);
+  });
+  one_hot = next.one_hot;
+  if (next.token) tokens.push_back(*next.token);
+  return f;
+}
+
+// The prompt pass of the first n benchmark tokens on shares, P1 inputting them as its prompt; the
+// engine's cache policy runs its prompt-time work inside it.
+DecodeStepFigures private_prefill(protocols::Protocol& proto, model::secure::SecureTransformer& engine,
+                                  const std::vector<int>& text, int n) {
+  const bool user = proto.role() == protocols::Role::P1;
+  const std::span<const int> prompt = user ? std::span(text.data(), static_cast<std::size_t>(n)) : std::span<const int>{};
+  return measured(proto.mesh(), [&] { engine.prefill(prompt, n); });
+}
+
+// A private prefill's figures split by phase: the policy's prompt-time work by its profile classes
+// (eviction, boxes, other selection work such as H2O's prompt scores), the forward pass the rest.
+nlohmann::json prefill_phases(const DecodeStepFigures& f) {
+  net::ProfileFigures total;
+  total.seconds = f.seconds;
+  total.online_bytes_sent = f.online_bytes_sent;
+  total.offline_bytes_sent = f.offline_bytes_sent;
+  total.rounds = f.rounds;
+  total.wait_seconds = f.wait_seconds;
+  total.offline_wait_seconds = f.offline_wait_seconds;
+  net::ProfileFigures eviction, boxes, other_policy_work;
+  for (const auto& [name, figures] : f.profile) {
+    if (name == kvcache::secure::kProfileEviction) eviction += figures;
+    else if (name == kvcache::secure::kProfileSelectionBoxes) boxes += figures;
+    else if (name.rfind("selection.", 0) == 0) other_policy_work += figures;
+  }
+  net::ProfileFigures forward = total;
+  forward -= eviction;
+  forward -= boxes;
+  forward -= other_policy_work;
+  return {{"forward", forward.to_json()}, {"eviction", eviction.to_json()}, {"boxes", boxes.to_json()},
+          {"other_policy_work", other_policy_work.to_json()}};
 }
 
 // The prompt-time state of the secure policy comes from the cache source's plaintext prefill, like
@@ -343,7 +423,7 @@ kvcache::secure::SecureModelShape secure_shape(const model::ModelConfig& c) {
 
 CacheLengthResult bench_cache_length(protocols::Protocol& proto, model::secure::SecureTransformer& engine,
                                      const model::TransformerWeights* weights,
-                                     std::optional<model::PrefillSnapshot>& prefill, bool last_policy,
+                                     PlaintextPrompt* prompt, bool last_policy,
                                      const std::vector<int>& text, int n, const std::string& policy_name,
                                      const DecodeBenchOptions& o) {
   const int steps = o.steps;
@@ -355,8 +435,7 @@ CacheLengthResult bench_cache_length(protocols::Protocol& proto, model::secure::
   result.budget_tokens = policy.config.budget.tokens;
   std::optional<PlaintextSide> plain;
   if (weights) {
-    plain = run_plaintext(*weights, *prefill, text[n], steps, policy);
-    if (last_policy) prefill.reset();  // not needed again for this n: not held beside the shares
+    plain = run_plaintext(*weights, *prompt, last_policy, text[n], steps, policy);
     result.plaintext_step_seconds = plain->step_seconds;
     result.plaintext_tokens = plain->tokens;
   }
@@ -365,11 +444,24 @@ CacheLengthResult bench_cache_length(protocols::Protocol& proto, model::secure::
       kvcache::secure::make_secure_policy(policy.secure_name, ops, policy.config, secure_shape(engine.config()),
                                           policy.config.budget.tokens);
   engine.set_cache_policy(secure_policy.get());
-  adopt_prompt_time_boxes(*secure_policy, plain ? &*plain : nullptr, result.cached_rows);
-  share_cache(proto, engine, plain ? &*plain : nullptr, result.cached_rows, n);
-  adopt_prompt_time_scores(proto, *secure_policy, plain ? &*plain : nullptr, engine.config().layers,
-                           engine.config().kv_heads, result.cached_rows);
-  plain.reset();  // frees the plaintext copy of the cache before the secure steps
+  if (o.private_prefill) {
+    plain.reset();  // P0 shares nothing: P1's prompt is the input
+    engine.release_cache();
+    result.private_prefill = private_prefill(proto, engine, text, n);
+    // The secure cache keeps every prompt row unless the policy evicts on shares (MPCache).
+    if (policy.plaintext_name == "mpcache" && engine.cache_rows() != result.cached_rows)
+      throw std::logic_error("the private prefill kept " + std::to_string(engine.cache_rows()) + " rows, MPCache's static eviction keeps " +
+                             std::to_string(result.cached_rows));
+    result.cached_rows = engine.cache_rows();
+    progress(fmt::format("party {}: {}, private prefill of {} tokens ({} kept) in {:.1f} s", proto.mesh().self(), policy_name,
+                         n, result.cached_rows, result.private_prefill->seconds));
+  } else {
+    adopt_prompt_time_boxes(*secure_policy, plain ? &*plain : nullptr, result.cached_rows);
+    share_cache(proto, engine, plain ? &*plain : nullptr, result.cached_rows, n);
+    adopt_prompt_time_scores(proto, *secure_policy, plain ? &*plain : nullptr, engine.config().layers,
+                             engine.config().kv_heads, result.cached_rows);
+    plain.reset();  // frees the plaintext copy of the cache before the secure steps
+  }
   Share one_hot = first_token_one_hot(proto, engine.config(), text[n]);
   const int self = proto.mesh().self();
   for (int s = 0; s < steps; ++s) {
@@ -411,13 +503,22 @@ nlohmann::json CacheLengthResult::to_json() const {
   nlohmann::json steps_json = nlohmann::json::array();
   for (const auto& s : steps) steps_json.push_back(s.to_json());
   nlohmann::json j = {{"cache_length", cache_length}, {"policy", policy}, {"cached_rows", cached_rows},
-                      {"budget_tokens", budget_tokens}, {"steps", steps_json}};
+                      {"budget_tokens", budget_tokens}, {"steps", steps_json},
+                      {"prefill", private_prefill ? "private" : "plaintext"}};
+  if (private_prefill) {
+    j["private_prefill"] = private_prefill->to_json();
+    j["private_prefill"]["phases"] = prefill_phases(*private_prefill);
+  }
   if (!plaintext_step_seconds.empty()) {
     j["plaintext_step_seconds"] = plaintext_step_seconds;
     j["plaintext_tokens"] = plaintext_tokens;
   }
   if (!secure_tokens.empty()) j["secure_tokens"] = secure_tokens;
   return j;
+}
+
+std::vector<std::string> private_prefill_policy_names() {
+  return {"full", "streamingllm", "quest", "mpcache", "mpcache-flat", "mpcache-unshared"};
 }
 
 std::vector<std::string> bench_policy_names() {
@@ -438,7 +539,7 @@ std::string decode_bench_session_config(const DecodeBenchOptions& o) {
   policies += kvcache::describe(o.policy_config);
   return model::secure::secure_session_config(bench_config(o)) + " decode-bench lengths " + lengths + " steps " +
          std::to_string(o.steps) + " text " + fs::path(o.text_file).filename().string() + " policies " + policies + " nonlinear " +
-         protocols::ops::to_string(o.ops.comparisons);
+         protocols::ops::to_string(o.ops.comparisons) + " prefill " + (o.private_prefill ? "private" : "plaintext");
 }
 
 nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenchOptions& o,
@@ -453,17 +554,18 @@ nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenc
   progress(fmt::format("party {}: weights shared and masked", self));
   nlohmann::json result = {{"shape", shape_json(config)},
                            {"model", o.model_dir.empty() ? random_shape_description(o, config) : o.model_dir},
-                           {"cache_source", kCacheSource},
+                           {"cache_source", o.private_prefill ? kPrivateCacheSource : kPlaintextCacheSource},
                            {"text", o.text_file},
                            {"lengths", nlohmann::json::array()}};
   for (int n : o.cache_lengths) {
     engine.release_cache();  // the previous length's shares and masks, before the next prefill
-    std::optional<model::PrefillSnapshot> prefill;
-    if (weights) prefill = plaintext_prefill(*weights, text, n);
+    std::optional<PlaintextPrompt> prompt;
+    if (weights) prompt = plaintext_prompt(*weights, text, n, o.policies.size());
     for (const auto& policy : o.policies) {
       const bool last_policy = &policy == &o.policies.back();
       nlohmann::json row =
-          bench_cache_length(proto, engine, weights ? &*weights : nullptr, prefill, last_policy, text, n, policy, o)
+          bench_cache_length(proto, engine, weights ? &*weights : nullptr, prompt ? &*prompt : nullptr, last_policy, text, n,
+                             policy, o)
               .to_json();
       // The process peak up to the end of this row, so the memory a cache length needs can be read
       // per party (the shares, the masks, P0's plaintext prefill).
@@ -477,6 +579,24 @@ nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenc
   result["peak_rss_bytes"] = peak_rss_bytes();
   return result;
 }
+
+namespace {
+
+// "  private prefill 12.3 s, 456.78 MB sent, 1234 rounds: forward 10.1 s, eviction 1.2 s, boxes 1.0 s"
+std::string private_prefill_line(const nlohmann::json& prefill) {
+  auto megabytes_sent = [](const nlohmann::json& f) {
+    return double(f["online_bytes_sent"].get<std::uint64_t>() + f["offline_bytes_sent"].get<std::uint64_t>()) / 1e6;
+  };
+  const auto& phases = prefill["phases"];
+  return fmt::format("  private prefill {:.1f} s, {:.2f} MB sent, {} rounds: forward {:.1f} s, eviction {:.1f} s / {} rounds, "
+                     "boxes {:.1f} s / {} rounds\n",
+                     prefill["seconds"].get<double>(), megabytes_sent(prefill), prefill["rounds"].get<std::uint64_t>(),
+                     phases["forward"]["seconds"].get<double>(), phases["eviction"]["seconds"].get<double>(),
+                     phases["eviction"]["rounds"].get<std::uint64_t>(), phases["boxes"]["seconds"].get<double>(),
+                     phases["boxes"]["rounds"].get<std::uint64_t>());
+}
+
+}  // namespace
 
 void print_decode_bench_summary(const nlohmann::json& result, int self, std::ostream& out) {
   out << "party " << self << ": decode steps from a secret-shared cache (" << result["model"].get<std::string>()
@@ -501,6 +621,7 @@ void print_decode_bench_summary(const nlohmann::json& result, int self, std::ost
       out << std::setprecision(2) << std::setw(14) << 1e3 * median_of(length["plaintext_step_seconds"].get<std::vector<double>>());
     if (length.contains("secure_tokens")) out << "  " << length["secure_tokens"].dump();
     out << std::defaultfloat << "\n";
+    if (length.contains("private_prefill")) out << private_prefill_line(length["private_prefill"]);
   }
   out << std::flush;
 }

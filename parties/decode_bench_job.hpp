@@ -2,11 +2,17 @@
 // from a secret-shared KV cache of n tokens, for several n, with per-step time, traffic, rounds
 // and the per-operator-class profile.
 //
-// Private prefill over thousands of tokens costs far more than the decode steps the cache
-// policies change, so the cache is NOT computed under MPC here: the model owner (P0) runs a
-// plaintext prefill of public benchmark text with its weights and secret-shares the resulting
-// keys and values. Everything after that (the decode steps measured) is the real secure engine.
-// Every result carries this statement in its "cache_source" field.
+// Where the cache comes from (`private_prefill`):
+//  - plaintext (the default; the only way to n in the thousands): the model owner (P0) runs a
+//    plaintext prefill of public benchmark text with its weights, applies the policy's prompt-time
+//    work in plaintext and secret-shares the resulting keys and values (and boxes or scores).
+//  - private: P1 inputs the same text as its secret prompt and the parties run the whole prompt
+//    pass on shares; the policy's prompt-time work (MPCache's static eviction with the votes of
+//    the prompt attention, cluster or page boxes over the kept rows) runs on shares as well, and
+//    its cost is reported by phase (forward pass, eviction, boxes). The prompt pass's softmax over
+//    n x n scores per head dominates: practical up to about a thousand tokens.
+// Everything after that (the decode steps measured) is the real secure engine. Every result
+// carries the statement of which one ran in its "cache_source" field and "prefill" per row.
 #pragma once
 
 #include "kvcache/policy_config.hpp"
@@ -18,6 +24,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -37,6 +44,7 @@ struct DecodeBenchOptions {
   std::vector<std::string> policies = {"full"};
   kvcache::PolicyConfig policy_config;
   protocols::ops::OpsOptions ops;  // how the non-linear operators compare (--nonlinear)
+  bool private_prefill = false;    // --prefill private: the cache comes from a prefill on shares
 };
 
 // full, streamingllm, h2o, tova, snapkv, quest, mpcache, and the MPCache ablations mpcache-flat
@@ -46,8 +54,13 @@ std::vector<std::string> bench_policy_names();
 // right after its static eviction (same count for every policy, so only the way rows are chosen
 // differs).
 int bench_budget_tokens(const kvcache::PolicyConfig& config, int n);
+// The policies a private prefill supports: those whose prompt-time work has a secure form. H2O,
+// TOVA and SnapKV cut the prompt to their budget per key/value head, which the secure engine
+// cannot do yet (static eviction keeps the same rows in every head).
+std::vector<std::string> private_prefill_policy_names();
 
-// One timed decode step (embedding to the chosen token) as seen by one party.
+// One measured span as seen by one party: a timed decode step (embedding to the chosen token), or
+// a private prefill.
 struct DecodeStepFigures {
   double seconds = 0;
   std::uint64_t online_bytes_sent = 0, offline_bytes_sent = 0, rounds = 0;
@@ -65,6 +78,7 @@ struct CacheLengthResult {
   int cached_rows = 0;     // rows left after the prompt-time eviction of the policy
   int budget_tokens = 0;   // the baselines' budget at this n
   std::vector<DecodeStepFigures> steps;
+  std::optional<DecodeStepFigures> private_prefill;  // the prompt pass on shares, when it ran
   std::vector<double> plaintext_step_seconds;  // P0: the plaintext engine on the same cache
   std::vector<int> plaintext_tokens;           // P0: greedy tokens of the plaintext engine
   std::vector<int> secure_tokens;              // P1: greedy tokens of the secure engine

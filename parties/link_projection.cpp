@@ -1,5 +1,6 @@
 #include "parties/link_projection.hpp"
 
+#include <iterator>
 #include <optional>
 
 namespace parties {
@@ -79,6 +80,8 @@ std::vector<nlohmann::json> rows_projected_to(const std::vector<nlohmann::json>&
     row["step_seconds"] = nullptr;
     row["dealer_wait_seconds"] = nullptr;
     row["dealer_wait_max_seconds"] = nullptr;
+    // A private prefill is measured on loopback only: its figures are not carried to another link.
+    for (auto it = row.begin(); it != row.end();) it = it.key().rfind("private_prefill_", 0) == 0 ? row.erase(it) : std::next(it);
     projected.push_back(std::move(row));
   }
   return projected;

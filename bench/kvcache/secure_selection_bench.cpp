@@ -132,7 +132,10 @@ Costs run_static(Backend backend, int heads, int dim, int len) {
     kvcache::secure::SecureLayerCache cache{proto->fix(keys), proto->fix(values)};
     measured(mesh, lock, costs,
              "static eviction: keep " + std::to_string(params.capacity) + " (window " + std::to_string(params.window) + ")",
-             [&] { kvcache::secure::secure_static_eviction(ops, queries, cache, params); });
+             [&] {
+               const Share votes = kvcache::secure::static_eviction_votes(ops, queries, cache, params.window);
+               kvcache::secure::secure_static_eviction(ops, votes, heads, cache, params);
+             });
   }, std::chrono::minutes(10), network);
   return costs;
 }

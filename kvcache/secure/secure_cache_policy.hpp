@@ -5,7 +5,8 @@
 // runs the same code on shape-only shares.
 //
 // Call sequence, for every layer l:
-//   prefill / adopted cache:  policy.on_prefill(l, prompt_queries, cache)  -> may compact the cache
+//   prefill / adopted cache:  policy.on_prefill(l, prompt_attention, cache) -> may compact the cache
+//                             then, after the last layer, policy.on_prefill_done(every layer's cache)
 //   decode:  the engine appends the new key/value row of every head, then
 //            policy.on_append(l, key_rows, cache)
 //            rows = policy.attending(l, queries, cache)   -> which rows attend (AttendingRows)
@@ -15,9 +16,11 @@
 // Work done inside a policy is charged to the profile classes below (net/operator_profile.hpp).
 #pragma once
 
+#include "protocols/ops/share_layout.hpp"
 #include "protocols/protocol.hpp"
 
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -38,6 +41,34 @@ struct SecureLayerCache {
   std::vector<FixedOperand> keys, values;
   int rows() const { return keys.empty() ? 0 : static_cast<int>(keys.front().value.rows()); }
   int kv_heads() const { return static_cast<int>(keys.size()); }
+};
+
+// What the prompt pass of one layer computed, handed to the policy so that prompt-time rules
+// (static eviction's window votes, H2O's accumulated scores) need no attention of their own: the
+// causal attention probabilities of every query head over the n prompt rows, stacked (heads * n x
+// n, fixed point: row h * n + i is prompt position i of query head h, exactly 0 right of the
+// diagonal). Refers to the engine's share, valid during the on_prefill call only. Empty for an
+// adopted cache (its source already ran any prompt-time work).
+class PromptAttention {
+ public:
+  PromptAttention() = default;
+  PromptAttention(const Share& stacked, int heads) : probabilities_(&stacked), heads_(heads) {
+    if (heads < 1 || stacked.rows() != Eigen::Index{heads} * stacked.cols())
+      throw std::invalid_argument("prompt attention must be heads * n x n with at least one head");
+  }
+  bool empty() const { return probabilities_ == nullptr; }
+  int heads() const { return heads_; }
+  Eigen::Index rows() const { return empty() ? 0 : probabilities_->cols(); }
+  const Share& stacked() const {
+    if (empty()) throw std::logic_error("prompt attention: none was computed (adopted cache)");
+    return *probabilities_;
+  }
+  // Query head h's probabilities, n x n.
+  Share head(int h) const { return protocols::ops::rows_of(stacked(), Eigen::Index{h} * rows(), rows()); }
+
+ private:
+  const Share* probabilities_ = nullptr;
+  int heads_ = 0;
 };
 
 // The rows that attend at one decode step, the same description for every key/value head:
@@ -72,11 +103,14 @@ class SecureCachePolicy {
 
   // Once per sequence, before the first layer's prefill: the prompt (or adopted cache) length.
   virtual void begin(int layers, int prompt_length) {}
-  // After the prompt's keys and values of `layer` are cached and its attention ran.
-  // `prompt_queries`: per QUERY head the prompt's query rows (n x head_dim, scaled like the
-  // attention uses them; a policy takes the observation window it needs); empty when the cache was
-  // adopted (the cache source already applied any prompt-time eviction).
-  virtual void on_prefill(int layer, std::span<const Share> prompt_queries, SecureLayerCache& cache) {}
+  // After the prompt's keys and values of `layer` are cached and its attention ran; `prompt` is
+  // that attention (empty when the cache was adopted: the cache source already applied any
+  // prompt-time eviction).
+  virtual void on_prefill(int layer, const PromptAttention& prompt, SecureLayerCache& cache) {}
+  // Once the prompt has passed every layer (or the adopted cache is in place): every layer's cache.
+  // A policy may defer per-layer prompt-time work to here and do it for all layers in the rounds of
+  // one (no layer's prompt pass reads another layer's cache, so the result is the same).
+  virtual void on_prefill_done(std::span<SecureLayerCache> layers) {}
   // After the newest token's row was appended to every head (`key_rows`: 1 x head_dim per head).
   virtual void on_append(int layer, std::span<const Share> key_rows, SecureLayerCache& cache) {}
   // The rows that attend; `queries`: per query head, 1 x head_dim. Query head h reads key/value

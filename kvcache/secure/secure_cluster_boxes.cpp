@@ -2,6 +2,7 @@
 
 #include "protocols/ops/share_layout.hpp"
 
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -15,6 +16,12 @@ using mpc::RingMatrix;
 using protocols::Protocol;
 using protocols::ops::SecureOps;
 namespace layout = protocols::ops;
+
+// Keys (and so every box bound) are assumed below 2^14 in real units: the box comparisons run on
+// F + 16 bits (32 at F = 16: two values per word, one adder level less than 64 bits). Attention
+// keys are outputs of a normalised input times a projection, orders of magnitude inside this; a
+// key outside it would give a wrong box (a worse cluster choice), not a wrong attention output.
+int box_value_bits(const Protocol& p) { return p.fixed_point().frac_bits() + 16; }
 
 // Channels of `groups` groups of `size` consecutive rows of m (from row `first`) as rows of `width`
 // entries: row g*d + j holds channel j of group g. A group smaller than `width` is padded with
@@ -51,7 +58,7 @@ std::vector<SecretBox> tournament_boxes(SecureOps& ops, const std::vector<BoxReq
     parts.push_back(layout::map_share(*r.max_source, [&](const RingMatrix& m) { return channels_as_rows(m, r.first, r.groups, r.size, width); }));
   for (const auto& r : requests)
     parts.push_back(p.neg(layout::map_share(*r.min_source, [&](const RingMatrix& m) { return channels_as_rows(m, r.first, r.groups, r.size, width); })));
-  const Share extremes = ops.max(layout::concat_rows(parts));  // (sum of groups * d * 2) x 1
+  const Share extremes = ops.max(layout::concat_rows(parts), box_value_bits(p));  // (sum of groups * d * 2) x 1
   std::vector<SecretBox> out;
   Eigen::Index offset = 0, total = 0;
   for (const auto& r : requests) total += r.groups * d;
@@ -67,7 +74,7 @@ std::vector<SecretBox> tournament_boxes(SecureOps& ops, const std::vector<BoxReq
 // Elementwise max(a, b): one comparison batch and one multiplication round.
 Share elementwise_max(SecureOps& ops, const Share& a, const Share& b) {
   Protocol& p = ops.protocol();
-  const Share a_below_b = ops.less_than_zero(p.sub(a, b));
+  const Share a_below_b = ops.less_than_zero(p.sub(a, b), box_value_bits(p));
   return p.add(a, p.mul(a_below_b, p.sub(b, a)));
 }
 
@@ -178,6 +185,32 @@ void SecureClusterBoxes::initialize(std::span<const Share> keys) {
     if (open_children > 0) state_[h].open_cluster1 = level1[h * per_head1 + per_head1 - 1];
   }
   add_complete(complete2, complete1);
+}
+
+void SecureClusterBoxes::initialize_together(std::span<SecureClusterBoxes* const> boxes,
+                                             std::span<const std::vector<Share>> keys) {
+  if (boxes.empty() || boxes.size() != keys.size())
+    throw std::invalid_argument("secure cluster boxes: initialize_together needs one key set per boxes object");
+  const SecureClusterBoxes& first = *boxes.front();
+  std::vector<Share> all_keys;
+  for (std::size_t b = 0; b < boxes.size(); ++b) {
+    const SecureClusterBoxes& box = *boxes[b];
+    if (&box.ops_ != &first.ops_ || box.head_dim_ != first.head_dim_ || box.params_.size1 != first.params_.size1 ||
+        box.params_.size2 != first.params_.size2 || box.params_.alpha != first.params_.alpha ||
+        box.options_.centres != first.options_.centres || box.options_.level2_bounds != first.options_.level2_bounds)
+      throw std::invalid_argument("secure cluster boxes: initialize_together needs boxes of the same kind");
+    box.check_heads(keys[b].size(), "initialize_together");
+    all_keys.insert(all_keys.end(), keys[b].begin(), keys[b].end());
+  }
+  // One object over every head of every set: its state is per head, so it splits back exactly.
+  SecureClusterBoxes joint(first.ops_, first.params_, static_cast<int>(all_keys.size()), first.head_dim_, first.options_);
+  joint.initialize(all_keys);
+  auto next = std::make_move_iterator(joint.state_.begin());
+  for (SecureClusterBoxes* box : boxes) {
+    box->state_.assign(next, next + box->heads_);
+    next += box->heads_;
+    box->rows_ = joint.rows_;
+  }
 }
 
 void SecureClusterBoxes::append(std::span<const Share> rows) {

@@ -6,7 +6,8 @@
 // query. Level-2 clusters hold s2 rows; a level-1 cluster's box is the box of its s1/s2 children.
 //
 // Every head of a layer has the same number of rows, so all heads (and both box bounds) go through
-// the same comparisons in one batch: rounds never grow with the number of heads.
+// the same comparisons in one batch: rounds never grow with the number of heads. Every comparison
+// runs on F + 16 bits (keys below 2^14 in real units; see box_value_bits in the .cpp).
 //  - initialize(keys): tournaments over the s2 rows of every cluster (all clusters, heads, max and
 //    min at once), then over the children of every level-1 cluster: 2 * ceil(log4 s2)-ish levels
 //    of comparisons, one truncation round and one masking round.
@@ -67,6 +68,9 @@ class SecureClusterBoxes {
   // Boxes of all the rows of `keys` (one len x d share per head, equal lengths), replacing any
   // previous state.
   void initialize(std::span<const Share> keys);
+  // initialize() of several boxes objects of the same kind (ops, params, options, head_dim; e.g.
+  // one per layer), each from its own keys (equal lengths), in the rounds of one initialize().
+  static void initialize_together(std::span<SecureClusterBoxes* const> boxes, std::span<const std::vector<Share>> keys);
   // The state initialize() would leave for a cache of `rows` rows, from boxes that party `owner`
   // knows in plaintext (`boxes`: one per head on the owner, ignored elsewhere; the level-1 fields
   // are not read without centres). Replaces any previous state.

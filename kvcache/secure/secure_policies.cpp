@@ -60,36 +60,65 @@ void SecureMpcachePolicy::begin(int layers, int prompt_length) {
   prompt_length_ = prompt_length;
   boxes_.clear();
   boxes_.resize(static_cast<std::size_t>(layers));
+  votes_.assign(static_cast<std::size_t>(layers), std::nullopt);
   selections_.assign(static_cast<std::size_t>(layers), std::nullopt);
 }
 
-void SecureMpcachePolicy::on_prefill(int layer, std::span<const Share> prompt_queries, SecureLayerCache& cache) {
+void SecureMpcachePolicy::on_prefill(int layer, const PromptAttention& prompt, SecureLayerCache& cache) {
   // Static eviction is applied by the cache source for adopted caches; on a private prefill it
-  // runs here, once per layer (generated tokens are never statically evicted).
-  if (!prompt_queries.empty()) {
-    const StaticEvictionParams params = static_eviction_params(prompt_length_, config_);
-    if (params.capacity < cache.rows()) {
-      const auto scope = profiled(ops_, kProfileEviction);
-      secure_static_eviction(ops_, prompt_queries, cache, params);
-    }
-  }
-  if (selects_itself(layer)) build_boxes(layer, cache);
+  // votes with the window rows of the attention the prompt pass computed (generated tokens are
+  // never statically evicted).
+  if (prompt.empty()) return;
+  const StaticEvictionParams params = static_eviction_params(prompt_length_, config_);
+  if (params.capacity >= cache.rows()) return;
+  const auto scope = profiled(ops_, kProfileEviction);
+  votes_.at(static_cast<std::size_t>(layer)) = static_eviction_votes(ops_.protocol(), prompt, params.window);
+  prompt_heads_ = prompt.heads();
 }
 
-void SecureMpcachePolicy::build_boxes(int layer, const SecureLayerCache& cache) {
-  const auto scope = profiled(ops_, kProfileSelectionBoxes);
-  auto& boxes = boxes_.at(static_cast<std::size_t>(layer));
-  boxes.emplace(ops_, params_, shape_.kv_heads, shape_.head_dim);
-  if (box_source_) {
-    box_source_(layer, *boxes);
-  } else {
-    std::vector<Share> keys;
-    for (const FixedOperand& k : cache.keys) keys.push_back(k.value.share());
-    boxes->initialize(keys);
+void SecureMpcachePolicy::on_prefill_done(std::span<SecureLayerCache> layers) {
+  if (layers.size() != boxes_.size())
+    throw std::invalid_argument("mpcache: " + std::to_string(layers.size()) + " layers at the end of the prefill, " +
+                                std::to_string(boxes_.size()) + " at its start");
+  std::vector<Share> votes;
+  std::vector<SecureLayerCache*> evicted;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    if (!votes_[l]) continue;
+    votes.push_back(std::move(*votes_[l]));
+    evicted.push_back(&layers[l]);
+    votes_[l].reset();
   }
-  if (boxes->rows() != cache.rows())
-    throw std::logic_error("mpcache: the boxes of layer " + std::to_string(layer) + " cover " +
-                           std::to_string(boxes->rows()) + " rows, the cache holds " + std::to_string(cache.rows()));
+  if (!evicted.empty()) {
+    const auto scope = profiled(ops_, kProfileEviction);
+    secure_static_eviction(ops_, votes, prompt_heads_, evicted, static_eviction_params(prompt_length_, config_));
+  }
+  build_boxes(layers);
+}
+
+// The boxes of every selecting layer, over the rows kept: from the box source (one input per
+// layer), or computed from the secret keys for all those layers in the rounds of one layer.
+void SecureMpcachePolicy::build_boxes(std::span<const SecureLayerCache> layers) {
+  const auto scope = profiled(ops_, kProfileSelectionBoxes);
+  std::vector<SecureClusterBoxes*> computed;
+  std::vector<std::vector<Share>> keys;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    if (!selects_itself(static_cast<int>(l))) continue;
+    auto& boxes = boxes_[l];
+    boxes.emplace(ops_, params_, shape_.kv_heads, shape_.head_dim);
+    if (box_source_) {
+      box_source_(static_cast<int>(l), *boxes);
+      continue;
+    }
+    computed.push_back(&*boxes);
+    keys.emplace_back();
+    for (const FixedOperand& k : layers[l].keys) keys.back().push_back(k.value.share());
+  }
+  if (!computed.empty()) SecureClusterBoxes::initialize_together(computed, keys);
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    if (boxes_[l] && boxes_[l]->rows() != layers[l].rows())
+      throw std::logic_error("mpcache: the boxes of layer " + std::to_string(l) + " cover " +
+                             std::to_string(boxes_[l]->rows()) + " rows, the cache holds " + std::to_string(layers[l].rows()));
+  }
 }
 
 void SecureMpcachePolicy::on_append(int layer, std::span<const Share> key_rows, SecureLayerCache&) {

@@ -42,8 +42,8 @@ class SecureStreamingLlm final : public SecureCachePolicy {
   int budget_;
 };
 
-// MPCache on shares. Static eviction at prefill (when prompt queries are given: the observation
-// window's votes, secret top-k, position-ordered compaction), then per decode step on the layers
+// MPCache on shares. Static eviction at prefill (on a private prefill: the observation window's
+// votes from the prompt attention, secret top-k, position-ordered compaction), then per decode step on the layers
 // that select for themselves (mpcache_selects_itself): the cluster boxes absorb the new key row,
 // SecureClusterSelector picks clusters (kvcache/cluster_selection.hpp describes the counts), and
 // the layers in between reuse the previous layer's secret one-hot (cross-layer index sharing; all
@@ -60,14 +60,17 @@ class SecureMpcachePolicy final : public SecureCachePolicy {
   const PolicyConfig& config() const { return config_; }
 
   void begin(int layers, int prompt_length) override;
-  void on_prefill(int layer, std::span<const Share> prompt_queries, SecureLayerCache& cache) override;
+  // On a private prefill, takes each layer's window votes from its prompt attention; the eviction
+  // itself and the boxes wait for on_prefill_done, which runs them for all layers at once.
+  void on_prefill(int layer, const PromptAttention& prompt, SecureLayerCache& cache) override;
+  void on_prefill_done(std::span<SecureLayerCache> layers) override;
   void on_append(int layer, std::span<const Share> key_rows, SecureLayerCache& cache) override;
   AttendingRows attending(int layer, std::span<const Share> queries, const SecureLayerCache& cache) override;
 
   bool selects_itself(int layer) const;
 
  private:
-  void build_boxes(int layer, const SecureLayerCache& cache);
+  void build_boxes(std::span<const SecureLayerCache> layers);
   std::vector<Share> query_groups(std::span<const Share> queries) const;
 
   protocols::ops::SecureOps& ops_;
@@ -77,6 +80,8 @@ class SecureMpcachePolicy final : public SecureCachePolicy {
   SecureClusterSelector selector_;
   BoxSource box_source_;
   int prompt_length_ = 0;
+  int prompt_heads_ = 0;                  // query heads that voted
+  std::vector<std::optional<Share>> votes_;  // per layer, until on_prefill_done evicts
   std::vector<std::optional<SecureClusterBoxes>> boxes_;  // per layer; only selecting layers
   std::vector<std::optional<SecureSelection>> selections_;  // per layer, this step's selection
 };

@@ -52,7 +52,7 @@ void SecureQuest::begin(int layers, int) {
   boxes_.resize(static_cast<std::size_t>(layers));
 }
 
-void SecureQuest::on_prefill(int layer, std::span<const Share>, SecureLayerCache& cache) {
+void SecureQuest::on_prefill(int layer, const PromptAttention&, SecureLayerCache& cache) {
   if (cache.kv_heads() != kv_heads_)
     throw std::invalid_argument("quest: cache has " + std::to_string(cache.kv_heads()) + " heads, expected " +
                                 std::to_string(kv_heads_));

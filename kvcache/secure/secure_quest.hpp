@@ -50,7 +50,7 @@ class SecureQuest final : public SecureCachePolicy {
   const SecureClusterBoxes& boxes(int layer) const;
 
   void begin(int layers, int prompt_length) override;
-  void on_prefill(int layer, std::span<const Share> prompt_queries, SecureLayerCache& cache) override;
+  void on_prefill(int layer, const PromptAttention& prompt, SecureLayerCache& cache) override;
   void on_append(int layer, std::span<const Share> key_rows, SecureLayerCache& cache) override;
   AttendingRows attending(int layer, std::span<const Share> queries, const SecureLayerCache& cache) override;
 

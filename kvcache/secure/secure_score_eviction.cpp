@@ -32,15 +32,6 @@ RingMatrix prefix_sum_matrix(Eigen::Index n) {
   return out;
 }
 
-// mask(i, j) = 1 when prompt position j is visible to query position i, for `heads` stacked blocks.
-RingMatrix causal_mask(Eigen::Index n, Eigen::Index heads) {
-  RingMatrix out = RingMatrix::Zero(n * heads, n);
-  for (Eigen::Index h = 0; h < heads; ++h) {
-    for (Eigen::Index i = 0; i < n; ++i) out.row(h * n + i).head(i + 1).setOnes();
-  }
-  return out;
-}
-
 net::ProfileScope profiled(protocols::ops::SecureOps& ops, const char* operator_class) {
   return net::ProfileScope(ops.protocol().mesh().profile(), operator_class);
 }
@@ -75,7 +66,7 @@ void SecureScoreEviction::adopt_scores(int layer, std::vector<Share> per_kv_head
   scores_.at(static_cast<std::size_t>(layer)) = std::move(per_kv_head_scores);
 }
 
-void SecureScoreEviction::on_prefill(int layer, std::span<const Share> prompt_queries, SecureLayerCache& cache) {
+void SecureScoreEviction::on_prefill(int layer, const PromptAttention& prompt, SecureLayerCache& cache) {
   const int rows = cache.rows();
   if (cache.kv_heads() != kv_heads_)
     throw std::invalid_argument(name() + ": cache has " + std::to_string(cache.kv_heads()) + " heads, expected " +
@@ -86,8 +77,8 @@ void SecureScoreEviction::on_prefill(int layer, std::span<const Share> prompt_qu
                            "; prompt-time eviction must be applied by the cache source");
   if (rule_ != ScoreRule::Accumulated) return;
   auto& scores = scores_.at(static_cast<std::size_t>(layer));
-  if (!prompt_queries.empty()) {
-    score_prompt(layer, prompt_queries, cache);
+  if (!prompt.empty()) {
+    score_prompt(layer, prompt, cache);
   } else if (scores.empty()) {
     // An adopted cache without adopted scores: its rows start unscored.
     for (int g = 0; g < kv_heads_; ++g) scores.push_back(layout::zeros(ops_.protocol(), 1, rows));
@@ -109,26 +100,19 @@ std::vector<Share> SecureScoreEviction::group_sums(std::span<const Share> per_qu
   return out;
 }
 
-// The plaintext H2O votes: causal attention of every prompt query, summed over the queries and the
-// group's heads. All heads' logits in one product round, one softmax over all of them.
-void SecureScoreEviction::score_prompt(int layer, std::span<const Share> prompt_queries, const SecureLayerCache& cache) {
+// The plaintext H2O votes: the causal attention of every prompt query, summed over the queries
+// and the group's heads; the column sums of the prompt pass's probabilities (local).
+void SecureScoreEviction::score_prompt(int layer, const PromptAttention& prompt, const SecureLayerCache& cache) {
   const auto scope = profiled(ops_, kProfileSelectionScores);
-  Protocol& p = ops_.protocol();
-  const int heads = kv_heads_ * group_, n = cache.rows();
-  if (static_cast<int>(prompt_queries.size()) != heads)
-    throw std::invalid_argument("h2o: " + std::to_string(prompt_queries.size()) + " prompt query heads, expected " +
-                                std::to_string(heads));
-  std::vector<const FixedOperand*> keys;
-  for (int h = 0; h < heads; ++h) {
-    if (prompt_queries[static_cast<std::size_t>(h)].rows() != n)
-      throw std::invalid_argument("h2o: prompt queries must have one row per cached prompt row (" +
-                                  std::to_string(n) + ")");
-    keys.push_back(&cache.keys[static_cast<std::size_t>(h / group_)]);
-  }
-  const std::vector<Share> logits = p.truncate(p.matmul_fixed_transposed(prompt_queries, keys), p.fixed_point().frac_bits());
-  const Share probs = ops_.softmax(layout::concat_rows(logits), causal_mask(n, heads));
+  const Protocol& p = ops_.protocol();
+  const int heads = kv_heads_ * group_;
+  const Eigen::Index n = cache.rows();
+  if (prompt.heads() != heads || prompt.rows() != n)
+    throw std::invalid_argument("h2o: prompt attention of " + std::to_string(prompt.heads()) + " heads over " +
+                                std::to_string(prompt.rows()) + " rows, expected " + std::to_string(heads) + " over " +
+                                std::to_string(n));
   std::vector<Share> votes;
-  for (int h = 0; h < heads; ++h) votes.push_back(p.public_matmul(RingMatrix::Ones(1, n), layout::rows_of(probs, Eigen::Index{h} * n, n)));
+  for (int h = 0; h < heads; ++h) votes.push_back(p.public_matmul(RingMatrix::Ones(1, n), prompt.head(h)));
   scores_.at(static_cast<std::size_t>(layer)) = group_sums(votes);
 }
 

@@ -47,11 +47,11 @@ class SecureScoreEviction final : public SecureCachePolicy {
   int recent() const { return recent_; }
 
   void begin(int layers, int prompt_length) override;
-  // With prompt queries (a private prefill), H2O scores every row by the causal attention of all
-  // prompt queries (the plaintext votes). A cache above the budget is not cut here: that needs a
-  // position-ordered compaction (done by the cache source for adopted caches), so it throws
-  // std::logic_error.
-  void on_prefill(int layer, std::span<const Share> prompt_queries, SecureLayerCache& cache) override;
+  // On a private prefill, H2O scores every row by the causal attention of all prompt queries (the
+  // plaintext votes), summed from the prompt pass's own probabilities (no round). A cache above the
+  // budget is not cut here: that needs a position-ordered compaction (done by the cache source for
+  // adopted caches), so it throws std::logic_error.
+  void on_prefill(int layer, const PromptAttention& prompt, SecureLayerCache& cache) override;
   void on_append(int layer, std::span<const Share> key_rows, SecureLayerCache& cache) override;
   AttendingRows attending(int, std::span<const Share>, const SecureLayerCache&) override { return {}; }
   void on_attention(int layer, std::span<const Share> probs, SecureLayerCache& cache) override;
@@ -64,7 +64,7 @@ class SecureScoreEviction final : public SecureCachePolicy {
 
  private:
   std::vector<Share> group_sums(std::span<const Share> per_query_head) const;
-  void score_prompt(int layer, std::span<const Share> prompt_queries, const SecureLayerCache& cache);
+  void score_prompt(int layer, const PromptAttention& prompt, const SecureLayerCache& cache);
   std::vector<Share> evicted_one_hots(const std::vector<Share>& scores, int rows);
   void remove_rows(int layer, const std::vector<Share>& evicted, SecureLayerCache& cache);
 

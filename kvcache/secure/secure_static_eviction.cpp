@@ -4,6 +4,7 @@
 #include "protocols/ops/share_layout.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -118,24 +119,31 @@ RingMatrix inclusive_prefix(Eigen::Index count) {
   return upper;
 }
 
-// The k x m one-hot of the k best-voted middle rows in increasing position order. No second sort:
-// with the kept mask b (0/1) and the ranks r = prefix sums of b, a kept row j goes to slot
-// r_j - 1 in [0, k), and slot = r_j - 1 + (k + 1)(1 - b_j) sends every other row to a slot >= k
-// that matches no output row; the slots are linear in b and r, so one equality test places all.
-Share ordered_middle_rows(SecureOps& ops, const Share& middle_votes, Eigen::Index k, int value_bits) {
+// Per row of `middle_votes` (one row per layer), the k x m one-hot of its k best-voted middle
+// rows in increasing position order; every row in the same rounds. No second sort: with the kept
+// mask b (0/1) and the ranks r = prefix sums of b, a kept row j goes to slot r_j - 1 in [0, k),
+// and slot = r_j - 1 + (k + 1)(1 - b_j) sends every other row to a slot >= k that matches no
+// output row; the slots are linear in b and r, so one equality test places all.
+std::vector<Share> ordered_middle_rows(SecureOps& ops, const Share& middle_votes, Eigen::Index k, int value_bits) {
   Protocol& p = ops.protocol();
-  const Eigen::Index m = middle_votes.cols();
-  // k x m, best first; equal votes go to the lower index, like the plaintext top_k.
-  const Share chosen = ops.top_k(middle_votes, k, value_bits).front();
-  const Share kept = sum_of_rows(p, chosen);
-  const Share rank = p.matmul_public(kept, inclusive_prefix(m));
-  const Share slot = p.add_public(p.sub(rank, p.scale(kept, static_cast<u64>(k + 1))), layout::filled(1, m, static_cast<u64>(k)));
-  RingMatrix slot_numbers(m, k);
+  const Eigen::Index layers = middle_votes.rows(), m = middle_votes.cols();
+  // Per row k x m, best first; equal votes go to the lower index, like the plaintext top_k.
+  const std::vector<Share> chosen = ops.top_k(middle_votes, k, value_bits);
+  const RingMatrix prefix = inclusive_prefix(m);
+  std::vector<Share> slots;
+  for (const Share& one_hot : chosen) {
+    const Share kept = sum_of_rows(p, one_hot);
+    const Share rank = p.matmul_public(kept, prefix);
+    const Share slot = p.add_public(p.sub(rank, p.scale(kept, static_cast<u64>(k + 1))), layout::filled(1, m, static_cast<u64>(k)));
+    slots.push_back(layout::broadcast_column(transposed(slot), k));
+  }
+  RingMatrix slot_numbers(layers * m, k);
   for (Eigen::Index c = 0; c < k; ++c) slot_numbers.col(c).setConstant(static_cast<u64>(c));
   // slot in [0, 2k], slot numbers in [0, k): differences within [-(k - 1), 2k], below 2k + 1.
-  const Share placed = ops.equal_public(layout::broadcast_column(transposed(slot), k), slot_numbers,
-                                        layout::bits_for_difference(2 * k + 1));
-  return transposed(placed);
+  const Share placed = ops.equal_public(layout::concat_rows(slots), slot_numbers, layout::bits_for_difference(2 * k + 1));
+  std::vector<Share> out;
+  for (Eigen::Index l = 0; l < layers; ++l) out.push_back(transposed(layout::rows_of(placed, l * m, m)));
+  return out;
 }
 
 // [0 | middle | 0]: the middle rows' one-hot over all n rows.
@@ -154,50 +162,79 @@ Share identity_rows(const Protocol& p, Eigen::Index first, Eigen::Index count, E
   return layout::constant(p, rows);
 }
 
-Share keep_matrix_of(SecureOps& ops, std::span<const Share> queries, const SecureLayerCache& cache,
-                     const StaticEvictionParams& params) {
+// The keep matrices of several layers (one 1 x n vote row each), in the rounds of one.
+std::vector<Share> keep_matrices_of(SecureOps& ops, std::span<const Share> votes, int heads, const StaticEvictionParams& params) {
   Protocol& p = ops.protocol();
-  const Eigen::Index n = cache.rows(), k = params.middle_kept();
-  std::vector<Share> parts;
-  if (params.sinks > 0) parts.push_back(identity_rows(p, 0, params.sinks, n));
+  const Eigen::Index n = votes.front().cols(), k = params.middle_kept();
+  std::vector<Share> middle_rows;
   if (k > 0) {
     const Eigen::Index middle = n - params.sinks - params.window;
-    const int value_bits = vote_value_bits(static_cast<int>(queries.size()), params.window, p.fixed_point().frac_bits());
-    const Share votes = votes_of(ops, queries, cache, params.window);
-    const Share middle_rows = ordered_middle_rows(ops, layout::columns(votes, params.sinks, middle), k, value_bits);
-    parts.push_back(widened(p, middle_rows, params.sinks, params.window));
+    std::vector<Share> middles;
+    for (const Share& v : votes) middles.push_back(layout::columns(v, params.sinks, middle));
+    const int value_bits = vote_value_bits(heads, params.window, p.fixed_point().frac_bits());
+    middle_rows = ordered_middle_rows(ops, layout::concat_rows(middles), k, value_bits);
   }
-  parts.push_back(identity_rows(p, n - params.window, params.window, n));
-  return layout::concat_rows(parts);
+  std::vector<Share> keeps;
+  for (std::size_t l = 0; l < votes.size(); ++l) {
+    std::vector<Share> parts;
+    if (params.sinks > 0) parts.push_back(identity_rows(p, 0, params.sinks, n));
+    if (k > 0) parts.push_back(widened(p, middle_rows[l], params.sinks, params.window));
+    parts.push_back(identity_rows(p, n - params.window, params.window, n));
+    keeps.push_back(layout::concat_rows(parts));
+  }
+  return keeps;
 }
 
-void validate(std::span<const Share> queries, const SecureLayerCache& cache, const StaticEvictionParams& params) {
+void validate(const SecureLayerCache& cache, const StaticEvictionParams& params) {
   check_cache(cache);
   check_params(params);
   check_window(params.window, std::min(cache.rows(), params.capacity));
-  check_queries(queries, cache, params.window);
 }
 
-void compact_unscoped(Protocol& proto, const Share& keep, SecureLayerCache& cache) {
-  check_cache(cache);
-  if (keep.rows() < 1 || keep.cols() != cache.rows())
-    throw std::invalid_argument(std::string(kWho) + "the keep matrix must be k x " + std::to_string(cache.rows()) +
-                                " with k >= 1, got " + std::to_string(keep.rows()) + " x " +
-                                std::to_string(keep.cols()));
+void check_votes(const Share& votes, const SecureLayerCache& cache) {
+  if (votes.rows() != 1 || votes.cols() != cache.rows())
+    throw std::invalid_argument(std::string(kWho) + "votes must be 1 x " + std::to_string(cache.rows()) + ", got " +
+                                std::to_string(votes.rows()) + " x " + std::to_string(votes.cols()));
+}
+
+// Every layer's keys and values replaced by keep . rows, all layers in one product round and one
+// masking round.
+void compact_unscoped(Protocol& proto, std::span<const Share> keeps, std::span<SecureLayerCache* const> caches) {
   std::vector<Share> one_hots;
   std::vector<const FixedOperand*> operands;
-  for (auto* heads : {&cache.keys, &cache.values}) {
-    for (const FixedOperand& w : *heads) {
-      one_hots.push_back(keep);
-      operands.push_back(&w);
+  for (std::size_t l = 0; l < caches.size(); ++l) {
+    const SecureLayerCache& cache = *caches[l];
+    check_cache(cache);
+    const Share& keep = keeps[l];
+    if (keep.rows() < 1 || keep.cols() != cache.rows())
+      throw std::invalid_argument(std::string(kWho) + "the keep matrix must be k x " + std::to_string(cache.rows()) +
+                                  " with k >= 1, got " + std::to_string(keep.rows()) + " x " +
+                                  std::to_string(keep.cols()));
+    for (auto* heads : {&cache.keys, &cache.values}) {
+      for (const FixedOperand& w : *heads) {
+        one_hots.push_back(keep);
+        operands.push_back(&w);
+      }
     }
   }
   // Integers 0/1 times fixed point: the products are the kept rows exactly, no truncation.
   std::vector<FixedOperand> fixed = proto.fix(proto.matmul_fixed(one_hots, operands));
-  const std::size_t heads = cache.keys.size();
-  for (std::size_t g = 0; g < heads; ++g) {
-    cache.keys[g] = std::move(fixed[g]);
-    cache.values[g] = std::move(fixed[heads + g]);
+  auto next = std::make_move_iterator(fixed.begin());
+  for (SecureLayerCache* cache : caches) {
+    for (auto* heads : {&cache->keys, &cache->values})
+      for (FixedOperand& w : *heads) w = *next++;
+  }
+}
+
+void check_layers(std::span<const Share> votes, std::span<SecureLayerCache* const> caches, const StaticEvictionParams& params) {
+  if (votes.empty() || votes.size() != caches.size())
+    throw std::invalid_argument(std::string(kWho) + std::to_string(votes.size()) + " vote rows for " +
+                                std::to_string(caches.size()) + " layers (need one per layer, at least one)");
+  for (std::size_t l = 0; l < caches.size(); ++l) {
+    validate(*caches[l], params);
+    check_votes(votes[l], *caches[l]);
+    if (caches[l]->rows() != caches.front()->rows())
+      throw std::invalid_argument(std::string(kWho) + "every layer must hold the same number of rows");
   }
 }
 
@@ -228,26 +265,43 @@ Share static_eviction_votes(SecureOps& ops, std::span<const Share> queries, cons
   return votes_of(ops, queries, cache, window);
 }
 
-Share static_keep_matrix(SecureOps& ops, std::span<const Share> queries, const SecureLayerCache& cache,
+Share static_eviction_votes(const Protocol& proto, const PromptAttention& prompt, int window) {
+  check_window(window, static_cast<int>(prompt.rows()));
+  // One local product: a row of ones over the window rows of every head's block.
+  const Eigen::Index n = prompt.rows();
+  RingMatrix window_rows = RingMatrix::Zero(1, Eigen::Index{prompt.heads()} * n);
+  for (int h = 0; h < prompt.heads(); ++h) window_rows.block(0, Eigen::Index{h} * n + n - window, 1, window).setOnes();
+  return proto.public_matmul(window_rows, prompt.stacked());
+}
+
+Share static_keep_matrix(SecureOps& ops, const Share& votes, int heads, const SecureLayerCache& cache,
                          const StaticEvictionParams& params) {
-  validate(queries, cache, params);
+  validate(cache, params);
+  check_votes(votes, cache);
   const Eigen::Index n = cache.rows();
   if (params.capacity >= n) return identity_rows(ops.protocol(), 0, n, n);
   const auto scope = eviction_scope(ops.protocol());
-  return keep_matrix_of(ops, queries, cache, params);
+  return keep_matrices_of(ops, std::span(&votes, 1), heads, params).front();
 }
 
 void compact(Protocol& proto, const Share& keep, SecureLayerCache& cache) {
   const auto scope = eviction_scope(proto);
-  compact_unscoped(proto, keep, cache);
+  SecureLayerCache* const caches[] = {&cache};
+  compact_unscoped(proto, std::span(&keep, 1), caches);
 }
 
-void secure_static_eviction(SecureOps& ops, std::span<const Share> queries, SecureLayerCache& cache,
-                            const StaticEvictionParams& params) {
-  validate(queries, cache, params);
-  if (params.capacity >= cache.rows()) return;
+void secure_static_eviction(SecureOps& ops, std::span<const Share> votes, int heads,
+                            std::span<SecureLayerCache* const> caches, const StaticEvictionParams& params) {
+  check_layers(votes, caches, params);
+  if (params.capacity >= caches.front()->rows()) return;
   const auto scope = eviction_scope(ops.protocol());
-  compact_unscoped(ops.protocol(), keep_matrix_of(ops, queries, cache, params), cache);
+  compact_unscoped(ops.protocol(), keep_matrices_of(ops, votes, heads, params), caches);
+}
+
+void secure_static_eviction(SecureOps& ops, const Share& votes, int heads, SecureLayerCache& cache,
+                            const StaticEvictionParams& params) {
+  SecureLayerCache* const caches[] = {&cache};
+  secure_static_eviction(ops, std::span(&votes, 1), heads, caches, params);
 }
 
 }  // namespace kvcache::secure

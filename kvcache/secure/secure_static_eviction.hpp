@@ -9,8 +9,9 @@
 // top-voted rows of the middle, in position order, `capacity` rows in all.
 //
 // Cost, every head in the same rounds (the number of rounds depends on n and capacity only):
-//  - votes: one matmul_fixed_transposed round (only the window queries are opened), one
-//    truncation, one softmax over (heads * W) x n;
+//  - votes: none on a private prefill (the window rows of the prompt pass's own attention); else
+//    one matmul_fixed_transposed round (only the window queries are opened), one truncation, one
+//    softmax over (heads * W) x n;
 //  - top-k of the middle rows: SecureOps::top_k (bitonic network) with k = capacity - sinks - W;
 //  - position order: no second sort. The kept mask b of the middle is the column sum of the
 //    top-k one-hot (local), the rank of each row its prefix sum (local), one one_hot of the ranks
@@ -41,22 +42,33 @@ StaticEvictionParams static_eviction_params(int prompt_length, const PolicyConfi
 
 // Votes of every cached row (1 x n, fixed point): the causal attention probabilities of the last
 // `window` query rows of every query head, summed over the window and over ALL query heads (the
-// plaintext head average times the number of query heads). `queries`: per query head at least
-// `window` rows (the last rows are the prompt's last positions), scaled by 1/sqrt(head_dim) as the
-// attention uses them; query head h reads key/value head h / (query heads / key/value heads).
+// plaintext head average times the number of query heads).
+//  - From the prompt pass's own probabilities (a private prefill): one local product, no round.
+Share static_eviction_votes(const protocols::Protocol& proto, const PromptAttention& prompt, int window);
+//  - Recomputed from the window's queries (the cost of static eviction without a prefill pass, as
+//    bench/kvcache measures it): one product round (only the window queries are opened), one
+//    truncation and one softmax over (heads * W) x n. `queries`: per query head at least `window`
+//    rows (the last rows are the prompt's last positions), scaled by 1/sqrt(head_dim) as the
+//    attention uses them; query head h reads key/value head h / (query heads / key/value heads).
 Share static_eviction_votes(protocols::ops::SecureOps& ops, std::span<const Share> queries,
                             const SecureLayerCache& cache, int window);
 
 // The capacity x n one-hot (integers) of the kept rows in increasing position order; the n x n
-// identity when capacity >= n. Throws std::invalid_argument on inconsistent counts or inputs.
-Share static_keep_matrix(protocols::ops::SecureOps& ops, std::span<const Share> queries,
-                         const SecureLayerCache& cache, const StaticEvictionParams& params);
+// identity when capacity >= n. `votes`: 1 x n as above, summed over `heads` query heads (which
+// bounds them). Throws std::invalid_argument on inconsistent counts or inputs.
+Share static_keep_matrix(protocols::ops::SecureOps& ops, const Share& votes, int heads, const SecureLayerCache& cache,
+                         const StaticEvictionParams& params);
 
 // Replaces every head's keys and values by keep . rows (keep: k x n one-hot of integers).
 void compact(protocols::Protocol& proto, const Share& keep, SecureLayerCache& cache);
 
 // static_keep_matrix then compact; nothing happens when capacity >= n.
-void secure_static_eviction(protocols::ops::SecureOps& ops, std::span<const Share> queries, SecureLayerCache& cache,
+// Several layers at once (one vote row and one cache each, equal lengths): every layer in the
+// rounds of one (one top-k over a row per layer, one equality batch, one compaction round, one
+// masking round), instead of those rounds once per layer.
+void secure_static_eviction(protocols::ops::SecureOps& ops, std::span<const Share> votes, int heads,
+                            std::span<SecureLayerCache* const> caches, const StaticEvictionParams& params);
+void secure_static_eviction(protocols::ops::SecureOps& ops, const Share& votes, int heads, SecureLayerCache& cache,
                             const StaticEvictionParams& params);
 
 }  // namespace kvcache::secure

@@ -11,6 +11,7 @@
 #include <iterator>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace model::secure {
 
@@ -141,7 +142,8 @@ void SecureTransformer::adopt_cache(std::vector<std::vector<Share>> keys, std::v
   position_ = next_position;
   if (!policy_) return;
   policy_->begin(config_.layers, next_position);
-  for (int l = 0; l < config_.layers; ++l) policy_->on_prefill(l, {}, cache_[l]);
+  for (int l = 0; l < config_.layers; ++l) policy_->on_prefill(l, kvcache::secure::PromptAttention{}, cache_[l]);
+  policy_->on_prefill_done(cache_);
 }
 
 Share SecureTransformer::decode(const Share& token_one_hot) {
@@ -200,6 +202,7 @@ std::vector<int> SecureTransformer::generate(std::span<const int> prompt_tokens,
 
 Share SecureTransformer::forward(const Share& tokens_one_hot) {
   const Eigen::Index new_rows = tokens_one_hot.rows();
+  const bool prompt = position_ == 0;
   Share x = embed(tokens_one_hot);
   for (int l = 0; l < config_.layers; ++l) {
     x = mlp_block(l, attention_block(l, x));
@@ -207,6 +210,7 @@ Share SecureTransformer::forward(const Share& tokens_one_hot) {
       spdlog::info("party {}: prefill of {} tokens, layer {}/{} done", proto_.mesh().self(), new_rows, l + 1,
                    config_.layers);
   }
+  if (prompt && policy_) policy_->on_prefill_done(cache_);
   position_ += static_cast<int>(new_rows);
   return logits_of_last_row(x);
 }
@@ -243,8 +247,10 @@ Share SecureTransformer::attention_block(int layer, const Share& x) {
   const Share qkv = gpt2() ? projected : rotate_positions(projected);
   const bool prompt = cache_[layer].keys.empty();
   append_to_cache(layer, qkv);
-  const Share attended = attend(layer, qkv);
-  if (prompt && policy_) policy_->on_prefill(layer, query_heads(qkv), cache_[layer]);
+  Share prompt_probabilities;
+  const Share attended = attend(layer, qkv, prompt ? &prompt_probabilities : nullptr);
+  if (prompt && policy_)
+    policy_->on_prefill(layer, kvcache::secure::PromptAttention(prompt_probabilities, config_.heads), cache_[layer]);
   return proto_.add(x, linear(attended, w.out, w.out_bias));
 }
 
@@ -280,8 +286,9 @@ void SecureTransformer::append_to_cache(int layer, const Share& qkv) {
 // All heads in single calls: one batched q.K^T, one softmax over the stacked (heads * new_rows)
 // score rows, one batched p.V, so the round count does not grow with the number of heads. At a
 // decode step the cache policy says which rows attend; the scores are always taken against the
-// whole cache (it costs the opening of the query only) and narrowed afterwards.
-Share SecureTransformer::attend(int layer, const Share& qkv) {
+// whole cache (it costs the opening of the query only) and narrowed afterwards. `probabilities`,
+// when given, receives the stacked probabilities (heads * new_rows x cache rows).
+Share SecureTransformer::attend(int layer, const Share& qkv, Share* probabilities) {
   const int heads = config_.heads, group = config_.heads / config_.kv_heads;
   const Eigen::Index new_rows = qkv.rows();
   LayerCache& cache = cache_[layer];
@@ -298,7 +305,7 @@ Share SecureTransformer::attend(int layer, const Share& qkv) {
     const auto scope = profiled("attention.scores");
     stacked = proto_.truncate(concat_rows(proto_.matmul_fixed_transposed(queries, keys)));
   }
-  const Share probs = attention_probabilities(stacked, rows, new_rows);
+  Share probs = attention_probabilities(stacked, rows, new_rows);
   std::vector<Share> per_head;
   for (int h = 0; h < heads; ++h) per_head.push_back(rows_of(probs, h * new_rows, new_rows));
   Share attended;
@@ -307,6 +314,7 @@ Share SecureTransformer::attend(int layer, const Share& qkv) {
     attended = proto_.truncate(concat_columns(proto_.matmul_fixed(per_head, values)));
   }
   if (decoding) policy_->on_attention(layer, per_head, cache);  // may evict rows: after their last use
+  if (probabilities) *probabilities = std::move(probs);
   return attended;
 }
 

@@ -88,7 +88,7 @@ class SecureTransformer {
   Share forward(const Share& tokens_one_hot);
   Share embed(const Share& tokens_one_hot);
   Share attention_block(int layer, const Share& x);
-  Share attend(int layer, const Share& qkv);
+  Share attend(int layer, const Share& qkv, Share* probabilities = nullptr);
   std::vector<Share> query_heads(const Share& qkv) const;
   Share attention_probabilities(const Share& scores, const kvcache::secure::AttendingRows& rows, Eigen::Index new_rows);
   Share attending_scores(const Share& scores, const kvcache::secure::AttendingRows& rows);

@@ -9,6 +9,10 @@ namespace protocols::ops {
 
 namespace {
 constexpr int kWordBits = 64;
+
+void check_value_bits(int value_bits) {
+  if (value_bits < 2 || value_bits > kWordBits) throw std::invalid_argument("comparison: value bits must be in [2, 64]");
+}
 // Carries into bit 63 depend on bits 0..62 only.
 constexpr int kCarryWidth = 63;
 
@@ -81,16 +85,23 @@ Share SecureOps::less_than_zero(const Share& x) {
 // x mod 2^w is the w-bit two's complement of x when |x| < 2^(w-1): its top bit is the sign, and the
 // low w bits of the two summands add up to it. Only w - 1 carries are needed, lanes of w bits.
 Share SecureOps::less_than_zero(const Share& x, int value_bits) {
-  if (value_bits < 2 || value_bits > kWordBits) throw std::invalid_argument("less_than_zero: value bits must be in [2, 64]");
-  if (value_bits == kWordBits) return less_than_zero(x);
-  if (fss_) return fss_->less_than_zero(x, value_bits);
+  if (fss_) {
+    check_value_bits(value_bits);
+    return fss_->less_than_zero(x, value_bits);
+  }
+  return boolean_->bit_to_arithmetic(msb(x, value_bits));
+}
+
+BoolShare SecureOps::msb(const Share& x, int value_bits) {
+  check_value_bits(value_bits);
+  if (value_bits == kWordBits) return msb(x);
   const LaneLayout lanes = LaneLayout::for_width(value_bits);
   const auto summands = boolean_->from_arithmetic_shares(x);
   const BoolShare a = pack_lanes(summands[0], lanes), b = pack_lanes(summands[1], lanes);
   const BoolShare g = carries(a, b, value_bits - 1, lanes);
   // The carry into the top bit of a lane comes from the bit below it, inside the same lane.
   const BoolShare top = BooleanBackend::xor_(BooleanBackend::xor_(a, b), BooleanBackend::shift_left(g, 1));
-  return boolean_->bit_to_arithmetic(unpack_lane_bit(top, lanes, value_bits - 1, x.rows(), x.cols()));
+  return unpack_lane_bit(top, lanes, value_bits - 1, x.rows(), x.cols());
 }
 
 Share SecureOps::less_than(const Share& x, const Share& y) { return less_than_zero(proto_.sub(x, y)); }

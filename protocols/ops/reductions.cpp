@@ -22,8 +22,14 @@ RingMatrix column_numbers(Eigen::Index rows, Eigen::Index cols) {
   return m;
 }
 
-// Values far below anything the comparisons are specified for: padding that never wins.
-constexpr std::int64_t kLowest = -(std::int64_t{1} << 60);
+constexpr int kWordBits = 64;
+
+// Padding that never wins: below every value the comparisons are specified for (|x| < 2^60 at
+// full width, |x| < 2^(value_bits - 2) on value_bits bits), and its difference with any of them
+// still inside the comparison's range.
+u64 lowest_value(int value_bits) {
+  return static_cast<u64>(-(std::int64_t{1} << (value_bits == kWordBits ? 60 : value_bits - 2)));
+}
 
 // A tournament over the last axis in groups of `arity` adjacent columns. Every pair of a group is
 // compared in one batch; the winner is the member that beats every earlier member strictly and
@@ -59,7 +65,7 @@ BoolShare bool_concat_columns(const std::vector<BoolShare>& parts) {
 // conversion). Both give the same winners in the same number of AND levels.
 struct BooleanBits {
   using Bit = BoolShare;
-  static Bit less_than_zero(SecureOps& ops, const Share& x) { return ops.msb(x); }
+  static Bit less_than_zero(SecureOps& ops, const Share& x, int value_bits) { return ops.msb(x, value_bits); }
   static Bit not_(SecureOps& ops, const Bit& x) { return ops.boolean().not_(x); }
   static std::vector<Bit> and_(SecureOps& ops, const std::vector<Bit>& x, const std::vector<Bit>& y) {
     return ops.boolean().and_(x, y);
@@ -72,7 +78,7 @@ struct BooleanBits {
 
 struct ArithmeticBits {
   using Bit = Share;
-  static Bit less_than_zero(SecureOps& ops, const Share& x) { return ops.less_than_zero(x); }
+  static Bit less_than_zero(SecureOps& ops, const Share& x, int value_bits) { return ops.less_than_zero(x, value_bits); }
   static Bit not_(SecureOps& ops, const Bit& x) {
     return ops.protocol().add_public(ops.protocol().neg(x), filled(x.rows(), x.cols(), 1));
   }
@@ -110,11 +116,11 @@ std::vector<typename Bits::Bit> and_all(SecureOps& ops, std::vector<std::vector<
 }
 
 template <class Bits>
-Tournament play_level(SecureOps& ops, const Tournament& t, Eigen::Index arity) {
+Tournament play_level(SecureOps& ops, const Tournament& t, Eigen::Index arity, int value_bits) {
   using Bit = typename Bits::Bit;
   Protocol& p = ops.protocol();
   const Eigen::Index groups = (t.values.cols() + arity - 1) / arity;
-  const Share values = padded_to(p, t.values, groups * arity, static_cast<u64>(kLowest));
+  const Share values = padded_to(p, t.values, groups * arity, lowest_value(value_bits));
   std::optional<Share> indices;
   if (t.indices) indices = padded_to(p, *t.indices, groups * arity, 0);
   std::vector<Share> members, member_indices;
@@ -127,7 +133,7 @@ Tournament play_level(SecureOps& ops, const Tournament& t, Eigen::Index arity) {
   for (Eigen::Index i = 0; i < arity; ++i) {
     for (Eigen::Index j = i + 1; j < arity; ++j) differences.push_back(p.sub(members[i], members[j]));
   }
-  const Bit less = Bits::less_than_zero(ops, concat_columns(differences));
+  const Bit less = Bits::less_than_zero(ops, concat_columns(differences), value_bits);
   std::vector<std::vector<Bit>> conditions(static_cast<std::size_t>(arity));
   Eigen::Index pair = 0;
   for (Eigen::Index i = 0; i < arity; ++i) {
@@ -161,17 +167,20 @@ Tournament play_level(SecureOps& ops, const Tournament& t, Eigen::Index arity) {
   return next;
 }
 
-Tournament play_level(SecureOps& ops, const Tournament& t, Eigen::Index arity) {
-  return ops.comparisons() == Comparisons::fss ? play_level<ArithmeticBits>(ops, t, arity)
-                                               : play_level<BooleanBits>(ops, t, arity);
+Tournament play_level(SecureOps& ops, const Tournament& t, Eigen::Index arity, int value_bits = kWordBits) {
+  return ops.comparisons() == Comparisons::fss ? play_level<ArithmeticBits>(ops, t, arity, value_bits)
+                                               : play_level<BooleanBits>(ops, t, arity, value_bits);
 }
 
 }  // namespace
 
-Share SecureOps::max(const Share& x) {
+Share SecureOps::max(const Share& x) { return max(x, kWordBits); }
+
+Share SecureOps::max(const Share& x, int value_bits) {
   if (x.cols() < 1) throw std::invalid_argument("max: empty rows");
+  if (value_bits < 3 || value_bits > kWordBits) throw std::invalid_argument("max: value bits must be in [3, 64]");
   Tournament t{x, std::nullopt};
-  while (t.values.cols() > 1) t = play_level(*this, t, tournament_arity());
+  while (t.values.cols() > 1) t = play_level(*this, t, tournament_arity(), value_bits);
   return t.values;
 }
 

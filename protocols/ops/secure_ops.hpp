@@ -76,6 +76,8 @@ class SecureOps {
   BoolShare to_boolean(const Share& x);
   // Most significant bit, in bit 0 of each word (boolean). 2PC: 7 rounds, 3PC: 8 rounds.
   BoolShare msb(const Share& x);
+  // The sign of x when |x| < 2^(value_bits - 1) is known (see less_than_zero below), the same layout.
+  BoolShare msb(const Share& x, int value_bits);
   Share bit_to_arithmetic(const BoolShare& bits) { return boolean_->bit_to_arithmetic(bits); }
   Share less_than_zero(const Share& x);                 // [x < 0]
   Share less_than(const Share& x, const Share& y);      // [x < y], needs |x - y| < 2^63
@@ -96,6 +98,8 @@ class SecureOps {
 
   // --- reductions over the last axis (tournament, see OpsOptions) -----------------------------
   Share max(const Share& x);
+  // The same when |x| < 2^(value_bits - 2) is known: the comparisons run on value_bits bits.
+  Share max(const Share& x, int value_bits);
   MaxResult argmax(const Share& x);
   // Top-k of every row; returns, per row, a k x n secret one-hot selection in descending order of
   // value, equal values ordered by index (lower first). The values must satisfy

@@ -6,6 +6,7 @@
 // ties among the generated rows).
 #include "kvcache/secure/secure_score_eviction.hpp"
 
+#include "kvcache/attention.hpp"
 #include "kvcache/h2o.hpp"
 #include "kvcache/tova.hpp"
 #include "protocols/ops/share_layout.hpp"
@@ -27,7 +28,9 @@ using protocols_test::run_backend;
 
 constexpr int kKvHeads = 2, kGroup = 2, kQueryHeads = kKvHeads * kGroup, kDim = 8;
 constexpr int kBudget = 8, kRecent = 2, kSteps = 5;
-constexpr double kPrefillScoreTolerance = 5e-3;  // secure softmax is within 2e-4 per probability
+// Prompt scores summed from fixed-point probabilities: at most one 2^-16 step per summand (a
+// score sums kGroup heads x kBudget queries; the bound counts all query heads, twice that).
+constexpr double kSummedRounding = kQueryHeads * kBudget * 1.0 / (1 << 16);
 // The adopted prefill scores are the plaintext ones rounded to the fixed-point grid (2^-17 at most);
 // everything added afterwards is exact.
 constexpr double kAdoptedRounding = 1e-5;
@@ -258,22 +261,35 @@ INSTANTIATE_TEST_SUITE_P(Policies, SecureScoreEvictionSteps,
                                                           Case{ScoreRule::Current, true})),
                          case_name);
 
-// A private prefill: H2O scores every prompt row by the causal attention of all prompt queries.
+// A private prefill: H2O scores every prompt row by the causal attention of all prompt queries,
+// summed from the probabilities the prompt pass hands it (here the plaintext ones, input as
+// shares: the sums are exact, only the fixed-point rounding of each probability remains).
 class SecureH2oPrefill : public testing::TestWithParam<Backend> {};
+
+// Stacked causal attention of every query head over its key/value head (heads * n x n).
+FloatMatrix prompt_probabilities(const Scenario& s) {
+  std::vector<int> positions(kBudget);
+  for (int i = 0; i < kBudget; ++i) positions[i] = i;
+  FloatMatrix stacked(Eigen::Index{kQueryHeads} * kBudget, kBudget);
+  for (int h = 0; h < kQueryHeads; ++h)
+    stacked.middleRows(Eigen::Index{h} * kBudget, kBudget) =
+        kvcache::causal_attention_probs(s.prompt_queries[h], positions, s.prompt_keys[h / kGroup], positions);
+  return stacked;
+}
 
 TEST_P(SecureH2oPrefill, ScoresThePromptLikeThePlaintextVotes) {
   const mpc::FixedPoint fp;
   const Scenario s = random_scenario(false, 5);
   const Trace plain = plaintext_trace(ScoreRule::Accumulated, s);
+  const RingMatrix probabilities = fp.encode(prompt_probabilities(s));
   std::vector<RingMatrix> got;
   run_backend(GetParam(), [&](Protocol& p) {
     protocols::ops::SecureOps ops(p);
     SecureScoreEviction policy(ops, ScoreRule::Accumulated, test_config(), kKvHeads, kGroup, kBudget);
     policy.begin(1, kBudget);
     SecureLayerCache cache = shared_prompt_cache(p, s, fp);
-    std::vector<Share> queries;  // scaled by 1/sqrt(d) like the attention uses them
-    for (const FloatMatrix& q : s.prompt_queries) queries.push_back(input_from(p, 1, fp.encode(q / std::sqrt(double{kDim}))));
-    policy.on_prefill(0, queries, cache);
+    const Share stacked = input_from(p, 1, probabilities);
+    policy.on_prefill(0, PromptAttention(stacked, kQueryHeads), cache);
     std::vector<RingMatrix> mine = reveal_all(p, policy.scores(0));
     if (p.mesh().self() == 0) got = std::move(mine);
   });
@@ -281,7 +297,7 @@ TEST_P(SecureH2oPrefill, ScoresThePromptLikeThePlaintextVotes) {
   for (int g = 0; g < kKvHeads; ++g) {
     const FloatMatrix scores = fp.decode(got[g]);
     ASSERT_EQ(scores.cols(), kBudget);
-    for (int r = 0; r < kBudget; ++r) EXPECT_NEAR(scores(0, r), plain.prefill_scores[g][r], kPrefillScoreTolerance);
+    for (int r = 0; r < kBudget; ++r) EXPECT_NEAR(scores(0, r), plain.prefill_scores[g][r], kSummedRounding);
   }
 }
 

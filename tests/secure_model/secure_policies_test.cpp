@@ -193,6 +193,50 @@ TEST(SecurePolicyReference, MpcacheSelectionChangesTheLogits) {
   EXPECT_GT(against_static, 5 * kLogitBound);
 }
 
+// P1's profile of a private prefill with `policy_name` on `weights`.
+std::map<std::string, net::ProfileFigures> prefill_profile(Backend backend, const model::TransformerWeights& weights,
+                                                           const std::string& policy_name,
+                                                           const kvcache::PolicyConfig& config) {
+  const model::ModelConfig& c = weights.config;
+  const std::vector<int> prompt = prompt_tokens();
+  std::map<std::string, net::ProfileFigures> profile;
+  test_support::run_tls_parties(
+      kParties,
+      [&](net::Mesh& mesh) {
+        auto proto = protocols::make_protocol(backend, mesh, mpc::FixedPoint(), model::secure::secure_session_config(c));
+        model::secure::SecureTransformer engine(*proto, c, mesh.self() == 0 ? &weights : nullptr,
+                                                 test_support::test_ops_options());
+        protocols::ops::SecureOps ops(*proto);
+        const auto policy = kvcache::secure::make_secure_policy(policy_name, ops, config,
+                                                                {c.layers, c.heads, c.kv_heads, c.head_dim},
+                                                                config.budget.tokens);
+        engine.set_cache_policy(policy.get());
+        mesh.profile().reset();
+        engine.prefill(mesh.self() == 1 ? prompt : std::vector<int>{}, kPromptLength);
+        if (mesh.self() == 1) profile = mesh.profile().classes();
+      },
+      test_support::test_mesh_options());
+  return profile;
+}
+
+// MPCache's prompt-time work on a private prefill (static eviction, then the boxes of the
+// selecting layers) runs for every layer together: four layers cost the rounds of one.
+TEST_P(SecurePolicyTest, PromptTimeWorkOfAllLayersTakesTheRoundsOfOne) {
+  kvcache::PolicyConfig config = small_cluster_config();
+  config.mpcache_static_ratio = 0.6;
+  model::TransformerWeights one_layer = four_layer_weights();
+  one_layer.config.layers = 1;
+  one_layer.layers.resize(1);
+  const auto four = prefill_profile(GetParam(), four_layer_weights(), "mpcache", config);
+  const auto one = prefill_profile(GetParam(), one_layer, "mpcache", config);
+  for (const char* work : {kvcache::secure::kProfileEviction, kvcache::secure::kProfileSelectionBoxes}) {
+    ASSERT_TRUE(four.contains(work) && one.contains(work)) << work;
+    EXPECT_GT(one.at(work).rounds, 0u) << work;
+    EXPECT_EQ(four.at(work).rounds, one.at(work).rounds) << work;
+    EXPECT_GT(four.at(work).online_bytes_sent, one.at(work).online_bytes_sent) << work;  // more layers, more data
+  }
+}
+
 TEST_P(SecurePolicyTest, StreamingLlmGivesThePlaintextStreamingLlmTokens) {
   const kvcache::PolicyConfig config = small_cluster_config();
   const PolicyRun run = secure_tokens(GetParam(), "streamingllm", config);
