@@ -61,12 +61,14 @@ FloatMatrix causal_attention_probs(const FloatMatrix& queries, const std::vector
     throw std::invalid_argument("causal_attention_probs: positions do not match the matrix rows");
   }
   const double scale = 1.0 / std::sqrt(static_cast<double>(queries.cols()));
-  FloatMatrix logits = queries * keys.transpose() * scale;
-  FloatMatrix probs = FloatMatrix::Zero(queries.rows(), keys.rows());
+  // The product alone, then the scale (Eigen would evaluate `(a * b) * s` coefficient by
+  // coefficient); the probabilities then replace the logits in place.
+  FloatMatrix probs = queries * keys.transpose();
+  probs *= scale;
   for (Eigen::Index i = 0; i < queries.rows(); ++i) {
     double max_logit = -std::numeric_limits<double>::infinity();
     for (Eigen::Index j = 0; j < keys.rows(); ++j) {
-      if (key_positions[j] <= query_positions[i]) max_logit = std::max(max_logit, logits(i, j));
+      if (key_positions[j] <= query_positions[i]) max_logit = std::max(max_logit, probs(i, j));
     }
     if (!std::isfinite(max_logit)) {
       throw std::invalid_argument("causal_attention_probs: query at position " + std::to_string(query_positions[i]) +
@@ -74,7 +76,9 @@ FloatMatrix causal_attention_probs(const FloatMatrix& queries, const std::vector
     }
     double total = 0.0;
     for (Eigen::Index j = 0; j < keys.rows(); ++j) {
-      if (key_positions[j] <= query_positions[i]) total += probs(i, j) = std::exp(logits(i, j) - max_logit);
+      double& p = probs(i, j);
+      p = key_positions[j] <= query_positions[i] ? std::exp(p - max_logit) : 0.0;
+      total += p;
     }
     probs.row(i) /= total;
   }

@@ -73,11 +73,18 @@ std::vector<double> window_votes(const std::vector<FloatMatrix>& queries, const 
     const FloatMatrix& q = queries[h];
     const int w = std::clamp(window, 1, static_cast<int>(q.rows()));
     const int first = static_cast<int>(q.rows()) - w;
-    // The prompt queries are at positions 0..n-1, so the window's positions are first..n-1.
-    const FloatMatrix probs =
-        causal_attention_probs(q.bottomRows(w), index_range(first, first + w), head.keys, head.positions);
-    const Eigen::RowVectorXd column_sums = probs.colwise().sum();
-    for (int j = 0; j < head.size(); ++j) votes[j] += column_sums[j];
+    // The prompt queries are at positions 0..n-1, so the window's positions are first..n-1. The
+    // window goes in blocks of rows: only column sums are kept, so a long prompt's window x n
+    // probabilities never exist at once.
+    constexpr int kBlockRows = 256;
+    for (int block = 0; block < w; block += kBlockRows) {
+      const int rows = std::min(kBlockRows, w - block);
+      const FloatMatrix probs = causal_attention_probs(q.middleRows(first + block, rows),
+                                                       index_range(first + block, first + block + rows), head.keys,
+                                                       head.positions);
+      const Eigen::RowVectorXd column_sums = probs.colwise().sum();
+      for (int j = 0; j < head.size(); ++j) votes[j] += column_sums[j];
+    }
   }
   return votes;
 }

@@ -84,12 +84,21 @@ FloatMatrix Transformer::mlp(int layer, const FloatMatrix& x) const {
   return (gate.cwiseProduct(x * w.w_up)) * w.w_down;
 }
 
-// Output projection, residual, then the MLP block with its residual.
+// Output projection, residual, then the MLP block with its residual. Every step is row-wise, so a
+// long prompt goes through in blocks of rows: the MLP's intermediate activations (4x the hidden
+// width, several copies) then exist for one block at a time instead of the whole prompt.
 FloatMatrix Transformer::finish_layer(int layer, const FloatMatrix& x, const FloatMatrix& attention) const {
+  constexpr Eigen::Index kMlpBlockRows = 1024;
   const LayerWeights& w = weights_.layers[layer];
-  const FloatMatrix after_attention = x + affine(attention, w.wo, w.bo);
-  const FloatMatrix normed = normalize(after_attention, w.mlp_norm_weight, w.mlp_norm_bias, config().architecture, config().norm_eps);
-  return after_attention + mlp(layer, normed);
+  FloatMatrix out(x.rows(), x.cols());
+  for (Eigen::Index first = 0; first < x.rows(); first += kMlpBlockRows) {
+    const Eigen::Index rows = std::min(kMlpBlockRows, x.rows() - first);
+    const FloatMatrix after_attention = x.middleRows(first, rows) + affine(attention.middleRows(first, rows), w.wo, w.bo);
+    const FloatMatrix normed =
+        normalize(after_attention, w.mlp_norm_weight, w.mlp_norm_bias, config().architecture, config().norm_eps);
+    out.middleRows(first, rows) = after_attention + mlp(layer, normed);
+  }
+  return out;
 }
 
 FloatMatrix Transformer::logits(const FloatMatrix& hidden) const {

@@ -479,6 +479,7 @@ void prepare_out_dir(const fs::path& dir) {
 }
 
 int run_bench_decode(BenchDecodeOptions o) {
+  decode_bench_session_config(o.bench);  // the parties' own checks, before any of them starts
   prepare_out_dir(o.out_dir);
   const fs::path root = o.work_dir.empty() ? fs::temp_directory_path() / ("mpcache-bench-" + std::to_string(getpid()))
                                            : fs::path(o.work_dir);

@@ -93,8 +93,12 @@ int cached_rows(const std::string& name, const BenchPolicy& p, int n) {
   return n;
 }
 
-// Progress of the benchmark on stderr whatever the log level: a long run must not look dead.
-void progress(const std::string& line) { std::cerr << line << std::endl; }
+// Progress of the benchmark on stderr whatever the log level: a long run must not look dead. Each
+// line ends with the process's peak resident memory so far, so that a long run shows where its
+// memory goes.
+void progress(const std::string& line) {
+  std::cerr << line << fmt::format(" [peak {:.2f} GB]", double(peak_rss_bytes()) / 1e9) << std::endl;
+}
 
 double median_of(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -461,6 +465,8 @@ CacheLengthResult bench_cache_length(protocols::Protocol& proto, model::secure::
     adopt_prompt_time_scores(proto, *secure_policy, plain ? &*plain : nullptr, engine.config().layers,
                              engine.config().kv_heads, result.cached_rows);
     plain.reset();  // frees the plaintext copy of the cache before the secure steps
+    progress(fmt::format("party {}: {}, cache of {} rows shared and masked", proto.mesh().self(), policy_name,
+                         result.cached_rows));
   }
   Share one_hot = first_token_one_hot(proto, engine.config(), text[n]);
   const int self = proto.mesh().self();

@@ -147,6 +147,29 @@ case "$case_name" in
     expect_error "cannot make the results folder" "$exe" bench-decode --shape tiny --cache-lengths 32 --out "$work/a-file"
     grep -q "necessary_bytes_p1" "$work/b/decode_steps.csv" || fail "decode_steps.csv lacks the necessary bytes"
     ;;
+  bench-decode-private-prefill)
+    # The cache from a private prefill: the prompt pass and MPCache's static eviction and boxes on
+    # shares, both backends; the rows say which prefill ran, give its costs by phase, and the secure
+    # tokens still equal the plaintext engine's. A policy without a secure prompt-time form is refused.
+    out=$("$exe" bench-decode --shape tiny --cache-lengths 80 --steps 2 --out "$work/p" --prefill private \
+          --policies full,mpcache --mpcache-cluster-size1 8 --mpcache-cluster-size2 4 \
+          --text "$source_dir/bench/data/kjv_ruth_ecclesiastes_jonah.txt" \
+          --tokenizer "$source_dir/models/gpt2-tokenizer" 2>&1) || fail "bench-decode failed: $out"
+    echo "$out"
+    grep -q "comes from a private prefill" <<<"$out" || fail "the cache source must be stated"
+    grep -q "private prefill of 80 tokens (24 kept)" <<<"$out" || fail "MPCache's private static eviction must keep 24 rows"
+    [[ $(grep -c ',2$' "$work/p/decode_steps.csv") == 4 ]] || fail "secure tokens differ: $(cat "$work/p/decode_steps.csv")"
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+             $col["prefill"] != "private" || !($col["private_prefill_seconds"] > 0) || !($col["private_prefill_forward_bytes"] > 0) { exit 1 }
+             $col["policy"] == "mpcache" && !($col["private_prefill_eviction_rounds"] > 0 && $col["private_prefill_boxes_rounds"] > 0) { exit 1 }
+             $col["policy"] == "full" && $col["private_prefill_eviction_rounds"] != 0 { exit 1 }' \
+        "$work/p/decode_steps.csv" || fail "private prefill columns wrong: $(cat "$work/p/decode_steps.csv")"
+    grep -q "^Private prefill" "$work/p/decode_steps.md" || fail "decode_steps.md lacks the prefill table"
+    expect_error "does not support the policy 'h2o'" "$exe" bench-decode --shape tiny --cache-lengths 32 --prefill private \
+        --policies h2o --out "$work/p2" --text "$source_dir/bench/data/kjv_ruth_ecclesiastes_jonah.txt" \
+        --tokenizer "$source_dir/models/gpt2-tokenizer"
+    [[ ! -e "$work/p2" ]] || fail "a refused run must not start (it made its results folder)"
+    ;;
   network-projection)
     # The same decode step on loopback and on an emulated link whose round trips dominate (so that
     # compute-time noise on a loaded machine stays well inside the bar): the
