@@ -40,12 +40,15 @@ FloatMatrix activate(const FloatMatrix& x, Activation activation) {
   return x;
 }
 
+double rope_angle(int position, int i, int head_dim, double theta) {
+  return static_cast<double>(position) * std::pow(theta, -2.0 * i / head_dim);
+}
+
 void apply_rope(FloatMatrix& x, int heads, int head_dim, int first_position, double theta) {
   const int half = head_dim / 2;
   for (Eigen::Index r = 0; r < x.rows(); ++r) {
-    const double position = static_cast<double>(first_position + r);
     for (int i = 0; i < half; ++i) {
-      const double angle = position * std::pow(theta, -2.0 * i / head_dim);
+      const double angle = rope_angle(first_position + static_cast<int>(r), i, head_dim, theta);
       const double c = std::cos(angle), s = std::sin(angle);
       for (int h = 0; h < heads; ++h) {
         double& a = x(r, h * head_dim + i);

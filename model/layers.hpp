@@ -21,6 +21,8 @@ FloatMatrix activate(const FloatMatrix& x, Activation activation);
 
 // Rotary position embedding (Hugging Face LLaMA convention: channel i pairs with i + head_dim/2)
 // applied in place to every head of `x` (rows = tokens at positions first_position, +1, ...).
+// The rotary angle of channel pair (i, i + head_dim / 2) at a position (Hugging Face convention).
+double rope_angle(int position, int i, int head_dim, double theta);
 void apply_rope(FloatMatrix& x, int heads, int head_dim, int first_position, double theta);
 
 // Softmax of one row, stable for large logits.

@@ -1,13 +1,13 @@
 #include "model/secure/secure_transformer.hpp"
 
-#include "model/gumbel_sampling.hpp"
+#include "model/secure/adopted_cache_checks.hpp"
+#include "model/secure/attending_rows.hpp"
+#include "model/secure/secure_rotary.hpp"
 #include "net/stats.hpp"
 #include "protocols/ops/share_layout.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <cmath>
 #include <iterator>
 #include <stdexcept>
 #include <string>
@@ -25,26 +25,9 @@ using protocols::ops::concat_rows;
 using protocols::ops::map_share;
 using protocols::ops::rows_of;
 
-SecureWeights share_weights_in_phase(Protocol& proto, const ModelConfig& config, const TransformerWeights* weights) {
-  net::PhaseScope phase(proto.mesh().stats(), kWeightsPhase);
-  return share_weights(proto, config, weights);
-}
-
 // A 1 x cols bias repeated for every row of a block (local).
 Share broadcast_rows(const Share& row, Eigen::Index rows) {
   return map_share(row, [rows](const RingMatrix& m) -> RingMatrix { return m.replicate(rows, 1); });
-}
-
-// The index of the single 1 in an opened one-hot row; anything else means the argmax failed.
-int index_of_one_hot(const RingMatrix& one_hot) {
-  int index = -1;
-  for (Eigen::Index j = 0; j < one_hot.cols(); ++j) {
-    if (one_hot(0, j) == 0) continue;
-    if (one_hot(0, j) != 1 || index >= 0) throw std::runtime_error("secure argmax did not produce a one-hot row");
-    index = static_cast<int>(j);
-  }
-  if (one_hot.rows() != 1 || index < 0) throw std::runtime_error("secure argmax did not produce a one-hot row");
-  return index;
 }
 
 }  // namespace
@@ -54,7 +37,7 @@ SecureTransformer::SecureTransformer(Protocol& proto, const ModelConfig& config,
     : proto_(proto),
       config_(config),
       ops_(proto, options),
-      weights_(share_weights_in_phase(proto, config, owner_weights)) {}
+      weights_(share_weights(proto, config, owner_weights)) {}
 
 net::ProfileScope SecureTransformer::profiled(const char* operator_class) {
   return net::ProfileScope(proto_.mesh().profile(), operator_class);
@@ -74,18 +57,7 @@ Share SecureTransformer::prefill(std::span<const int> prompt_tokens, int prompt_
   net::PhaseScope phase(proto_.mesh().stats(), kPrefillPhase);
   const bool user = proto_.role() == Role::P1;
   RingMatrix one_hot;
-  if (user) {
-    if (static_cast<int>(prompt_tokens.size()) != prompt_length)
-      throw std::invalid_argument("P1's prompt has " + std::to_string(prompt_tokens.size()) + " tokens, the public length is " +
-                                  std::to_string(prompt_length));
-    one_hot = RingMatrix::Zero(prompt_length, config_.vocab_size);
-    for (int i = 0; i < prompt_length; ++i) {
-      if (prompt_tokens[i] < 0 || prompt_tokens[i] >= config_.vocab_size)
-        throw std::out_of_range("prompt token " + std::to_string(i) + " is outside the vocabulary of " +
-                                std::to_string(config_.vocab_size));
-      one_hot(i, prompt_tokens[i]) = 1;
-    }
-  }
+  if (user) one_hot = prompt_one_hot(config_, prompt_tokens, prompt_length);
   if (policy_) policy_->begin(config_.layers, prompt_length);
   return forward(proto_.input(1, user ? &one_hot : nullptr, prompt_length, config_.vocab_size));
 }
@@ -106,24 +78,7 @@ void SecureTransformer::release_cache() {
 void SecureTransformer::adopt_cache(std::vector<std::vector<Share>> keys, std::vector<std::vector<Share>> values,
                                     int length, std::optional<int> tokens_processed) {
   const int next_position = tokens_processed.value_or(length);
-  if (next_position < length)
-    throw std::invalid_argument("adopt_cache: " + std::to_string(length) + " cached rows but only " +
-                                std::to_string(next_position) + " tokens processed");
-  const auto expect = [&](const std::vector<std::vector<Share>>& per_layer, const char* what) {
-    if (static_cast<int>(per_layer.size()) != config_.layers)
-      throw std::invalid_argument(std::string("adopt_cache: ") + what + " for " + std::to_string(per_layer.size()) +
-                                  " layers, the model has " + std::to_string(config_.layers));
-    for (const auto& heads : per_layer) {
-      if (static_cast<int>(heads.size()) != config_.kv_heads)
-        throw std::invalid_argument(std::string("adopt_cache: ") + what + " with the wrong number of heads");
-      for (const Share& h : heads)
-        if (h.rows() != length || h.cols() != config_.head_dim)
-          throw std::invalid_argument(std::string("adopt_cache: ") + what + " must be " + std::to_string(length) +
-                                      " x " + std::to_string(config_.head_dim) + " per head");
-    }
-  };
-  expect(keys, "keys");
-  expect(values, "values");
+  check_adopted_cache(config_, keys, values, length, next_position);
   position_ = 0;
   check_room(next_position);
   net::PhaseScope phase(proto_.mesh().stats(), kPrefillPhase);
@@ -157,28 +112,14 @@ Share SecureTransformer::decode(const Share& token_one_hot) {
 
 NextToken SecureTransformer::greedy_token(const Share& logits) {
   const auto scope = profiled("argmax");
-  NextToken out{ops_.argmax(logits).one_hot, std::nullopt};
-  const RingMatrix opened = proto_.reveal(out.one_hot, 1);
-  if (proto_.role() == Role::P1) out.token = index_of_one_hot(opened);
-  return out;
+  return model::secure::greedy_token(ops_, logits);
 }
 
 NextToken SecureTransformer::sampled_token(const Share& logits, double temperature, const Eigen::RowVectorXd* user_noise) {
-  check_sampling_temperature(temperature);
-  const bool user = proto_.role() == Role::P1;
-  if (user && (user_noise == nullptr || user_noise->size() != config_.vocab_size))
-    throw std::invalid_argument("P1 must supply one Gumbel noise value per vocabulary entry");
   Share perturbed;
   {
     const auto scope = profiled("sampling");
-    const mpc::FixedPoint& fp = proto_.fixed_point();
-    RingMatrix noise;
-    if (user) {
-      noise.resize(1, config_.vocab_size);
-      for (int i = 0; i < config_.vocab_size; ++i) noise(0, i) = fp.encode((*user_noise)[i]);
-    }
-    const Share scaled = proto_.truncate(proto_.scale(logits, fp.encode(1.0 / temperature)));
-    perturbed = proto_.add(scaled, proto_.input(1, user ? &noise : nullptr, 1, config_.vocab_size));
+    perturbed = gumbel_perturbed(ops_, logits, temperature, user_noise);
   }
   return greedy_token(perturbed);
 }
@@ -244,7 +185,11 @@ Share SecureTransformer::attention_block(int layer, const Share& x) {
   const SecureLayerWeights& w = weights_.layers[layer];
   const Share normed = normalize(x, w.attn_norm_gain, w.attn_norm_bias);
   const Share projected = linear(normed, w.qkv, w.qkv_bias);
-  const Share qkv = gpt2() ? projected : rotate_positions(projected);
+  Share qkv = projected;
+  if (!gpt2()) {
+    const auto scope = profiled("rotary");
+    qkv = rotate_positions(proto_, config_, projected, position_);
+  }
   const bool prompt = cache_[layer].keys.empty();
   append_to_cache(layer, qkv);
   Share prompt_probabilities;
@@ -321,77 +266,10 @@ Share SecureTransformer::attend(int layer, const Share& qkv, Share* probabilitie
 // Softmax over the attending rows; rows that do not attend get probability 0.
 Share SecureTransformer::attention_probabilities(const Share& scores, const kvcache::secure::AttendingRows& rows,
                                                  Eigen::Index new_rows) {
-  if (rows.all) {
-    const auto scope = profiled("attention.softmax");
-    return new_rows > 1 ? ops_.softmax(scores, causal_mask(new_rows)) : ops_.softmax(scores);
-  }
-  const Share narrowed = attending_scores(scores, rows);
-  Share probs;
-  {
-    const auto scope = profiled("attention.softmax");
-    probs = ops_.softmax(narrowed);
-  }
-  return spread_probabilities(probs, rows, scores.cols());
-}
-
-// heads x cache rows -> heads x attending rows: [chosen groups' rows | public rows]. The chosen
-// groups' scores come from one product of each head's group one-hot with its scores laid out one
-// group per row.
-Share SecureTransformer::attending_scores(const Share& scores, const kvcache::secure::AttendingRows& rows) {
-  const auto scope = profiled(kvcache::secure::kProfileSelectionGather);
-  const int heads = config_.heads, group = config_.heads / config_.kv_heads, s = rows.group_size;
-  std::vector<Share> parts;
-  if (rows.chosen_groups() > 0) {
-    const Eigen::Index groups = rows.chosen.front().cols();
-    std::vector<Share> one_hots, grouped;
-    for (int h = 0; h < heads; ++h) {
-      one_hots.push_back(rows.chosen[h / group]);
-      grouped.push_back(protocols::ops::reshape(columns(rows_of(scores, h, 1), 0, groups * s), groups, s));
-    }
-    std::vector<Share> picked = proto_.matmul(one_hots, grouped);  // one-hot x fixed point: exact
-    for (Share& p : picked) p = protocols::ops::reshape(p, 1, p.rows() * p.cols());
-    parts.push_back(concat_rows(picked));
-  }
-  if (!rows.public_rows.empty()) parts.push_back(protocols::ops::gather_columns(
-        scores, protocols::ops::ColumnIndices(rows.public_rows.begin(), rows.public_rows.end())));
-  return concat_columns(parts);
-}
-
-// The inverse layout: heads x attending rows -> heads x cache rows, zeros where no row attended.
-Share SecureTransformer::spread_probabilities(const Share& probs, const kvcache::secure::AttendingRows& rows,
-                                              Eigen::Index cache_rows) {
-  const auto scope = profiled(kvcache::secure::kProfileSelectionGather);
-  const int heads = config_.heads, group = config_.heads / config_.kv_heads, s = rows.group_size;
-  const Eigen::Index chosen_width = Eigen::Index{rows.chosen_groups()} * s;
-  Share spread = protocols::ops::zeros(proto_, heads, cache_rows);
-  if (chosen_width > 0) {
-    const Eigen::Index groups = rows.chosen.front().cols();
-    std::vector<Share> transposed_one_hots, chosen_probs;
-    for (int h = 0; h < heads; ++h) {
-      transposed_one_hots.push_back(map_share(rows.chosen[h / group], [](const RingMatrix& m) -> RingMatrix { return m.transpose(); }));
-      chosen_probs.push_back(protocols::ops::reshape(columns(rows_of(probs, h, 1), 0, chosen_width), rows.chosen_groups(), s));
-    }
-    std::vector<Share> placed = proto_.matmul(transposed_one_hots, chosen_probs);  // groups x s each
-    for (Share& p : placed) p = protocols::ops::reshape(p, 1, groups * s);
-    const Share parts[] = {concat_rows(placed), protocols::ops::zeros(proto_, heads, cache_rows - groups * s)};
-    spread = concat_columns(parts);
-  }
-  if (rows.public_rows.empty()) return spread;
-  const Share public_probs = columns(probs, chosen_width, static_cast<Eigen::Index>(rows.public_rows.size()));
-  return proto_.add(spread, map_share(public_probs, [&](const RingMatrix& m) -> RingMatrix {
-    RingMatrix out = RingMatrix::Zero(m.rows(), cache_rows);
-    for (std::size_t i = 0; i < rows.public_rows.size(); ++i) out.col(rows.public_rows[i]) = m.col(static_cast<Eigen::Index>(i));
-    return out;
-  }));
-}
-
-// Row i of each head's block (the token at position_ + i) sees the cached rows 0 .. position_ + i.
-RingMatrix SecureTransformer::causal_mask(Eigen::Index new_rows) const {
-  const Eigen::Index total = position_ + new_rows;
-  RingMatrix mask = RingMatrix::Zero(config_.heads * new_rows, total);
-  for (int h = 0; h < config_.heads; ++h)
-    for (Eigen::Index i = 0; i < new_rows; ++i) mask.row(h * new_rows + i).head(position_ + i + 1).setOnes();
-  return mask;
+  if (!rows.all) return softmax_over_attending(ops_, config_.heads, config_.heads / config_.kv_heads, scores, rows);
+  const auto scope = profiled("attention.softmax");
+  if (new_rows == 1) return ops_.softmax(scores);
+  return ops_.softmax(scores, causal_prompt_mask(config_.heads, position_, new_rows));
 }
 
 Share SecureTransformer::mlp_block(int layer, const Share& x) {
@@ -415,41 +293,6 @@ Share SecureTransformer::logits_of_last_row(const Share& x) {
   const auto scope = profiled("logits");
   if (weights_.lm_head) return proto_.truncate(proto_.matmul_fixed(normed, *weights_.lm_head));
   return proto_.truncate(proto_.matmul_fixed_transposed(normed, weights_.token_embedding));
-}
-
-// Rotary embedding of the q and k columns. Positions are public, so the rotation is a public
-// linear map: x * cos + swap_halves(x) * sin', with sin' = -sin on the first half of each head
-// (Hugging Face convention: channel i pairs with i + head_dim / 2). One truncation round.
-Share SecureTransformer::rotate_positions(const Share& qkv) {
-  const auto scope = profiled("rotary");
-  const int d = config_.head_dim, half = d / 2, blocks = config_.heads + config_.kv_heads;
-  const Eigen::Index rows = qkv.rows(), rotated_width = static_cast<Eigen::Index>(blocks) * d;
-  const mpc::FixedPoint& fp = proto_.fixed_point();
-  RingMatrix cosines(rows, rotated_width), sines(rows, rotated_width);
-  for (Eigen::Index r = 0; r < rows; ++r) {
-    const double position = static_cast<double>(position_ + r);
-    for (int i = 0; i < half; ++i) {
-      const double angle = position * std::pow(config_.rope_theta, -2.0 * i / d);
-      const mpc::u64 c = fp.encode(std::cos(angle)), s = fp.encode(std::sin(angle)), minus_s = fp.encode(-std::sin(angle));
-      for (int b = 0; b < blocks; ++b) {
-        cosines(r, b * d + i) = cosines(r, b * d + i + half) = c;
-        sines(r, b * d + i) = minus_s;
-        sines(r, b * d + i + half) = s;
-      }
-    }
-  }
-  const Share x = columns(qkv, 0, rotated_width);
-  const Share swapped = map_share(x, [&](const RingMatrix& m) -> RingMatrix {
-    RingMatrix out(m.rows(), m.cols());
-    for (int b = 0; b < blocks; ++b) {
-      out.middleCols(b * d, half) = m.middleCols(b * d + half, half);
-      out.middleCols(b * d + half, half) = m.middleCols(b * d, half);
-    }
-    return out;
-  });
-  const Share rotated = proto_.truncate(proto_.add(proto_.mul_public(x, cosines), proto_.mul_public(swapped, sines)));
-  const Share parts[] = {rotated, columns(qkv, rotated_width, qkv.cols() - rotated_width)};
-  return concat_columns(parts);
 }
 
 }  // namespace model::secure

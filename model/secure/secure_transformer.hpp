@@ -13,6 +13,7 @@
 
 #include "kvcache/secure/secure_cache_policy.hpp"
 #include "model/config.hpp"
+#include "model/secure/secure_tokens.hpp"
 #include "model/secure/secure_weights.hpp"
 #include "model/weights.hpp"
 #include "net/operator_profile.hpp"
@@ -25,16 +26,8 @@
 
 namespace model::secure {
 
-inline constexpr const char* kWeightsPhase = "weights";
 inline constexpr const char* kPrefillPhase = "prefill";
 inline constexpr const char* kDecodePhase = "decode";
-
-// The next token of a greedy step: its secret one-hot (1 x vocab, integers) on every party, and
-// its index on P1 only.
-struct NextToken {
-  Share one_hot;
-  std::optional<int> token;
-};
 
 class SecureTransformer {
  public:
@@ -91,18 +84,14 @@ class SecureTransformer {
   Share attend(int layer, const Share& qkv, Share* probabilities = nullptr);
   std::vector<Share> query_heads(const Share& qkv) const;
   Share attention_probabilities(const Share& scores, const kvcache::secure::AttendingRows& rows, Eigen::Index new_rows);
-  Share attending_scores(const Share& scores, const kvcache::secure::AttendingRows& rows);
-  Share spread_probabilities(const Share& probs, const kvcache::secure::AttendingRows& rows, Eigen::Index cache_rows);
   void append_to_cache(int layer, const Share& qkv);
   Share mlp_block(int layer, const Share& x);
   Share normalize(const Share& x, const Share& gain, const Share& bias);
   Share activate(const Share& x);
-  Share rotate_positions(const Share& qkv);
   net::ProfileScope profiled(const char* operator_class);
   bool gpt2() const { return config_.architecture == Architecture::Gpt2; }
   Share linear(const Share& x, const protocols::FixedOperand& w, const Share& bias);
   Share logits_of_last_row(const Share& x);
-  mpc::RingMatrix causal_mask(Eigen::Index new_rows) const;
   void check_room(int new_rows) const;
 
   Protocol& proto_;

@@ -1,6 +1,7 @@
 #include "model/secure/secure_weights.hpp"
 
 #include "model/secure/session_config.hpp"
+#include "net/stats.hpp"
 
 #include <cmath>
 #include <functional>
@@ -145,6 +146,7 @@ void check_encodable(const std::string& name, const FloatMatrix& value, int frac
 
 SecureWeights share_weights(Protocol& proto, const ModelConfig& c, const TransformerWeights* owner_weights) {
   check_parties(proto, c, owner_weights);
+  net::PhaseScope phase(proto.mesh().stats(), kWeightsPhase);
   WeightInput in(proto, owner_weights);
   const Eigen::Index d = c.hidden_size;
   SecureWeights s;

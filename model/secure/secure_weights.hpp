@@ -64,7 +64,11 @@ double max_weight_magnitude(int frac_bits);
 // max_weight_magnitude(frac_bits).
 void check_encodable(const std::string& name, const FloatMatrix& value, int frac_bits);
 
-// Shares and masks the weights of a GPT-2 or LLaMA-style model described by `config`. P0 must pass its weights
+// The traffic phase of sharing and masking the weights.
+inline constexpr const char* kWeightsPhase = "weights";
+
+// Shares and masks the weights of a GPT-2 or LLaMA-style model described by `config` (phase
+// kWeightsPhase). P0 must pass its weights
 // (whose config must equal `config`); every other party must pass nullptr. Missing biases are
 // shared as zeros so that the shapes, and hence the program, depend on the public config only.
 SecureWeights share_weights(Protocol& proto, const ModelConfig& config, const TransformerWeights* owner_weights);
