@@ -38,9 +38,16 @@ void HeadCache::keep(const std::vector<int>& rows) {
     }
   }
   const auto kept = static_cast<Eigen::Index>(rows.size());
-  keys.truncate(kept);  // the capacity stays for the rows still to come
+  keys.truncate(kept);  // the capacity stays for the rows still to come...
   values.truncate(kept);
   positions.resize(rows.size());
+  // ...unless most of it was dropped (a prompt-time eviction): then the block shrinks to the kept
+  // rows plus one growth step, so that a compacted cache does not hold the whole prompt's storage.
+  const Eigen::Index spare = mpc::GrowingRows<double>::growth_for(kept);
+  if (keys.capacity() > 2 * (kept + spare)) {
+    keys.shrink_to(kept + spare);
+    values.shrink_to(kept + spare);
+  }
 }
 
 }  // namespace kvcache

@@ -84,7 +84,7 @@ class GrowingRows : public Eigen::Map<Eigen::Matrix<Scalar, Eigen::Dynamic, Eige
                                   " columns appended to a matrix of " + std::to_string(this->cols()));
     const Matrix added(bottom);  // before any regrow: `bottom` may be a view of these rows
     const Eigen::Index old_rows = this->rows(), needed = old_rows + added.rows();
-    if (needed > capacity()) regrow(std::max(needed, capacity() + std::max(capacity() / 4, kMinGrowthRows)));
+    if (needed > capacity()) regrow(std::max(needed, capacity() + growth_for(capacity())));
     storage_.middleRows(old_rows, added.rows()) = added;
     reseat(needed);
   }
@@ -96,6 +96,15 @@ class GrowingRows : public Eigen::Map<Eigen::Matrix<Scalar, Eigen::Dynamic, Eige
                               std::to_string(this->rows()));
     reseat(rows);
   }
+
+  // Lowers the capacity to `capacity` rows (at least rows()), copying the live rows into a block of
+  // that size: returns the memory of rows dropped for good (a prompt-time eviction).
+  void shrink_to(Eigen::Index capacity) {
+    if (capacity < this->rows()) throw std::out_of_range("GrowingRows::shrink_to: below the live rows");
+    if (capacity < this->capacity()) regrow(capacity);
+  }
+  // The spare rows an append would grow a block of `rows` rows by.
+  static Eigen::Index growth_for(Eigen::Index rows) { return std::max(rows / 4, kMinGrowthRows); }
 
   // The live rows as a plain matrix (a copy).
   Matrix matrix() const { return live(); }

@@ -56,6 +56,35 @@ TEST(HeadCache, AppendsWithinCapacityDoNotMoveTheCache) {
   EXPECT_EQ(head.values(2, 1), 8);
 }
 
+// A prompt-time eviction that drops most rows returns their storage (the block shrinks to the
+// kept rows plus one growth step); dropping a few rows keeps the block where it is.
+TEST(HeadCache, KeepingFewRowsFreesTheStorageOfTheOthers) {
+  HeadCache head;
+  head.keys = FloatMatrix::Zero(200, 2);
+  head.values = FloatMatrix::Zero(200, 2);
+  for (int i = 0; i < 200; ++i) {
+    head.keys(i, 0) = i;
+    head.values(i, 1) = -i;
+    head.positions.push_back(i);
+  }
+  std::vector<int> all_but_one(199);
+  for (int i = 0; i < 199; ++i) all_but_one[i] = i + (i >= 50);
+  const double* at = head.keys.data();
+  head.keep(all_but_one);
+  EXPECT_EQ(head.keys.data(), at);
+  EXPECT_EQ(head.keys.capacity(), 200);
+  std::vector<int> every_tenth;
+  for (int i = 0; i < 199; i += 10) every_tenth.push_back(i);
+  head.keep(every_tenth);
+  ASSERT_EQ(head.size(), 20);
+  EXPECT_LE(head.keys.capacity(), 20 + mpc::GrowingRows<double>::kMinGrowthRows);
+  EXPECT_LE(head.values.capacity(), 20 + mpc::GrowingRows<double>::kMinGrowthRows);
+  EXPECT_EQ(head.keys(1, 0), 10);   // row 10 of the 199 (position 10)
+  EXPECT_EQ(head.keys(19, 0), 191);  // row 190 of the 199 (position 191: 50 was dropped)
+  EXPECT_EQ(head.values(19, 1), -191);
+  EXPECT_EQ(head.positions[19], 191);
+}
+
 TEST(HeadCache, KeepCompactsInOrder) {
   HeadCache head;
   for (int i = 0; i < 5; ++i) head.append(row({double(i), 0}), row({0, double(10 * i)}), 100 + i);
