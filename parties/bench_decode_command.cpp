@@ -387,7 +387,9 @@ std::string private_prefill_table(const std::vector<nlohmann::json>& rows) {
         << "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     t << "| " << cell(r["network"]) << " | " << cell(r["protocol"]) << " | " << cell(r["policy"]) << " | "
       << r["cache_length"] << " | " << r["cached_rows"];
-    for (const std::string prefix : {"private_prefill", "private_prefill_forward", "private_prefill_eviction", "private_prefill_boxes"})
+    std::vector<std::string> prefixes = {kPrivatePrefillPrefix};
+    for (const char* phase : kPrefillPhases) prefixes.push_back(std::string(kPrivatePrefillPrefix) + "_" + phase);
+    for (const std::string& prefix : prefixes)
       t << " | " << fixed(r[prefix + "_seconds"].get<double>(), 1) << " | " << megabytes(r[prefix + "_bytes"].get<double>())
         << " | " << r[prefix + "_rounds"];
     t << " |\n";

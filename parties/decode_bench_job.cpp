@@ -450,7 +450,6 @@ CacheLengthResult bench_cache_length(protocols::Protocol& proto, model::secure::
   engine.set_cache_policy(secure_policy.get());
   if (o.private_prefill) {
     plain.reset();  // P0 shares nothing: P1's prompt is the input
-    engine.release_cache();
     result.private_prefill = private_prefill(proto, engine, text, n);
     // The secure cache keeps every prompt row unless the policy evicts on shares (MPCache).
     if (policy.plaintext_name == "mpcache" && engine.cache_rows() != result.cached_rows)

@@ -69,11 +69,13 @@ void SecureMpcachePolicy::on_prefill(int layer, const PromptAttention& prompt, S
   // votes with the window rows of the attention the prompt pass computed (generated tokens are
   // never statically evicted).
   if (prompt.empty()) return;
+  if (prompt.heads() != shape_.query_heads)
+    throw std::invalid_argument("mpcache: prompt attention of " + std::to_string(prompt.heads()) + " heads, expected " +
+                                std::to_string(shape_.query_heads));
   const StaticEvictionParams params = static_eviction_params(prompt_length_, config_);
   if (params.capacity >= cache.rows()) return;
   const auto scope = profiled(ops_, kProfileEviction);
   votes_.at(static_cast<std::size_t>(layer)) = static_eviction_votes(ops_.protocol(), prompt, params.window);
-  prompt_heads_ = prompt.heads();
 }
 
 void SecureMpcachePolicy::on_prefill_done(std::span<SecureLayerCache> layers) {
@@ -90,7 +92,7 @@ void SecureMpcachePolicy::on_prefill_done(std::span<SecureLayerCache> layers) {
   }
   if (!evicted.empty()) {
     const auto scope = profiled(ops_, kProfileEviction);
-    secure_static_eviction(ops_, votes, prompt_heads_, evicted, static_eviction_params(prompt_length_, config_));
+    secure_static_eviction(ops_, votes, shape_.query_heads, evicted, static_eviction_params(prompt_length_, config_));
   }
   build_boxes(layers);
 }

@@ -80,7 +80,6 @@ class SecureMpcachePolicy final : public SecureCachePolicy {
   SecureClusterSelector selector_;
   BoxSource box_source_;
   int prompt_length_ = 0;
-  int prompt_heads_ = 0;                  // query heads that voted
   std::vector<std::optional<Share>> votes_;  // per layer, until on_prefill_done evicts
   std::vector<std::optional<SecureClusterBoxes>> boxes_;  // per layer; only selecting layers
   std::vector<std::optional<SecureSelection>> selections_;  // per layer, this step's selection

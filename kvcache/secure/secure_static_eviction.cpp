@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <optional>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -84,15 +85,6 @@ int vote_value_bits(int heads, int window, int frac_bits) {
 
 // --- votes ------------------------------------------------------------------------------------
 
-// Row h * W + i is window query i of head h at prompt position n - W + i: it sees columns <= n - W + i.
-RingMatrix causal_window_mask(int heads, int window, Eigen::Index rows) {
-  RingMatrix mask = RingMatrix::Zero(Eigen::Index{heads} * window, rows);
-  for (int h = 0; h < heads; ++h) {
-    for (int i = 0; i < window; ++i) mask.row(Eigen::Index{h} * window + i).head(rows - window + i + 1).setOnes();
-  }
-  return mask;
-}
-
 Share votes_of(SecureOps& ops, std::span<const Share> queries, const SecureLayerCache& cache, int window) {
   Protocol& p = ops.protocol();
   const std::size_t group = queries.size() / cache.keys.size();
@@ -106,7 +98,8 @@ Share votes_of(SecureOps& ops, std::span<const Share> queries, const SecureLayer
   // one softmax over all heads' rows: rounds do not grow with the number of heads.
   const std::vector<Share> scores = p.truncate(p.matmul_fixed_transposed(window_rows, keys), p.fixed_point().frac_bits());
   const int heads = static_cast<int>(queries.size());
-  const Share probs = ops.softmax(layout::concat_rows(scores), causal_window_mask(heads, window, cache.rows()));
+  // The window's queries are the prompt's last W positions, n - W .. n - 1.
+  const Share probs = ops.softmax(layout::concat_rows(scores), layout::causal_mask(heads, cache.rows() - window, window));
   return sum_of_rows(p, probs);
 }
 
@@ -174,12 +167,16 @@ std::vector<Share> keep_matrices_of(SecureOps& ops, std::span<const Share> votes
     const int value_bits = vote_value_bits(heads, params.window, p.fixed_point().frac_bits());
     middle_rows = ordered_middle_rows(ops, layout::concat_rows(middles), k, value_bits);
   }
+  // The sinks' and the window's rows are public and the same in every layer.
+  const std::optional<Share> sink_rows =
+      params.sinks > 0 ? std::optional(identity_rows(p, 0, params.sinks, n)) : std::nullopt;
+  const Share window_rows = identity_rows(p, n - params.window, params.window, n);
   std::vector<Share> keeps;
   for (std::size_t l = 0; l < votes.size(); ++l) {
     std::vector<Share> parts;
-    if (params.sinks > 0) parts.push_back(identity_rows(p, 0, params.sinks, n));
+    if (sink_rows) parts.push_back(*sink_rows);
     if (k > 0) parts.push_back(widened(p, middle_rows[l], params.sinks, params.window));
-    parts.push_back(identity_rows(p, n - params.window, params.window, n));
+    parts.push_back(window_rows);
     keeps.push_back(layout::concat_rows(parts));
   }
   return keeps;

@@ -80,12 +80,4 @@ Share softmax_over_attending(protocols::ops::SecureOps& ops, int heads, int grou
   return spread_probabilities(proto, heads, group, probs, rows, scores.cols());
 }
 
-RingMatrix causal_prompt_mask(int heads, int first_position, Eigen::Index new_rows) {
-  const Eigen::Index total = first_position + new_rows;
-  RingMatrix mask = RingMatrix::Zero(heads * new_rows, total);
-  for (int h = 0; h < heads; ++h)
-    for (Eigen::Index i = 0; i < new_rows; ++i) mask.row(h * new_rows + i).head(first_position + i + 1).setOnes();
-  return mask;
-}
-
 }  // namespace model::secure

@@ -24,8 +24,4 @@ protocols::Share spread_probabilities(protocols::Protocol& proto, int heads, int
 protocols::Share softmax_over_attending(protocols::ops::SecureOps& ops, int heads, int group, const protocols::Share& scores,
                                         const kvcache::secure::AttendingRows& rows);
 
-// The public causal mask of a block of `new_rows` prompt rows at positions first_position, ...
-// for `heads` stacked heads: row h * new_rows + i sees cached rows 0 .. first_position + i.
-mpc::RingMatrix causal_prompt_mask(int heads, int first_position, Eigen::Index new_rows);
-
 }  // namespace model::secure

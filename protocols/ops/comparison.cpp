@@ -85,10 +85,8 @@ Share SecureOps::less_than_zero(const Share& x) {
 // x mod 2^w is the w-bit two's complement of x when |x| < 2^(w-1): its top bit is the sign, and the
 // low w bits of the two summands add up to it. Only w - 1 carries are needed, lanes of w bits.
 Share SecureOps::less_than_zero(const Share& x, int value_bits) {
-  if (fss_) {
-    check_value_bits(value_bits);
-    return fss_->less_than_zero(x, value_bits);
-  }
+  check_value_bits(value_bits);
+  if (fss_) return fss_->less_than_zero(x, value_bits);
   return boolean_->bit_to_arithmetic(msb(x, value_bits));
 }
 

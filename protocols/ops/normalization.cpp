@@ -22,6 +22,13 @@ RingMatrix to_ring(const RingMatrix& zero_one, double scale_value, const mpc::Fi
 }
 }  // namespace
 
+RingMatrix causal_mask(int heads, Eigen::Index first_position, Eigen::Index new_rows) {
+  RingMatrix mask = RingMatrix::Zero(heads * new_rows, first_position + new_rows);
+  for (int h = 0; h < heads; ++h)
+    for (Eigen::Index i = 0; i < new_rows; ++i) mask.row(h * new_rows + i).head(first_position + i + 1).setOnes();
+  return mask;
+}
+
 Share SecureOps::softmax(const Share& x, const SoftmaxMask& mask) {
   const auto r = x.rows(), c = x.cols();
   const mpc::FixedPoint& fp = proto_.fixed_point();

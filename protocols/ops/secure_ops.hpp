@@ -27,6 +27,11 @@ namespace protocols::ops {
 // (arithmetic shares of integers 0/1).
 using SoftmaxMask = std::variant<std::monostate, RingMatrix, Share>;
 
+// The public causal mask of `new_rows` query rows at positions first_position, first_position + 1,
+// ... for `heads` stacked heads (heads * new_rows x first_position + new_rows): row h * new_rows + i
+// sees key rows 0 .. first_position + i.
+RingMatrix causal_mask(int heads, Eigen::Index first_position, Eigen::Index new_rows);
+
 struct ExpOptions {
   // exp(x) ~ (1 + t + t^2/2)^(2^n), t = x / 2^n: n squarings; see docs/operators.md for the error.
   int squarings = 7;
