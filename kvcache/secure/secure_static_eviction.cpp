@@ -99,7 +99,7 @@ Share votes_of(SecureOps& ops, std::span<const Share> queries, const SecureLayer
   const std::vector<Share> scores = p.truncate(p.matmul_fixed_transposed(window_rows, keys), p.fixed_point().frac_bits());
   const int heads = static_cast<int>(queries.size());
   // The window's queries are the prompt's last W positions, n - W .. n - 1.
-  const Share probs = ops.softmax(layout::concat_rows(scores), layout::causal_mask(heads, cache.rows() - window, window));
+  const Share probs = ops.causal_softmax(layout::concat_rows(scores), heads, cache.rows() - window);
   return sum_of_rows(p, probs);
 }
 

@@ -269,7 +269,7 @@ Share SecureTransformer::attention_probabilities(const Share& scores, const kvca
   if (!rows.all) return softmax_over_attending(ops_, config_.heads, config_.heads / config_.kv_heads, scores, rows);
   const auto scope = profiled("attention.softmax");
   if (new_rows == 1) return ops_.softmax(scores);
-  return ops_.softmax(scores, protocols::ops::causal_mask(config_.heads, position_, new_rows));
+  return ops_.causal_softmax(scores, config_.heads, position_);
 }
 
 Share SecureTransformer::mlp_block(int layer, const Share& x) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <vector>
 
 namespace protocols::ops {
 
@@ -53,6 +54,44 @@ Share SecureOps::softmax(const Share& x, const SoftmaxMask& mask) {
   // The maximum contributes exp(0) = 1, so the sum lies in [1, c].
   const Share inverse = reciprocal(row_sum(e));
   return mul_fp(e, broadcast_column(inverse, c));
+}
+
+namespace {
+// The end of the block of query rows that starts at `first`: as many rows as keep the block's
+// scores (heads x rows x its causal prefix) within the budget, and at least one.
+Eigen::Index causal_block_end(int heads, Eigen::Index first_position, Eigen::Index first, Eigen::Index new_rows,
+                              Eigen::Index block_elements) {
+  Eigen::Index end = first + 1;
+  while (end < new_rows && heads * (end + 1 - first) * (first_position + end + 1) <= block_elements) ++end;
+  return end;
+}
+}  // namespace
+
+Share SecureOps::causal_softmax(const Share& scores, int heads, Eigen::Index first_position, Eigen::Index block_elements) {
+  const Eigen::Index new_rows = heads > 0 ? scores.rows() / heads : 0, width = scores.cols();
+  if (new_rows <= 0 || new_rows * heads != scores.rows() || first_position < 0 || width != first_position + new_rows) {
+    throw std::invalid_argument("causal_softmax: scores must be heads * new_rows x first_position + new_rows");
+  }
+  if (causal_block_end(heads, first_position, 0, new_rows, block_elements) == new_rows) {
+    return softmax(scores, causal_mask(heads, first_position, new_rows));
+  }
+  std::vector<std::vector<Share>> blocks_of_head(static_cast<std::size_t>(heads));
+  for (Eigen::Index first = 0; first < new_rows;) {
+    const Eigen::Index end = causal_block_end(heads, first_position, first, new_rows, block_elements);
+    const Eigen::Index rows = end - first, seen = first_position + end;
+    std::vector<Share> block;
+    for (int h = 0; h < heads; ++h) block.push_back(columns(rows_of(scores, h * new_rows + first, rows), 0, seen));
+    const Share probs = softmax(concat_rows(block), causal_mask(heads, first_position + first, rows));
+    for (int h = 0; h < heads; ++h) {
+      Share head = rows_of(probs, h * rows, rows);
+      if (seen < width) head = concat_columns(std::vector<Share>{std::move(head), zeros(proto_, rows, width - seen)});
+      blocks_of_head[static_cast<std::size_t>(h)].push_back(std::move(head));
+    }
+    first = end;
+  }
+  std::vector<Share> heads_rows;
+  for (const auto& blocks : blocks_of_head) heads_rows.push_back(concat_rows(blocks));
+  return concat_rows(heads_rows);
 }
 
 namespace {

@@ -171,6 +171,32 @@ TEST_P(Approximation, OperatorsMatchDoublePrecision) {
   }
 }
 
+// A prompt's causal softmax in blocks of query rows equals one softmax under the causal mask: the
+// same probabilities within the softmax's tolerance, exact zeros beyond each row's position, and
+// the softmax's rounds once per block. Two heads, 12 query rows at positions 20..31; a budget of
+// 256 scores cuts them into blocks of rows 0-4, 5-8 and 9-11 (causal prefixes of 25, 29 and 32
+// keys, all with the same number of max levels, so each block costs what one softmax does).
+TEST_P(Approximation, CausalSoftmaxInBlocksMatchesOneSoftmax) {
+  const Setting setting = GetParam();
+  const mpc::FixedPoint fp(setting.frac_bits);
+  constexpr int kHeads = 2;
+  constexpr Eigen::Index kFirst = 20, kRows = 12, kBudget = 256;
+  const FloatMatrix scores = uniform(kHeads * kRows, kFirst + kRows, -30, 30, 21);
+  const RingMatrix mask = protocols::ops::causal_mask(kHeads, kFirst, kRows);
+  const auto out = run_session(setting.backend, setting.frac_bits, {fp.encode(scores)}, [&](Session& s) {
+    SecureOps& ops = s.ops();
+    s.record("one", s.timed("one", [&] { return ops.causal_softmax(s.input(0), kHeads, kFirst); }));
+    s.record("blocks", s.timed("blocks", [&] { return ops.causal_softmax(s.input(0), kHeads, kFirst, kBudget); }));
+  });
+  const FloatMatrix want = softmax_reference(scores, mask.cast<double>());
+  for (const char* run : {"one", "blocks"}) {
+    EXPECT_LE(compare(fp.decode(out.results.at(run)), want).max_abs, 2e-4) << run;
+    for (Eigen::Index i = 0; i < mask.size(); ++i)
+      if (mask.data()[i] == 0) EXPECT_EQ(out.results.at(run).data()[i], 0u) << run << " entry " << i;
+  }
+  EXPECT_EQ(out.rounds.at("blocks"), 3 * out.rounds.at("one"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Settings, Approximation,
                          ::testing::Values(Setting{Backend::TwoPartyDealer, 16}, Setting{Backend::ThreePartyReplicated, 16},
                                            Setting{Backend::TwoPartyDealer, 18}, Setting{Backend::ThreePartyReplicated, 18}),
