@@ -9,10 +9,6 @@
 #include <string>
 #include <vector>
 
-namespace CLI {
-class App;
-}
-
 namespace eval {
 
 struct EvalOptions {
@@ -48,9 +44,6 @@ struct EvalOptions {
 };
 
 std::vector<std::string> task_names();
-
-// Registers every option (and every policy hyperparameter) on `app`, bound to `options`.
-void add_eval_flags(CLI::App& app, EvalOptions& options);
 
 // Checks what does not depend on the model; throws std::invalid_argument naming the flag.
 void validate_options(const EvalOptions& options);

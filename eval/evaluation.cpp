@@ -2,7 +2,7 @@
 
 #include "eval/budget_mapping.hpp"
 #include "eval/progress.hpp"
-#include "kvcache/policy_factory.hpp"
+#include "kvcache/registry/policy_registry.hpp"
 #include "model/generation.hpp"
 
 #include <atomic>

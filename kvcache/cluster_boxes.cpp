@@ -8,6 +8,37 @@
 
 namespace kvcache {
 
+Box box_of_rows(mpc::FloatView keys, Eigen::Index first, Eigen::Index count) {
+  if (count == 0) return {FloatMatrix(0, keys.cols()), FloatMatrix(0, keys.cols())};
+  const auto block = keys.middleRows(first, count);
+  return {block.colwise().maxCoeff(), block.colwise().minCoeff()};
+}
+
+Box boxes_of_groups(mpc::FloatView keys, Eigen::Index groups, Eigen::Index size) {
+  Box boxes{FloatMatrix(groups, keys.cols()), FloatMatrix(groups, keys.cols())};
+  for (Eigen::Index c = 0; c < groups; ++c) {
+    const Box box = box_of_rows(keys, c * size, size);
+    boxes.max.row(c) = box.max;
+    boxes.min.row(c) = box.min;
+  }
+  return boxes;
+}
+
+PlainHeadBoxes plain_head_boxes(mpc::FloatView keys, const ClusterSelectionParams& params) {
+  params.validate();
+  const Eigen::Index len = keys.rows(), c2 = len / params.size2, c1 = len / params.size1;
+  PlainHeadBoxes out;
+  Box box = boxes_of_groups(keys, c2, params.size2);
+  out.max2 = std::move(box.max), out.min2 = std::move(box.min);
+  box = boxes_of_groups(keys, c1, params.size1);
+  out.max1 = std::move(box.max), out.min1 = std::move(box.min);
+  box = box_of_rows(keys, c2 * params.size2, len - c2 * params.size2);
+  out.open2_max = std::move(box.max), out.open2_min = std::move(box.min);
+  box = box_of_rows(keys, c1 * params.size1, (c2 - c1 * params.children()) * params.size2);
+  out.open1_max = std::move(box.max), out.open1_min = std::move(box.min);
+  return out;
+}
+
 ClusterBoxes::ClusterBoxes(int cluster_size) : size_(cluster_size) {
   if (cluster_size <= 0) throw std::invalid_argument("ClusterBoxes: cluster size must be positive");
 }
@@ -28,17 +59,15 @@ void ClusterBoxes::update(mpc::FloatView keys) {
     max_.resize(0, keys.cols());
     min_.resize(0, keys.cols());
   }
-  for (int r = rows_; r < rows; ++r) {
-    const int c = r / size_;
-    if (c == clusters()) {
-      max_.conservativeResize(c + 1, Eigen::NoChange);
-      min_.conservativeResize(c + 1, Eigen::NoChange);
-      max_.row(c) = keys.row(r);
-      min_.row(c) = keys.row(r);
-    } else {
-      max_.row(c) = max_.row(c).cwiseMax(keys.row(r));
-      min_.row(c) = min_.row(c).cwiseMin(keys.row(r));
-    }
+  if (rows == rows_) return;
+  // Only the clusters the new rows fall in change: the open one and any opened after it.
+  const int first = rows_ / size_, end = (rows + size_ - 1) / size_;
+  max_.conservativeResize(end, Eigen::NoChange);
+  min_.conservativeResize(end, Eigen::NoChange);
+  for (int c = first; c < end; ++c) {
+    const Box box = box_of_rows(keys, c * size_, std::min(rows, (c + 1) * size_) - c * size_);
+    max_.row(c) = box.max;
+    min_.row(c) = box.min;
   }
   rows_ = rows;
 }

@@ -1,5 +1,6 @@
 #include "kvcache/cluster_selection.hpp"
 
+#include "kvcache/cluster_boxes.hpp"
 #include "kvcache/selection_util.hpp"
 
 #include <algorithm>
@@ -76,8 +77,8 @@ std::vector<double> cluster_scores(const FloatMatrix& keys, const FloatMatrix& q
   const Eigen::Index clusters = keys.rows() / cluster_size;
   std::vector<double> scores;
   for (Eigen::Index c = 0; c < clusters; ++c) {
-    const auto block = keys.middleRows(c * cluster_size, cluster_size);
-    const Eigen::RowVectorXd centre = alpha * block.colwise().maxCoeff() + (1 - alpha) * block.colwise().minCoeff();
+    const Box box = box_of_rows(keys, c * cluster_size, cluster_size);
+    const Eigen::RowVectorXd centre = alpha * box.max + (1 - alpha) * box.min;
     scores.push_back(query_sum.dot(centre));
   }
   return scores;

@@ -1,6 +1,7 @@
 #include "kvcache/h2o.hpp"
 
 #include "kvcache/attention.hpp"
+#include "kvcache/rules/policy_counts.hpp"
 #include "kvcache/selection_util.hpp"
 
 #include <algorithm>
@@ -11,8 +12,9 @@ namespace kvcache {
 void H2oPolicy::begin(const ModelShape& shape, int prompt_length) {
   CachePolicy::begin(shape, prompt_length);
   query_group_size(shape);
-  capacity_ = total_budget(config_, prompt_length, config_.recent_window);
-  recent_ = std::clamp(config_.recent_window, 0, capacity_);
+  const rules::ScoreEvictionCounts counts = rules::h2o_counts(config_, prompt_length);
+  capacity_ = counts.capacity;
+  recent_ = counts.recent;
   scores_.assign(static_cast<std::size_t>(shape.layers), std::vector<std::vector<double>>(shape.kv_heads));
 }
 

@@ -29,6 +29,7 @@ class H2oPolicy final : public CachePolicy {
 
   // Accumulated score of every row of a head (tests and diagnostics).
   const std::vector<double>& scores(int layer, int kv_head) const { return scores_.at(layer).at(kv_head); }
+  std::vector<double> accumulated_scores(int layer, int kv_head) const override { return scores(layer, kv_head); }
 
  private:
   void evict_to_capacity(HeadCache& head, std::vector<double>& scores) const;

@@ -1,5 +1,6 @@
 #include "kvcache/mpcache_policy.hpp"
 
+#include "kvcache/rules/policy_counts.hpp"
 #include "kvcache/selection_util.hpp"
 
 #include <algorithm>
@@ -55,9 +56,7 @@ void MpcachePolicy::begin(const ModelShape& shape, int prompt_length) {
   query_group_size(shape);
   params_ = ClusterSelectionParams::from(config_);
   params_.validate();
-  const int window = std::max(1, static_cast<int>(std::floor(config_.mpcache_observation_ratio * prompt_length)));
-  const int extras = config_.window_outside_budget ? config_.sinks + window : 0;
-  static_capacity_ = std::min(prompt_length, Budget{config_.mpcache_static_ratio, 0}.resolve(prompt_length) + extras);
+  static_ = rules::mpcache_static_counts(config_, prompt_length);
   selections_.assign(static_cast<std::size_t>(shape.layers),
                      std::vector<ClusterSelection>(static_cast<std::size_t>(shape.kv_heads)));
 }
@@ -65,23 +64,24 @@ void MpcachePolicy::begin(const ModelShape& shape, int prompt_length) {
 std::vector<int> MpcachePolicy::static_keep_rows(const std::vector<FloatMatrix>& queries,
                                                  const LayerCache& cache) const {
   const int size = cache.heads.front().size();
-  const int window = std::clamp(static_cast<int>(std::floor(config_.mpcache_observation_ratio * size)), 1,
-                                static_capacity_);
-  const int sinks = std::clamp(config_.sinks, 0, static_capacity_ - window);
+  if (size != prompt_length_)
+    throw std::logic_error("mpcache: static eviction runs on the prompt's " + std::to_string(prompt_length_) +
+                           " rows, the cache holds " + std::to_string(size));
+  const int window = static_.window, sinks = static_.sinks;
   std::vector<double> votes(static_cast<std::size_t>(size), 0.0);
   for (int g = 0; g < cache.kv_heads(); ++g) {
     const std::vector<double> group_votes = window_votes(queries, cache.heads[g], g, shape_, window);
     for (int r = 0; r < size; ++r) votes[r] += group_votes[r] / shape_.query_heads;
   }
   const std::vector<double> middle(votes.begin() + sinks, votes.end() - window);
-  std::vector<int> kept = top_k(middle, static_capacity_ - sinks - window);
+  std::vector<int> kept = top_k(middle, static_.middle_kept());
   for (int& row : kept) row += sinks;
   return merge_sorted(merge_sorted(index_range(0, sinks), kept), index_range(size - window, size));
 }
 
 void MpcachePolicy::on_prefill(int layer, const std::vector<FloatMatrix>& queries, LayerCache& cache) {
   check_queries(queries, shape_, "mpcache");
-  if (cache.heads.empty() || cache.heads.front().size() <= static_capacity_) return;
+  if (cache.heads.empty() || cache.heads.front().size() <= static_.capacity) return;
   for (const auto& head : cache.heads) {
     if (head.positions != cache.heads.front().positions) {
       throw std::invalid_argument("mpcache: heads must hold the same prompt rows at prefill");

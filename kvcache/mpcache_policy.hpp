@@ -37,6 +37,7 @@
 #include "kvcache/cluster_selection.hpp"
 #include "kvcache/policy.hpp"
 #include "kvcache/policy_config.hpp"
+#include "kvcache/rules/policy_counts.hpp"
 
 namespace kvcache {
 
@@ -60,7 +61,7 @@ class MpcachePolicy final : public CachePolicy {
   Selection select(int layer, const std::vector<FloatMatrix>& query, const LayerCache& cache) override;
 
   // Prompt tokens kept by static eviction (same for every head).
-  int static_capacity() const { return static_capacity_; }
+  int static_capacity() const { return static_.capacity; }
   // The dynamic selection of `layer`'s key/value head at the latest decode step.
   const ClusterSelection& last_selection(int layer, int kv_head) const { return selections_.at(layer).at(kv_head); }
 
@@ -70,7 +71,7 @@ class MpcachePolicy final : public CachePolicy {
 
   PolicyConfig config_;
   ClusterSelectionParams params_;
-  int static_capacity_ = 0;
+  rules::StaticEvictionCounts static_;
   std::vector<std::vector<ClusterSelection>> selections_;  // [layer][kv head] at the current step
 };
 

@@ -1,8 +1,12 @@
-// The cache-policy interface shared by the plaintext engine (and, with the same decisions, the
-// secure engine). Call sequence per generation, for every layer l:
+// The cache-policy interface of the plaintext engine; the secure engine's
+// (kvcache/secure/secure_cache_policy.hpp) has the same vocabulary and hook order, and both forms
+// of a policy take their public counts from kvcache/rules. Call sequence per generation:
 //
-//   prefill:  the engine fills cache.heads[g] with the prompt's keys/values (positions 0..n-1), then
+//   once:     policy.begin(shape, prompt_length)
+//   prefill:  per layer l, the engine fills cache.heads[g] with the prompt's keys/values (positions
+//             0..n-1) and runs the prompt's attention over them, then
 //             policy.on_prefill(l, queries, cache)       -> the policy may evict rows (cache.heads[g].keep)
+//             and after the last layer policy.on_prefill_done(every layer's cache)
 //   decode:   the engine appends the new token's key/value row to every head, then
 //             policy.on_append(l, cache)                 -> may update metadata or evict/compress
 //             sel = policy.select(l, query, cache)        -> which rows attend, per key/value head
@@ -18,6 +22,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -46,6 +51,7 @@ struct ModelShape {
   int query_heads = 0;
   int kv_heads = 0;
   int head_dim = 0;
+  int group() const { return query_heads / kv_heads; }  // query heads per key/value head
 };
 
 class CachePolicy {
@@ -57,6 +63,7 @@ class CachePolicy {
   virtual void begin(const ModelShape& shape, int prompt_length) { shape_ = shape; prompt_length_ = prompt_length; }
 
   virtual void on_prefill(int layer, const std::vector<FloatMatrix>& queries, LayerCache& cache) {}
+  virtual void on_prefill_done(std::span<LayerCache> layers) {}
   virtual void on_append(int layer, LayerCache& cache) {}
   virtual Selection select(int layer, const std::vector<FloatMatrix>& query, const LayerCache& cache) {
     return Selection::all(cache.kv_heads());
@@ -70,6 +77,10 @@ class CachePolicy {
   // Attention probabilities of each query head over the rows it attended (in selection order).
   virtual void on_attention(int layer, const std::vector<Eigen::RowVectorXd>& probs, const Selection& selection,
                             LayerCache& cache) {}
+
+  // The attention each cached row of key/value head `kv_head` has accumulated, for a policy that
+  // keeps such scores (H2O): what a secure twin adopts with the cache. Empty for the others.
+  virtual std::vector<double> accumulated_scores(int layer, int kv_head) const { return {}; }
 
  protected:
   ModelShape shape_;

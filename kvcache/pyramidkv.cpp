@@ -1,5 +1,6 @@
 #include "kvcache/pyramidkv.hpp"
 
+#include "kvcache/rules/policy_counts.hpp"
 #include "kvcache/selection_util.hpp"
 #include "kvcache/snapkv.hpp"
 
@@ -11,7 +12,7 @@ namespace kvcache {
 
 std::vector<int> pyramid_layer_budgets(const PolicyConfig& config, int layers, int prompt_length) {
   if (layers <= 0) throw std::invalid_argument("pyramidkv: the model must have at least one layer");
-  const int capacity = total_budget(config, prompt_length, config.observation_window);
+  const int capacity = rules::snapkv_capacity(config, prompt_length);
   const int window = std::clamp(config.observation_window, 1, capacity);
   const int spread = capacity - window;  // the part of each layer's budget outside the window
   if (layers == 1 || spread == 0) return std::vector<int>(static_cast<std::size_t>(layers), capacity);

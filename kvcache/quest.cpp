@@ -1,5 +1,6 @@
 #include "kvcache/quest.hpp"
 
+#include "kvcache/rules/policy_counts.hpp"
 #include "kvcache/selection_util.hpp"
 
 #include <algorithm>
@@ -14,8 +15,7 @@ double box_upper_bound(const Eigen::RowVectorXd& query, const Eigen::RowVectorXd
 void QuestPolicy::begin(const ModelShape& shape, int prompt_length) {
   CachePolicy::begin(shape, prompt_length);
   query_group_size(shape);
-  const int extra = config_.window_outside_budget ? 1 : 0;  // the current page
-  page_budget_ = std::max(1, total_budget(config_, prompt_length, 0) / config_.page_size) + extra;
+  page_budget_ = rules::quest_page_budget(config_, prompt_length);
   pages_.assign(static_cast<std::size_t>(shape.layers),
                 std::vector<ClusterBoxes>(static_cast<std::size_t>(shape.kv_heads), ClusterBoxes(config_.page_size)));
 }

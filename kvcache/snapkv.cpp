@@ -1,5 +1,6 @@
 #include "kvcache/snapkv.hpp"
 
+#include "kvcache/rules/policy_counts.hpp"
 #include "kvcache/selection_util.hpp"
 
 #include <algorithm>
@@ -20,7 +21,7 @@ std::vector<int> snapkv_keep_rows(const std::vector<FloatMatrix>& queries, const
 
 void SnapKvPolicy::on_prefill(int layer, const std::vector<FloatMatrix>& queries, LayerCache& cache) {
   check_queries(queries, shape_, "snapkv");
-  const int capacity = total_budget(config_, prompt_length_, config_.observation_window);
+  const int capacity = rules::snapkv_capacity(config_, prompt_length_);
   for (int g = 0; g < cache.kv_heads(); ++g) {
     cache.heads[g].keep(snapkv_keep_rows(queries, cache.heads[g], g, shape_, capacity, config_));
   }

@@ -1,5 +1,6 @@
 #include "kvcache/streaming_llm.hpp"
 
+#include "kvcache/rules/policy_counts.hpp"
 #include "kvcache/selection_util.hpp"
 
 #include <algorithm>
@@ -8,8 +9,9 @@ namespace kvcache {
 
 void StreamingLlmPolicy::begin(const ModelShape& shape, int prompt_length) {
   CachePolicy::begin(shape, prompt_length);
-  capacity_ = total_budget(config_, prompt_length, config_.sinks);
-  sinks_ = std::clamp(config_.sinks, 0, capacity_ - 1);
+  const rules::RecencyCounts counts = rules::streaming_llm_counts(config_, prompt_length);
+  capacity_ = counts.capacity;
+  sinks_ = counts.sinks;
 }
 
 void StreamingLlmPolicy::evict(LayerCache& cache) const {

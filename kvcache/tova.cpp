@@ -1,5 +1,6 @@
 #include "kvcache/tova.hpp"
 
+#include "kvcache/rules/policy_counts.hpp"
 #include "kvcache/selection_util.hpp"
 
 namespace kvcache {
@@ -7,7 +8,7 @@ namespace kvcache {
 void TovaPolicy::begin(const ModelShape& shape, int prompt_length) {
   CachePolicy::begin(shape, prompt_length);
   query_group_size(shape);
-  capacity_ = total_budget(config_, prompt_length, 0);
+  capacity_ = rules::tova_counts(config_, prompt_length).capacity;
 }
 
 void TovaPolicy::on_prefill(int layer, const std::vector<FloatMatrix>& queries, LayerCache& cache) {

@@ -181,6 +181,7 @@ Vector Transformer::resume_with(std::vector<kvcache::LayerCache> cache, const Pr
   if (policy_) {
     policy_->begin(c.shape(), snapshot.length);
     for (int l = 0; l < c.layers; ++l) policy_->on_prefill(l, snapshot.layer_queries[l], cache_[l]);
+    policy_->on_prefill_done(cache_);
   }
   return snapshot.last_logits;
 }
@@ -203,9 +204,10 @@ Vector Transformer::run_prompt(std::span<const int> tokens, std::vector<std::vec
     const Projections p = project(l, normalize(x, w.attn_norm_weight, w.attn_norm_bias, c.architecture, c.norm_eps), 0);
     fill_cache(l, p, 0);
     if (layer_queries) layer_queries->push_back(query_heads(p.q));
+    x = finish_layer(l, x, causal_attention(p));  // attends over p, not over the cache the policy compacts
     if (policy_) policy_->on_prefill(l, query_heads(p.q), cache_[l]);
-    x = finish_layer(l, x, causal_attention(p));
   }
+  if (policy_) policy_->on_prefill_done(cache_);
   position_ = static_cast<int>(tokens.size());
   return logits(x.bottomRows(1)).row(0);
 }

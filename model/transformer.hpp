@@ -3,7 +3,8 @@
 // secure engine is checked against.
 //
 // Policy call sequence (see kvcache/policy.hpp): prefill() calls begin() once, then per layer
-// fills the cache with the prompt's keys/values and calls on_prefill(); decode() per layer appends
+// fills the cache with the prompt's keys/values, runs the prompt's attention and calls
+// on_prefill(), and after the last layer on_prefill_done(); decode() per layer appends
 // the new row, then calls on_append(), select(), attend() and on_attention(). When attend()
 // computes the attention itself the engine has no probabilities and passes an empty vector to
 // on_attention(). A null policy keeps the full cache and attends to every row.

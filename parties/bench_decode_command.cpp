@@ -556,7 +556,7 @@ void add_bench_decode_command(CLI::App& app) {
   cmd->add_option("--timeout", o->timeout_s, "seconds before the parties are stopped")->check(Range(1.0, 86400.0));
   cmd->add_option("--work-dir", o->work_dir, "keep certificates, logs and per-party JSON here");
   cmd->callback([o, cmd] {
-    o->policy_args = given_options_in_group(*cmd, kvcache::kPolicyFlagGroup);
+    o->policy_args = given_options_in_group(*cmd, kPolicyFlagGroup);
     if (!o->projected_networks.empty() &&
         std::find(o->networks.begin(), o->networks.end(), "loopback") == o->networks.end())
       throw CLI::ValidationError("--project", "projects from loopback rows: add loopback to --network");

@@ -2,7 +2,8 @@
 // `mpcache bench-decode`.
 #pragma once
 
-#include "kvcache/policy_factory.hpp"
+#include "kvcache/registry/policy_registry.hpp"
+#include "parties/policy_flags.hpp"
 #include "model/model_shapes.hpp"
 #include "parties/cli_options.hpp"
 #include "parties/decode_bench_job.hpp"
@@ -52,7 +53,7 @@ inline void add_decode_bench_flags(CLI::App& cmd, DecodeBenchOptions& o) {
          "mpcache*; practical to n of about 1024)")
       ->check(CLI::IsMember({"plaintext", "private"}))
       ->default_str("plaintext");
-  kvcache::add_policy_flags(cmd, o.policy_config);
+  add_policy_flags(cmd, o.policy_config);
   cmd.add_option("--tokenizer", o.tokenizer_dir, "decode-bench: tokenizer folder for a random shape")
       ->check(CLI::ExistingDirectory)
       ->capture_default_str();

@@ -1,13 +1,10 @@
 #include "parties/decode_bench_job.hpp"
 
+#include "kvcache/cluster_boxes.hpp"
 #include "kvcache/cluster_selection.hpp"
-#include "kvcache/h2o.hpp"
-#include "kvcache/secure/secure_quest.hpp"
-#include "kvcache/secure/secure_score_eviction.hpp"
-#include "kvcache/secure/secure_static_eviction.hpp"
-#include "kvcache/mpcache_policy.hpp"
-#include "kvcache/policy_factory.hpp"
-#include "kvcache/secure/secure_policies.hpp"
+#include "kvcache/registry/policy_registry.hpp"
+#include "kvcache/rules/policy_counts.hpp"
+#include "kvcache/secure/secure_cache_policy.hpp"
 #include "model/model_shapes.hpp"
 #include "net/barrier.hpp"
 #include "model/sampling.hpp"
@@ -57,40 +54,14 @@ constexpr const char* kPrivateCacheSource =
     "shares too; its costs are in each row's private_prefill, by phase. The decode steps measured run entirely "
     "on secret shares.";
 
-// How one benchmark policy runs: its secure policy, the plaintext policy of the cache source and
-// reference tokens, and the configuration both use at cache length n.
-struct BenchPolicy {
-  std::string secure_name;
-  std::string plaintext_name;  // empty: no prompt-time eviction, plain full cache
-  kvcache::PolicyConfig config;
-};
-
-BenchPolicy bench_policy(const std::string& name, const kvcache::PolicyConfig& base, int n) {
+// The configuration of every benchmark policy at cache length n: the baselines get MPCache's
+// attending-token count as their budget, sinks and windows inside it (the registry's variants
+// adjust it further when their policies are made).
+kvcache::PolicyConfig bench_policy_config(const kvcache::PolicyConfig& base, int n) {
   kvcache::PolicyConfig c = base;
   c.budget = kvcache::Budget{1.0, bench_budget_tokens(base, n)};
   c.window_outside_budget = false;
-  if (name == "full") return {"full", "", c};
-  if (name == "snapkv") return {"full", "snapkv", c};  // static only: full attention over what it kept
-  if (name == "mpcache-flat") {
-    c.mpcache_level1_ratio = 1.0;
-    return {"mpcache", "mpcache", c};
-  }
-  if (name == "mpcache-unshared") {
-    c.mpcache_share_interval = 1;
-    return {"mpcache", "mpcache", c};
-  }
-  return {name, name, c};
-}
-
-int mpcache_static_capacity(const kvcache::PolicyConfig& config, int n) {
-  return kvcache::secure::static_eviction_params(n, config).capacity;
-}
-
-// Rows every party expects in the shared cache (P0 checks its plaintext prefill left exactly these).
-int cached_rows(const std::string& name, const BenchPolicy& p, int n) {
-  if (p.plaintext_name == "mpcache") return mpcache_static_capacity(p.config, n);
-  if (name == "streamingllm" || name == "h2o" || name == "tova" || name == "snapkv") return std::min(n, p.config.budget.tokens);
-  return n;
+  return c;
 }
 
 // Progress of the benchmark on stderr whatever the log level: a long run must not look dead. Each
@@ -166,7 +137,7 @@ model::TransformerWeights owner_weights(const DecodeBenchOptions& o, const model
 // plaintext decode steps from the same point (time and greedy tokens, the reference).
 struct PlaintextSide {
   std::vector<std::vector<mpc::FloatMatrix>> keys, values;  // per layer, per key/value head
-  std::vector<std::vector<std::vector<double>>> h2o_scores;  // per layer, per key/value head (H2O only)
+  std::vector<std::vector<std::vector<double>>> accumulated_scores;  // per layer, per key/value head (empty: none)
   std::vector<double> step_seconds;
   std::vector<int> tokens;
 };
@@ -198,8 +169,8 @@ void start_plaintext(model::Transformer& engine, PlaintextPrompt& prompt, bool l
   if (!prompt.snapshot) {
     const auto start = Clock::now();
     engine.prefill(prompt.tokens, policy);
-    progress(fmt::format("party 0: plaintext prefill of {} tokens in {:.1f} s{}", prompt.tokens.size(), seconds_since(start),
-                         policy ? " (" + policy->name() + "'s prompt-time eviction applied layer by layer)" : ""));
+    progress(fmt::format("party 0: plaintext prefill of {} tokens in {:.1f} s ({}'s prompt-time rule applied layer by layer)",
+                         prompt.tokens.size(), seconds_since(start), policy->name()));
   } else if (last_policy) {
     engine.resume(std::move(*prompt.snapshot), policy);
     prompt.snapshot.reset();  // not needed again for this n: not held beside the shares
@@ -209,17 +180,15 @@ void start_plaintext(model::Transformer& engine, PlaintextPrompt& prompt, bool l
 }
 
 PlaintextSide run_plaintext(const model::TransformerWeights& weights, PlaintextPrompt& prompt, bool last_policy,
-                            int next_token, int steps, const BenchPolicy& policy) {
+                            int next_token, int steps, const std::string& policy_name, const kvcache::PolicyConfig& config) {
   model::Transformer engine(weights);
-  std::unique_ptr<kvcache::CachePolicy> plain_policy;
-  if (!policy.plaintext_name.empty()) plain_policy = kvcache::make_policy(policy.plaintext_name, policy.config);
+  const std::unique_ptr<kvcache::CachePolicy> plain_policy = kvcache::make_policy(policy_name, config);
   start_plaintext(engine, prompt, last_policy, plain_policy.get());
   PlaintextSide side;
-  if (const auto* h2o = dynamic_cast<const kvcache::H2oPolicy*>(plain_policy.get())) {
-    for (int l = 0; l < weights.config.layers; ++l) {
-      side.h2o_scores.emplace_back();
-      for (int g = 0; g < weights.config.kv_heads; ++g) side.h2o_scores.back().push_back(h2o->scores(l, g));
-    }
+  for (int l = 0; l < weights.config.layers; ++l) {
+    side.accumulated_scores.emplace_back();
+    for (int g = 0; g < weights.config.kv_heads; ++g)
+      side.accumulated_scores.back().push_back(plain_policy->accumulated_scores(l, g));
   }
   for (const auto& layer : engine.cache()) {
     side.keys.emplace_back();
@@ -363,41 +332,28 @@ nlohmann::json prefill_phases(const DecodeStepFigures& f) {
 }
 
 // The prompt-time state of the secure policy comes from the cache source's plaintext prefill, like
-// the cache itself (P0 inputs it; the others pass nothing): MPCache's cluster boxes, Quest's page
-// bounds. Set before the cache is adopted (the policy builds its boxes then); P0 computes the
-// plaintext boxes now, while its plaintext keys are still there (share_cache frees them).
-void adopt_prompt_time_boxes(kvcache::secure::SecureCachePolicy& policy, const PlaintextSide* plain, int rows) {
-  auto source = [plain, rows](const kvcache::ClusterSelectionParams& params) {
-    std::vector<std::vector<kvcache::secure::PlainHeadBoxes>> known(plain ? plain->keys.size() : 0);
-    for (std::size_t l = 0; l < known.size(); ++l)
-      for (const auto& keys : plain->keys[l]) known[l].push_back(kvcache::secure::plain_head_boxes(keys, params));
-    return [known = std::move(known), rows](int layer, kvcache::secure::SecureClusterBoxes& boxes) {
-      boxes.adopt(kOwnerOfWeights, rows, known.empty() ? std::vector<kvcache::secure::PlainHeadBoxes>{} : known[layer]);
-    };
-  };
-  if (auto* mpcache = dynamic_cast<kvcache::secure::SecureMpcachePolicy*>(&policy))
-    mpcache->set_box_source(source(kvcache::ClusterSelectionParams::from(mpcache->config())));
-  if (auto* quest = dynamic_cast<kvcache::secure::SecureQuest*>(&policy)) quest->set_box_source(source(quest->page_params()));
-}
-
-// H2O's accumulated prompt scores, after the cache is adopted.
-void adopt_prompt_time_scores(protocols::Protocol& proto, kvcache::secure::SecureCachePolicy& policy,
-                              const PlaintextSide* plain, int layers, int kv_heads, int rows) {
-  auto* h2o = dynamic_cast<kvcache::secure::SecureScoreEviction*>(&policy);
-  if (h2o == nullptr || h2o->name() != "h2o") return;
-  for (int l = 0; l < layers; ++l) {
-    std::vector<Share> scores;
-    for (int g = 0; g < kv_heads; ++g) {
-      std::optional<mpc::RingMatrix> known;
-      if (plain) {
-        const auto& s = plain->h2o_scores.at(l).at(g);
-        known = proto.fixed_point().encode(mpc::FloatMatrix(Eigen::Map<const Eigen::RowVectorXd>(s.data(), static_cast<Eigen::Index>(s.size()))));
-      }
-      scores.push_back(proto.input(kOwnerOfWeights, known ? &*known : nullptr, 1, rows));
-    }
-    h2o->adopt_scores(l, std::move(scores));
+// the cache itself: P0 knows it and inputs what the policy adopts (MPCache's cluster boxes, Quest's
+// page bounds, H2O's accumulated scores); the other parties hold an empty source.
+class PlaintextPromptState final : public kvcache::secure::PromptStateSource {
+ public:
+  PlaintextPromptState(const PlaintextSide* plain, int layers, int rows) : plain_(plain), layers_(layers), rows_(rows) {}
+  int owner() const override { return kOwnerOfWeights; }
+  bool known() const override { return plain_ != nullptr; }
+  int layers() const override { return layers_; }
+  int rows() const override { return rows_; }
+  std::vector<kvcache::PlainHeadBoxes> boxes(int layer, const kvcache::ClusterSelectionParams& params) const override {
+    std::vector<kvcache::PlainHeadBoxes> heads;
+    for (const auto& keys : plain_->keys.at(static_cast<std::size_t>(layer))) heads.push_back(kvcache::plain_head_boxes(keys, params));
+    return heads;
   }
-}
+  std::vector<std::vector<double>> accumulated_scores(int layer) const override {
+    return plain_->accumulated_scores.at(static_cast<std::size_t>(layer));
+  }
+
+ private:
+  const PlaintextSide* plain_;
+  int layers_, rows_;
+};
 
 // The least memory this party's secret state needs, by the protocol: a 2PC party one share of
 // every secret tensor plus the opened W - B of each fixed operand (both are read by every product
@@ -421,48 +377,39 @@ std::string random_shape_description(const DecodeBenchOptions& o, const model::M
          " rows, sized to the longest cache)";
 }
 
-kvcache::secure::SecureModelShape secure_shape(const model::ModelConfig& c) {
-  return {c.layers, c.heads, c.kv_heads, c.head_dim};
-}
-
 CacheLengthResult bench_cache_length(protocols::Protocol& proto, model::secure::SecureTransformer& engine,
                                      const model::TransformerWeights* weights,
                                      PlaintextPrompt* prompt, bool last_policy,
                                      const std::vector<int>& text, int n, const std::string& policy_name,
                                      const DecodeBenchOptions& o) {
   const int steps = o.steps;
-  const BenchPolicy policy = bench_policy(policy_name, o.policy_config, n);
+  const kvcache::PolicyConfig config = bench_policy_config(o.policy_config, n);
   CacheLengthResult result;
   result.cache_length = n;
   result.policy = policy_name;
-  result.cached_rows = cached_rows(policy_name, policy, n);
-  result.budget_tokens = policy.config.budget.tokens;
+  result.cached_rows = kvcache::policy_entry(policy_name).prompt_rows_kept(config, n);
+  result.budget_tokens = config.budget.tokens;
   std::optional<PlaintextSide> plain;
   if (weights) {
-    plain = run_plaintext(*weights, *prompt, last_policy, text[n], steps, policy);
+    plain = run_plaintext(*weights, *prompt, last_policy, text[n], steps, policy_name, config);
     result.plaintext_step_seconds = plain->step_seconds;
     result.plaintext_tokens = plain->tokens;
   }
   protocols::ops::SecureOps ops(proto, o.ops);
-  const auto secure_policy =
-      kvcache::secure::make_secure_policy(policy.secure_name, ops, policy.config, secure_shape(engine.config()),
-                                          policy.config.budget.tokens);
+  const auto secure_policy = kvcache::make_secure_policy(policy_name, ops, config);
   engine.set_cache_policy(secure_policy.get());
   if (o.private_prefill) {
     plain.reset();  // P0 shares nothing: P1's prompt is the input
     result.private_prefill = private_prefill(proto, engine, text, n);
-    // The secure cache keeps every prompt row unless the policy evicts on shares (MPCache).
-    if (policy.plaintext_name == "mpcache" && engine.cache_rows() != result.cached_rows)
-      throw std::logic_error("the private prefill kept " + std::to_string(engine.cache_rows()) + " rows, MPCache's static eviction keeps " +
-                             std::to_string(result.cached_rows));
+    // The secure cache keeps every prompt row unless the policy evicts on shares (MPCache): what
+    // its secure form keeps, not necessarily what the plaintext form stores (StreamingLLM).
     result.cached_rows = engine.cache_rows();
     progress(fmt::format("party {}: {}, private prefill of {} tokens ({} kept) in {:.1f} s", proto.mesh().self(), policy_name,
                          n, result.cached_rows, result.private_prefill->seconds));
   } else {
-    adopt_prompt_time_boxes(*secure_policy, plain ? &*plain : nullptr, result.cached_rows);
+    // The state is taken now, while P0's plaintext keys are there (share_cache frees them).
+    secure_policy->adopt_prompt_state(PlaintextPromptState(plain ? &*plain : nullptr, engine.config().layers, result.cached_rows));
     share_cache(proto, engine, plain ? &*plain : nullptr, result.cached_rows, n);
-    adopt_prompt_time_scores(proto, *secure_policy, plain ? &*plain : nullptr, engine.config().layers,
-                             engine.config().kv_heads, result.cached_rows);
     plain.reset();  // frees the plaintext copy of the cache before the secure steps
     progress(fmt::format("party {}: {}, cache of {} rows shared and masked", proto.mesh().self(), policy_name,
                          result.cached_rows));
@@ -523,15 +470,13 @@ nlohmann::json CacheLengthResult::to_json() const {
 }
 
 std::vector<std::string> private_prefill_policy_names() {
-  return {"full", "streamingllm", "quest", "mpcache", "mpcache-flat", "mpcache-unshared"};
+  return kvcache::secure_policy_names(kvcache::SecurePrefill::OnShares, true);
 }
 
-std::vector<std::string> bench_policy_names() {
-  return {"full", "streamingllm", "h2o", "tova", "snapkv", "quest", "mpcache", "mpcache-flat", "mpcache-unshared"};
-}
+std::vector<std::string> bench_policy_names() { return kvcache::secure_policy_names(kvcache::SecurePrefill::FromSource, true); }
 
 int bench_budget_tokens(const kvcache::PolicyConfig& config, int n) {
-  const int rows = mpcache_static_capacity(config, n) + 1;  // the first decode step's cache
+  const int rows = kvcache::rules::mpcache_static_counts(config, n).capacity + 1;  // the first decode step's cache
   return std::min(n, kvcache::cluster_selection_shape(rows, kvcache::ClusterSelectionParams::from(config)).attending_rows());
 }
 

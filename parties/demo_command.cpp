@@ -7,7 +7,8 @@
 #include "model/tokenizer.hpp"
 #include "model/transformer.hpp"
 #include "model/weights.hpp"
-#include "kvcache/policy_factory.hpp"
+#include "kvcache/registry/policy_registry.hpp"
+#include "parties/policy_flags.hpp"
 #include "parties/cli_options.hpp"
 #include "parties/decode_bench_flags.hpp"
 #include "parties/inference_job.hpp"
@@ -301,7 +302,7 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--policy", o->policy, "KV-cache policy of the private inference (flags of the policy below)")
       ->check(CLI::IsMember(private_inference_policy_names()))
       ->capture_default_str();
-  kvcache::add_policy_flags(*cmd, o->policy_config);
+  add_policy_flags(*cmd, o->policy_config);
   add_nonlinear_flag(*cmd, o->ops);
   cmd->add_option("--rows", o->rows, "rows of the user's activation")->check(Range(1, 4096));
   cmd->add_option("--inner", o->inner, "inner dimension")->check(Range(1, 16384));
@@ -314,7 +315,7 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--json", o->json_file, "write the summary and all per-party figures to this JSON file");
   add_link_flag(*cmd, o->network);
   cmd->callback([o, cmd] {
-    o->policy_args = given_options_in_group(*cmd, kvcache::kPolicyFlagGroup);
+    o->policy_args = given_options_in_group(*cmd, kPolicyFlagGroup);
     throw CommandExit(run_demo(*o));
   });
 }

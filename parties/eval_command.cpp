@@ -1,6 +1,6 @@
 #include "parties/eval_command.hpp"
 
-#include "eval/eval_options.hpp"
+#include "parties/eval_flags.hpp"
 #include "eval/eval_report.hpp"
 #include "eval/evaluation.hpp"
 #include "eval/progress.hpp"
@@ -36,7 +36,7 @@ void add_eval_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "eval", "plaintext quality of the KV-cache policies vs the full cache: perplexity, needle retrieval, "
               "greedy agreement");
-  eval::add_eval_flags(*cmd, *options);
+  add_eval_flags(*cmd, *options);
   cmd->callback([options] { run_eval(*options); });
 }
 

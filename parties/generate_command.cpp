@@ -1,6 +1,7 @@
 #include "parties/generate_command.hpp"
 
-#include "kvcache/policy_factory.hpp"
+#include "kvcache/registry/policy_registry.hpp"
+#include "parties/policy_flags.hpp"
 #include "model/generation.hpp"
 #include "model/tokenizer.hpp"
 #include "model/transformer.hpp"
@@ -77,7 +78,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--top-k", o->top_k, "sample among the k most likely tokens (0 = all)")->check(Range(0, 1 << 24));
   cmd->add_option("--seed", o->seed, "sampling seed")->check(NonNegativeInteger);
   cmd->add_option("--policy", o->policy, "KV-cache policy")->check(CLI::IsMember(kvcache::policy_names()));
-  kvcache::add_policy_flags(*cmd, o->policy_config);
+  add_policy_flags(*cmd, o->policy_config);
   cmd->add_option("--json", o->json_path, "also write a JSON report to this file");
   cmd->callback([o] { run_generate(*o, std::cout); });
 }

@@ -1,6 +1,6 @@
 #include "parties/inference_job.hpp"
 
-#include "kvcache/secure/secure_policies.hpp"
+#include "kvcache/registry/policy_registry.hpp"
 #include "model/config.hpp"
 #include "model/generation.hpp"
 #include "model/gumbel_sampling.hpp"
@@ -116,16 +116,19 @@ nlohmann::json InferenceJobResult::to_json() const {
   return j;
 }
 
-std::vector<std::string> private_inference_policy_names() { return {"full", "streamingllm", "quest", "mpcache"}; }
+std::vector<std::string> private_inference_policy_names() {
+  return kvcache::secure_policy_names(kvcache::SecurePrefill::OnShares, false);
+}
 
 std::string inference_session_config(const InferenceJobOptions& o) {
   const auto config = model::ModelConfig::load(std::filesystem::path(o.model_dir) / "config.json");
   const auto names = private_inference_policy_names();
-  if (std::find(names.begin(), names.end(), o.policy) == names.end())
-    throw std::invalid_argument("--policy " + o.policy + " cannot run in private inference (possible: full, streamingllm, quest, mpcache)");
+  if (std::find(names.begin(), names.end(), o.policy) == names.end()) {
+    std::string possible;
+    for (const auto& n : names) possible += (possible.empty() ? "" : ", ") + n;
+    throw std::invalid_argument("--policy " + o.policy + " cannot run in private inference (possible: " + possible + ")");
+  }
   kvcache::validate(o.policy_config);
-  if (o.policy_config.window_outside_budget)
-    throw std::invalid_argument("private inference counts sinks and windows inside the budget; drop --kv-window-outside-budget");
   return model::secure::secure_session_config(config) + " new-tokens " + std::to_string(o.new_tokens) +
          " temperature " + std::to_string(o.temperature) + " policy " + o.policy + " " + kvcache::describe(o.policy_config) +
          " nonlinear " + protocols::ops::to_string(o.ops.comparisons);
@@ -155,10 +158,8 @@ InferenceJobResult run_inference_job(protocols::Protocol& proto, const Inference
   result.weights = now.since(mark);
   spdlog::info("party {}: weights shared and masked in {:.2f} s", self, result.weights.seconds);
 
-  protocols::ops::SecureOps policy_ops(proto);
-  const auto policy = kvcache::secure::make_secure_policy(
-      o.policy, policy_ops, o.policy_config, {config.layers, config.heads, config.kv_heads, config.head_dim},
-      o.policy_config.budget.resolve(result.prompt_length));
+  protocols::ops::SecureOps policy_ops(proto, o.ops);
+  const auto policy = kvcache::make_secure_policy(o.policy, policy_ops, o.policy_config);
   engine.set_cache_policy(policy.get());
 
   std::optional<model::GumbelNoise> noise;

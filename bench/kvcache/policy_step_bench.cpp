@@ -1,7 +1,7 @@
 // Per-policy cost of one decode step's cache work (on_append + select + on_attention, the dense
 // attention itself excluded) at n = 4096 cached tokens, GPT-2-small head shape (12 heads, d = 64).
 #include "kvcache/attention.hpp"
-#include "kvcache/policy_factory.hpp"
+#include "kvcache/registry/policy_registry.hpp"
 
 #include <benchmark/benchmark.h>
 

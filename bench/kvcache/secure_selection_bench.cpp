@@ -104,7 +104,7 @@ Costs run(Backend backend, int heads, int dim, int len) {
       value_ptrs.push_back(&value_ops[h]);
     }
     kvcache::secure::SecureClusterSelector selector(ops);
-    kvcache::secure::SecureSelection selection;
+    kvcache::secure::SecureClusterChoice selection;
     measured(mesh, lock, costs, "select (scores + 2 top-k)", [&] { selection = selector.select(queries, boxes); });
     measured(mesh, lock, costs, "gather K and V", [&] { selector.gather(selection, key_ptrs, value_ptrs); });
   }, std::chrono::minutes(10), network);
@@ -115,7 +115,7 @@ Costs run(Backend backend, int heads, int dim, int len) {
 Costs run_static(Backend backend, int heads, int dim, int len) {
   Costs costs;
   std::mutex lock;
-  const kvcache::secure::StaticEvictionParams params = kvcache::secure::static_eviction_params(len, kvcache::PolicyConfig{});
+  const kvcache::secure::StaticEvictionParams params = kvcache::rules::mpcache_static_counts(kvcache::PolicyConfig{}, len);
   net::run_local_parties(3, [&](net::Mesh& mesh) {
     auto proto = protocols::make_protocol(backend, mesh);
     protocols::ops::SecureOps ops(*proto);

@@ -1,21 +1,27 @@
 // The cache-policy interface of the secure engine (model/secure/secure_transformer.hpp): the
-// counterpart of kvcache/policy.hpp on secret shares. Every decision a policy takes stays secret
-// (one-hot products, never an opened index); everything that shapes the program (how many rows
-// are kept or attend) is public and depends only on lengths and parameters, so the 2PC dealer
-// runs the same code on shape-only shares.
+// counterpart of kvcache/policy.hpp on secret shares, with the same vocabulary and hook order.
+// Every decision a policy takes stays secret (one-hot products, never an opened index);
+// everything that shapes the program (how many rows are kept or attend) is public and depends
+// only on lengths and parameters (kvcache/rules/policy_counts.hpp, shared with the plaintext
+// twin), so the 2PC dealer runs the same code on shape-only shares.
 //
 // Call sequence, for every layer l:
-//   prefill / adopted cache:  policy.on_prefill(l, prompt_attention, cache) -> may compact the cache
-//                             then, after the last layer, policy.on_prefill_done(every layer's cache)
+//   once:     policy.begin(shape, prompt_length)            -> the public counts for this prompt
+//   prefill / adopted cache:  (the prompt's attention runs) policy.on_prefill(l, prompt_attention, cache)
+//                             -> may compact the cache; after the last layer policy.on_prefill_done(layers)
 //   decode:  the engine appends the new key/value row of every head, then
 //            policy.on_append(l, key_rows, cache)
-//            rows = policy.attending(l, queries, cache)   -> which rows attend (AttendingRows)
+//            rows = policy.select(l, queries, cache)       -> which rows attend (Selection)
 //            (attention over rows)
-//            policy.on_attention(l, probs, cache)         -> observed probabilities (H2O, TOVA)
+//            policy.on_attention(l, probs, cache)          -> observed probabilities (H2O, TOVA)
+// A cache adopted from a plaintext source (parties/decode_bench_job) may carry prompt-time state
+// the source computed; adopt_prompt_state hands it to the policy before the cache is adopted.
 //
 // Work done inside a policy is charged to the profile classes below (net/operator_profile.hpp).
 #pragma once
 
+#include "kvcache/cluster_boxes.hpp"
+#include "kvcache/policy.hpp"
 #include "protocols/ops/share_layout.hpp"
 #include "protocols/protocol.hpp"
 
@@ -84,16 +90,35 @@ class PromptAttention {
 // probabilities back by the transposed one-hot and multiplies them with the whole value cache
 // (only one probability per row is opened). Gathering keys and values instead would open m x d
 // entries per head twice per step.
-struct AttendingRows {
+struct Selection {
   bool all = true;
   int group_size = 0;
   std::vector<Share> chosen;
   std::vector<int> public_rows;
 
   int chosen_groups() const { return chosen.empty() ? 0 : static_cast<int>(chosen.front().rows()); }
-  int attending(int cache_rows) const {
+  int attended(int cache_rows) const {
     return all ? cache_rows : chosen_groups() * group_size + static_cast<int>(public_rows.size());
   }
+};
+
+// Prompt-time state a plaintext cache source computed for the cache it shares: P0 (the model
+// owner, `owner`) knows it, every other party holds an empty source and receives shares. A policy
+// takes what its rule needs (cluster or page boxes, accumulated scores) in adopt_prompt_state.
+class PromptStateSource {
+ public:
+  virtual ~PromptStateSource() = default;
+  virtual int owner() const = 0;
+  // Whether this party knows the state (the owner) or only inputs its shape.
+  virtual bool known() const = 0;
+  // The layers, and the rows of every layer's cache, the state describes (public).
+  virtual int layers() const = 0;
+  virtual int rows() const = 0;
+  // Per key/value head of `layer`: the plaintext boxes of its keys under `params` (owner only).
+  virtual std::vector<PlainHeadBoxes> boxes(int layer, const ClusterSelectionParams& params) const = 0;
+  // Per key/value head of `layer`: the accumulated attention score of each cached row (owner
+  // only; empty when the source keeps none).
+  virtual std::vector<std::vector<double>> accumulated_scores(int layer) const = 0;
 };
 
 class SecureCachePolicy {
@@ -101,8 +126,15 @@ class SecureCachePolicy {
   virtual ~SecureCachePolicy() = default;
   virtual std::string name() const = 0;
 
-  // Once per sequence, before the first layer's prefill: the prompt (or adopted cache) length.
-  virtual void begin(int layers, int prompt_length) {}
+  // Once per sequence, before the first layer's prefill: the model's shape and the prompt (or
+  // adopted cache's) length, from which the policy's public counts follow.
+  virtual void begin(const ModelShape& shape, int prompt_length) {
+    shape_ = shape;
+    prompt_length_ = prompt_length;
+  }
+  // Before a cache from a plaintext source is adopted: the state that source computed at prompt
+  // time (the policy keeps what it needs; most need nothing).
+  virtual void adopt_prompt_state(const PromptStateSource& source) {}
   // After the prompt's keys and values of `layer` are cached and its attention ran; `prompt` is
   // that attention (empty when the cache was adopted: the cache source already applied any
   // prompt-time eviction).
@@ -115,12 +147,16 @@ class SecureCachePolicy {
   virtual void on_append(int layer, std::span<const Share> key_rows, SecureLayerCache& cache) {}
   // The rows that attend; `queries`: per query head, 1 x head_dim. Query head h reads key/value
   // head h / (query heads / key/value heads).
-  virtual AttendingRows attending(int layer, std::span<const Share> queries, const SecureLayerCache& cache) {
+  virtual Selection select(int layer, std::span<const Share> queries, const SecureLayerCache& cache) {
     return {};
   }
   // The attention probabilities of every query head over the whole cache (1 x rows each; exactly 0
   // on rows that did not attend).
   virtual void on_attention(int layer, std::span<const Share> probs, SecureLayerCache& cache) {}
+
+ protected:
+  ModelShape shape_;
+  int prompt_length_ = 0;
 };
 
 }  // namespace kvcache::secure

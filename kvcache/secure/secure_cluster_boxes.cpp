@@ -325,24 +325,6 @@ void SecureClusterBoxes::add_complete(const std::vector<SecretBox>& level2_boxes
 
 namespace {
 
-// Per-channel max and min of rows [first, first + count) of `keys` (1 x d each; 0 x d when count = 0).
-std::pair<FloatMatrix, FloatMatrix> box_of_rows(const FloatMatrix& keys, Eigen::Index first, Eigen::Index count) {
-  if (count == 0) return {FloatMatrix(0, keys.cols()), FloatMatrix(0, keys.cols())};
-  const auto block = keys.middleRows(first, count);
-  return {block.colwise().maxCoeff(), block.colwise().minCoeff()};
-}
-
-// Boxes of `groups` consecutive groups of `size` rows (groups x d each).
-std::pair<FloatMatrix, FloatMatrix> boxes_of_groups(const FloatMatrix& keys, Eigen::Index groups, Eigen::Index size) {
-  FloatMatrix max(groups, keys.cols()), min(groups, keys.cols());
-  for (Eigen::Index c = 0; c < groups; ++c) {
-    auto [hi, lo] = box_of_rows(keys, c * size, size);
-    max.row(c) = hi;
-    min.row(c) = lo;
-  }
-  return {max, min};
-}
-
 // The public shape of a state of `rows` rows.
 struct AdoptedShape {
   Eigen::Index c2, c1, open2, open1;  // complete clusters; 1 if the open cluster exists, else 0
@@ -357,17 +339,6 @@ struct AdoptedShape {
 };
 
 }  // namespace
-
-PlainHeadBoxes plain_head_boxes(const FloatMatrix& keys, const ClusterSelectionParams& params) {
-  params.validate();
-  const Eigen::Index len = keys.rows(), c2 = len / params.size2, c1 = len / params.size1;
-  PlainHeadBoxes out;
-  std::tie(out.max2, out.min2) = boxes_of_groups(keys, c2, params.size2);
-  std::tie(out.max1, out.min1) = boxes_of_groups(keys, c1, params.size1);
-  std::tie(out.open2_max, out.open2_min) = box_of_rows(keys, c2 * params.size2, len - c2 * params.size2);
-  std::tie(out.open1_max, out.open1_min) = box_of_rows(keys, c1 * params.size1, (c2 - c1 * params.children()) * params.size2);
-  return out;
-}
 
 void SecureClusterBoxes::check_adopted(int rows, std::span<const PlainHeadBoxes> boxes) const {
   check_heads(boxes.size(), "adopt");
@@ -440,6 +411,14 @@ void SecureClusterBoxes::adopt(int owner, int rows, std::span<const PlainHeadBox
     if (shape.c1 > 0) complete1.push_back(std::move(level1));
   }
   if (!complete2.empty()) add_complete(complete2, complete1);
+}
+
+BoxSource adopted_boxes(const PromptStateSource& source, const ClusterSelectionParams& params) {
+  std::vector<std::vector<PlainHeadBoxes>> known(source.known() ? static_cast<std::size_t>(source.layers()) : 0);
+  for (std::size_t l = 0; l < known.size(); ++l) known[l] = source.boxes(static_cast<int>(l), params);
+  return [known = std::move(known), owner = source.owner(), rows = source.rows()](int layer, SecureClusterBoxes& boxes) {
+    boxes.adopt(owner, rows, known.empty() ? std::vector<PlainHeadBoxes>{} : known.at(static_cast<std::size_t>(layer)));
+  };
 }
 
 }  // namespace kvcache::secure

@@ -24,9 +24,12 @@
 // complete page are kept as fixed operands instead of the centres.
 #pragma once
 
+#include "kvcache/cluster_boxes.hpp"
 #include "kvcache/cluster_selection.hpp"
+#include "kvcache/secure/secure_cache_policy.hpp"
 #include "protocols/ops/secure_ops.hpp"
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -48,17 +51,7 @@ struct BoxOptions {
   bool level2_bounds = false;  // Quest: max and min of complete level-2 clusters
 };
 
-// The boxes of one head as a party knows them in plaintext (real values, d columns); see
-// plain_head_boxes for what each field holds.
-struct PlainHeadBoxes {
-  FloatMatrix max2, min2;            // complete level-2 clusters (C2 x d)
-  FloatMatrix max1, min1;            // complete level-1 clusters (C1 x d)
-  FloatMatrix open2_max, open2_min;  // the rows of the open level-2 cluster (1 x d, 0 x d when none)
-  FloatMatrix open1_max, open1_min;  // the complete children of the open level-1 cluster (1 x d, 0 x d when none)
-};
-
-// The plaintext boxes of a head's `keys` (len x d), as initialize() builds them on shares.
-PlainHeadBoxes plain_head_boxes(const FloatMatrix& keys, const ClusterSelectionParams& params);
+// PlainHeadBoxes and plain_head_boxes: kvcache/cluster_boxes.hpp.
 
 class SecureClusterBoxes {
  public:
@@ -118,5 +111,11 @@ class SecureClusterBoxes {
   int rows_ = 0;
   std::vector<HeadState> state_;
 };
+
+// Fills a layer's boxes from outside instead of computing them from the secret keys.
+using BoxSource = std::function<void(int layer, SecureClusterBoxes& boxes)>;
+// The boxes `source` knows (its owner inputs them, the other parties their public shape), for
+// every layer, computed now: the source's plaintext keys may be gone when the boxes are built.
+BoxSource adopted_boxes(const PromptStateSource& source, const ClusterSelectionParams& params);
 
 }  // namespace kvcache::secure

@@ -78,7 +78,7 @@ std::vector<Share> SecureClusterSelector::scores(std::span<const Share> queries,
 // product with the level-1 one-hot (slot j * k1 + i is child j of the i-th chosen parent), the
 // top-k runs over these slots, and one more product maps the chosen slots back to clusters. Two
 // matmul rounds buy a sorting network half as wide (half the level-2 comparisons, fewer stages).
-std::vector<Share> SecureClusterSelector::choose_level2(const SecureSelection& selection,
+std::vector<Share> SecureClusterSelector::choose_level2(const SecureClusterChoice& selection,
                                                         const std::vector<Share>& level2_scores,
                                                         const ClusterSelectionParams& params) {
   Protocol& p = ops_.protocol();
@@ -107,7 +107,7 @@ std::vector<Share> SecureClusterSelector::choose_level2(const SecureSelection& s
   return p.matmul(chosen_slots, slot_clusters);
 }
 
-SecureSelection SecureClusterSelector::select(std::span<const Share> queries, const SecureClusterBoxes& boxes) {
+SecureClusterChoice SecureClusterSelector::select(std::span<const Share> queries, const SecureClusterBoxes& boxes) {
   if (queries.size() != static_cast<std::size_t>(boxes.heads()))
     throw std::invalid_argument("secure cluster selection: " + std::to_string(queries.size()) +
                                 " query groups for " + std::to_string(boxes.heads()) + " heads");
@@ -116,7 +116,7 @@ SecureSelection SecureClusterSelector::select(std::span<const Share> queries, co
       throw std::invalid_argument("secure cluster selection: query groups must be g x " +
                                   std::to_string(boxes.head_dim()) + " with g >= 1");
   }
-  SecureSelection out;
+  SecureClusterChoice out;
   out.shape = cluster_selection_shape(boxes.rows(), boxes.params());
   if (!out.shape.selects) return out;
   const std::vector<Share> all_scores = scores(queries, boxes);
@@ -130,7 +130,7 @@ SecureSelection SecureClusterSelector::select(std::span<const Share> queries, co
   return out;
 }
 
-GatheredRows SecureClusterSelector::gather(const SecureSelection& selection, std::span<const FixedOperand* const> keys,
+GatheredRows SecureClusterSelector::gather(const SecureClusterChoice& selection, std::span<const FixedOperand* const> keys,
                                            std::span<const FixedOperand* const> values) {
   const ClusterSelectionShape& s = selection.shape;
   const std::size_t heads = keys.size();

@@ -26,7 +26,7 @@
 
 namespace kvcache::secure {
 
-struct SecureSelection {
+struct SecureClusterChoice {
   ClusterSelectionShape shape;
   // Per head: the chosen level-1 clusters as a k1 x C1 one-hot of integers, best first.
   std::vector<Share> level1;
@@ -48,15 +48,15 @@ class SecureClusterSelector {
 
   // `queries`: per key/value head, the query rows of its group (g x d, fixed point, scaled as the
   // attention uses them). `boxes` must cover the current cache.
-  SecureSelection select(std::span<const Share> queries, const SecureClusterBoxes& boxes);
+  SecureClusterChoice select(std::span<const Share> queries, const SecureClusterBoxes& boxes);
 
   // `keys` / `values`: the cache of every head (len x d fixed operands, len = selection.shape.len).
-  GatheredRows gather(const SecureSelection& selection, std::span<const FixedOperand* const> keys,
+  GatheredRows gather(const SecureClusterChoice& selection, std::span<const FixedOperand* const> keys,
                       std::span<const FixedOperand* const> values);
 
  private:
   std::vector<Share> scores(std::span<const Share> queries, const SecureClusterBoxes& boxes);
-  std::vector<Share> choose_level2(const SecureSelection& selection, const std::vector<Share>& level2_scores,
+  std::vector<Share> choose_level2(const SecureClusterChoice& selection, const std::vector<Share>& level2_scores,
                                    const ClusterSelectionParams& params);
 
   protocols::ops::SecureOps& ops_;

@@ -1,6 +1,7 @@
 #include "kvcache/secure/secure_policies.hpp"
 
 #include "kvcache/mpcache_policy.hpp"
+#include "kvcache/secure/policy_checks.hpp"
 #include "kvcache/secure/secure_quest.hpp"
 #include "kvcache/secure/secure_static_eviction.hpp"
 #include "kvcache/secure/secure_score_eviction.hpp"
@@ -17,6 +18,8 @@ namespace {
 
 namespace layout = protocols::ops;
 
+constexpr const char* kMpcache = "mpcache";
+
 std::vector<int> row_range(int first, int end) {
   std::vector<int> rows(static_cast<std::size_t>(std::max(0, end - first)));
   std::iota(rows.begin(), rows.end(), first);
@@ -29,35 +32,40 @@ net::ProfileScope profiled(protocols::ops::SecureOps& ops, const char* operator_
 
 }  // namespace
 
-SecureStreamingLlm::SecureStreamingLlm(int sinks, int budget) : sinks_(sinks), budget_(budget) {
-  if (budget < 1 || sinks < 0 || sinks >= budget)
-    throw std::invalid_argument("streamingllm: need 0 <= sinks < budget, got sinks " + std::to_string(sinks) +
-                                " and budget " + std::to_string(budget));
+SecureStreamingLlm::SecureStreamingLlm(const PolicyConfig& config) : config_(config) { validate(config_); }
+
+void SecureStreamingLlm::begin(const ModelShape& shape, int prompt_length) {
+  SecureCachePolicy::begin(shape, prompt_length);
+  counts_ = rules::streaming_llm_counts(config_, prompt_length);
 }
 
-AttendingRows SecureStreamingLlm::attending(int, std::span<const Share>, const SecureLayerCache& cache) {
+Selection SecureStreamingLlm::select(int, std::span<const Share>, const SecureLayerCache& cache) {
   const int rows = cache.rows();
-  if (rows <= budget_) return {};
-  AttendingRows out{.all = false};
-  out.public_rows = row_range(0, sinks_);
-  const std::vector<int> recent = row_range(rows - (budget_ - sinks_), rows);
+  if (rows <= counts_.capacity) return {};
+  Selection out{.all = false};
+  out.public_rows = row_range(0, counts_.sinks);
+  const std::vector<int> recent = row_range(rows - (counts_.capacity - counts_.sinks), rows);
   out.public_rows.insert(out.public_rows.end(), recent.begin(), recent.end());
   return out;
 }
 
-SecureMpcachePolicy::SecureMpcachePolicy(protocols::ops::SecureOps& ops, const PolicyConfig& config,
-                                         const SecureModelShape& shape)
-    : ops_(ops), config_(config), params_(ClusterSelectionParams::from(config)), shape_(shape), selector_(ops) {
+SecureMpcachePolicy::SecureMpcachePolicy(protocols::ops::SecureOps& ops, const PolicyConfig& config)
+    : ops_(ops), config_(config), params_(ClusterSelectionParams::from(config)), selector_(ops) {
   validate(config_);
   params_.validate();
-  if (shape.kv_heads < 1 || shape.query_heads % shape.kv_heads != 0)
-    throw std::invalid_argument("mpcache: query heads must be a multiple of the key/value heads");
+}
+
+void SecureMpcachePolicy::adopt_prompt_state(const PromptStateSource& source) {
+  set_box_source(adopted_boxes(source, params_));
 }
 
 bool SecureMpcachePolicy::selects_itself(int layer) const { return mpcache_selects_itself(layer, config_); }
 
-void SecureMpcachePolicy::begin(int layers, int prompt_length) {
-  prompt_length_ = prompt_length;
+void SecureMpcachePolicy::begin(const ModelShape& shape, int prompt_length) {
+  checks::expect_argument(shape.kv_heads >= 1 && shape.query_heads % shape.kv_heads == 0, kMpcache,
+                          "query heads must be a multiple of the key/value heads");
+  SecureCachePolicy::begin(shape, prompt_length);
+  const int layers = shape.layers;
   boxes_.clear();
   boxes_.resize(static_cast<std::size_t>(layers));
   votes_.assign(static_cast<std::size_t>(layers), std::nullopt);
@@ -69,19 +77,16 @@ void SecureMpcachePolicy::on_prefill(int layer, const PromptAttention& prompt, S
   // votes with the window rows of the attention the prompt pass computed (generated tokens are
   // never statically evicted).
   if (prompt.empty()) return;
-  if (prompt.heads() != shape_.query_heads)
-    throw std::invalid_argument("mpcache: prompt attention of " + std::to_string(prompt.heads()) + " heads, expected " +
-                                std::to_string(shape_.query_heads));
-  const StaticEvictionParams params = static_eviction_params(prompt_length_, config_);
+  checks::expect_count(kMpcache, "heads of prompt attention", prompt.heads(), shape_.query_heads);
+  const StaticEvictionParams params = rules::mpcache_static_counts(config_, prompt_length_);
   if (params.capacity >= cache.rows()) return;
   const auto scope = profiled(ops_, kProfileEviction);
   votes_.at(static_cast<std::size_t>(layer)) = static_eviction_votes(ops_.protocol(), prompt, params.window);
 }
 
 void SecureMpcachePolicy::on_prefill_done(std::span<SecureLayerCache> layers) {
-  if (layers.size() != boxes_.size())
-    throw std::invalid_argument("mpcache: " + std::to_string(layers.size()) + " layers at the end of the prefill, " +
-                                std::to_string(boxes_.size()) + " at its start");
+  checks::expect_count(kMpcache, "layers at the end of the prefill", static_cast<long long>(layers.size()),
+                       static_cast<long long>(boxes_.size()));
   std::vector<Share> votes;
   std::vector<SecureLayerCache*> evicted;
   for (std::size_t l = 0; l < layers.size(); ++l) {
@@ -92,7 +97,7 @@ void SecureMpcachePolicy::on_prefill_done(std::span<SecureLayerCache> layers) {
   }
   if (!evicted.empty()) {
     const auto scope = profiled(ops_, kProfileEviction);
-    secure_static_eviction(ops_, votes, shape_.query_heads, evicted, static_eviction_params(prompt_length_, config_));
+    secure_static_eviction(ops_, votes, shape_.query_heads, evicted, rules::mpcache_static_counts(config_, prompt_length_));
   }
   build_boxes(layers);
 }
@@ -117,9 +122,7 @@ void SecureMpcachePolicy::build_boxes(std::span<const SecureLayerCache> layers) 
   }
   if (!computed.empty()) SecureClusterBoxes::initialize_together(computed, keys);
   for (std::size_t l = 0; l < layers.size(); ++l) {
-    if (boxes_[l] && boxes_[l]->rows() != layers[l].rows())
-      throw std::logic_error("mpcache: the boxes of layer " + std::to_string(l) + " cover " +
-                             std::to_string(boxes_[l]->rows()) + " rows, the cache holds " + std::to_string(layers[l].rows()));
+    if (boxes_[l]) checks::expect_covers(kMpcache, "the boxes", static_cast<int>(l), boxes_[l]->rows(), layers[l].rows());
   }
 }
 
@@ -131,9 +134,7 @@ void SecureMpcachePolicy::on_append(int layer, std::span<const Share> key_rows, 
 }
 
 std::vector<Share> SecureMpcachePolicy::query_groups(std::span<const Share> queries) const {
-  if (static_cast<int>(queries.size()) != shape_.query_heads)
-    throw std::invalid_argument("mpcache: " + std::to_string(queries.size()) + " query heads, expected " +
-                                std::to_string(shape_.query_heads));
+  checks::expect_count(kMpcache, "query heads", static_cast<long long>(queries.size()), shape_.query_heads);
   std::vector<Share> groups;
   for (int g = 0; g < shape_.kv_heads; ++g)
     groups.push_back(layout::concat_rows(queries.subspan(static_cast<std::size_t>(g * shape_.group()),
@@ -141,42 +142,24 @@ std::vector<Share> SecureMpcachePolicy::query_groups(std::span<const Share> quer
   return groups;
 }
 
-AttendingRows SecureMpcachePolicy::attending(int layer, std::span<const Share> queries, const SecureLayerCache& cache) {
+Selection SecureMpcachePolicy::select(int layer, std::span<const Share> queries, const SecureLayerCache& cache) {
   auto& selection = selections_.at(static_cast<std::size_t>(layer));
   if (selects_itself(layer)) {
     const auto& boxes = boxes_.at(static_cast<std::size_t>(layer));
-    if (!boxes) throw std::logic_error("mpcache: layer " + std::to_string(layer) + " has no cluster boxes (no prefill?)");
+    checks::expect_state(boxes.has_value(), kMpcache, "layer " + std::to_string(layer) + " has no cluster boxes (no prefill?)");
     selection = selector_.select(query_groups(queries), *boxes);
   } else {
     selection = selections_.at(static_cast<std::size_t>(layer - 1));
-    if (!selection) throw std::logic_error("mpcache: layer " + std::to_string(layer) + " reuses a missing selection");
+    checks::expect_state(selection.has_value(), kMpcache, "layer " + std::to_string(layer) + " reuses a missing selection");
   }
   const ClusterSelectionShape& s = selection->shape;
-  if (s.len != cache.rows())
-    throw std::logic_error("mpcache: selection made for " + std::to_string(s.len) + " rows, the cache of layer " +
-                           std::to_string(layer) + " holds " + std::to_string(cache.rows()));
+  checks::expect_covers(kMpcache, "the selection", layer, s.len, cache.rows());
   if (!s.selects) return {};
-  AttendingRows out{.all = false, .group_size = s.size2, .chosen = selection->level2};
+  Selection out{.all = false, .group_size = s.size2, .chosen = selection->level2};
   out.public_rows = row_range(0, s.size2);
   const std::vector<int> newest = row_range(s.last_cluster() * s.size2, s.len);
   out.public_rows.insert(out.public_rows.end(), newest.begin(), newest.end());
   return out;
-}
-
-std::vector<std::string> secure_policy_names() { return {"full", "streamingllm", "h2o", "tova", "quest", "mpcache"}; }
-
-std::unique_ptr<SecureCachePolicy> make_secure_policy(const std::string& name, protocols::ops::SecureOps& ops,
-                                                      const PolicyConfig& config, const SecureModelShape& shape,
-                                                      int budget_tokens) {
-  if (name == "full") return std::make_unique<SecureFullCache>();
-  if (name == "streamingllm") return std::make_unique<SecureStreamingLlm>(config.sinks, budget_tokens);
-  if (name == "h2o" || name == "tova")
-    return std::make_unique<SecureScoreEviction>(ops, name == "h2o" ? ScoreRule::Accumulated : ScoreRule::Current, config,
-                                                 shape.kv_heads, shape.group(), budget_tokens);
-  if (name == "quest")
-    return std::make_unique<SecureQuest>(ops, config, shape.kv_heads, shape.group(), shape.head_dim, budget_tokens);
-  if (name == "mpcache") return std::make_unique<SecureMpcachePolicy>(ops, config, shape);
-  throw std::invalid_argument("unknown secure cache policy '" + name + "'");
 }
 
 }  // namespace kvcache::secure

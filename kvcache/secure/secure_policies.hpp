@@ -6,6 +6,7 @@
 
 #include "kvcache/cluster_selection.hpp"
 #include "kvcache/policy_config.hpp"
+#include "kvcache/rules/policy_counts.hpp"
 #include "kvcache/secure/secure_cache_policy.hpp"
 #include "kvcache/secure/secure_cluster_boxes.hpp"
 #include "kvcache/secure/secure_cluster_selection.hpp"
@@ -16,30 +17,24 @@
 
 namespace kvcache::secure {
 
-struct SecureModelShape {
-  int layers = 0;
-  int query_heads = 0;
-  int kv_heads = 0;
-  int head_dim = 0;
-  int group() const { return query_heads / kv_heads; }
-};
-
 class SecureFullCache final : public SecureCachePolicy {
  public:
   std::string name() const override { return "full"; }
 };
 
-// Sinks plus the most recent tokens, `budget` rows in all: which rows attend is public, so the
-// policy costs nothing under MPC (the cache keeps growing; only the window attends).
+// Sinks plus the most recent tokens, the plaintext StreamingLLM's capacity in all
+// (rules::streaming_llm_counts): which rows attend is public, so the policy costs nothing under
+// MPC (the cache keeps growing; only the window attends).
 class SecureStreamingLlm final : public SecureCachePolicy {
  public:
-  SecureStreamingLlm(int sinks, int budget);
+  explicit SecureStreamingLlm(const PolicyConfig& config);
   std::string name() const override { return "streamingllm"; }
-  AttendingRows attending(int layer, std::span<const Share> queries, const SecureLayerCache& cache) override;
+  void begin(const ModelShape& shape, int prompt_length) override;
+  Selection select(int layer, std::span<const Share> queries, const SecureLayerCache& cache) override;
 
  private:
-  int sinks_;
-  int budget_;
+  PolicyConfig config_;
+  rules::RecencyCounts counts_;
 };
 
 // MPCache on shares. Static eviction at prefill (on a private prefill: the observation window's
@@ -50,22 +45,20 @@ class SecureStreamingLlm final : public SecureCachePolicy {
 // layers have the same cache length, so cluster indices carry over).
 class SecureMpcachePolicy final : public SecureCachePolicy {
  public:
-  // Fills a selecting layer's boxes from outside (e.g. from the cache source's plaintext boxes)
-  // instead of computing them from the secret keys.
-  using BoxSource = std::function<void(int layer, SecureClusterBoxes& boxes)>;
-
-  SecureMpcachePolicy(protocols::ops::SecureOps& ops, const PolicyConfig& config, const SecureModelShape& shape);
+  SecureMpcachePolicy(protocols::ops::SecureOps& ops, const PolicyConfig& config);
   std::string name() const override { return "mpcache"; }
   void set_box_source(BoxSource source) { box_source_ = std::move(source); }
   const PolicyConfig& config() const { return config_; }
 
-  void begin(int layers, int prompt_length) override;
+  void begin(const ModelShape& shape, int prompt_length) override;
+  // Takes the plaintext source's cluster boxes of the kept rows instead of computing them.
+  void adopt_prompt_state(const PromptStateSource& source) override;
   // On a private prefill, takes each layer's window votes from its prompt attention; the eviction
   // itself and the boxes wait for on_prefill_done, which runs them for all layers at once.
   void on_prefill(int layer, const PromptAttention& prompt, SecureLayerCache& cache) override;
   void on_prefill_done(std::span<SecureLayerCache> layers) override;
   void on_append(int layer, std::span<const Share> key_rows, SecureLayerCache& cache) override;
-  AttendingRows attending(int layer, std::span<const Share> queries, const SecureLayerCache& cache) override;
+  Selection select(int layer, std::span<const Share> queries, const SecureLayerCache& cache) override;
 
   bool selects_itself(int layer) const;
 
@@ -76,23 +69,12 @@ class SecureMpcachePolicy final : public SecureCachePolicy {
   protocols::ops::SecureOps& ops_;
   PolicyConfig config_;
   ClusterSelectionParams params_;
-  SecureModelShape shape_;
   SecureClusterSelector selector_;
   BoxSource box_source_;
-  int prompt_length_ = 0;
   std::vector<std::optional<Share>> votes_;  // per layer, until on_prefill_done evicts
   std::vector<std::optional<SecureClusterBoxes>> boxes_;  // per layer; only selecting layers
-  std::vector<std::optional<SecureSelection>> selections_;  // per layer, this step's selection
+  std::vector<std::optional<SecureClusterChoice>> selections_;  // per layer, this step's selection
 };
 
-// The secure policy `name` (as in kvcache/policy_factory: full, streamingllm, h2o, tova, quest,
-// mpcache). `budget_tokens` is the public number of rows a baseline keeps (StreamingLLM, H2O,
-// TOVA: the plaintext policy's capacity) or attends (Quest).
-std::unique_ptr<SecureCachePolicy> make_secure_policy(const std::string& name, protocols::ops::SecureOps& ops,
-                                                      const PolicyConfig& config, const SecureModelShape& shape,
-                                                      int budget_tokens);
-
-// The names make_secure_policy accepts.
-std::vector<std::string> secure_policy_names();
 
 }  // namespace kvcache::secure

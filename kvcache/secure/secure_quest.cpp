@@ -1,5 +1,7 @@
 #include "kvcache/secure/secure_quest.hpp"
 
+#include "kvcache/rules/policy_counts.hpp"
+#include "kvcache/secure/policy_checks.hpp"
 #include "kvcache/secure/selection_score_bits.hpp"
 #include "net/operator_profile.hpp"
 #include "protocols/ops/share_layout.hpp"
@@ -18,6 +20,8 @@ using mpc::u64;
 using protocols::Protocol;
 namespace layout = protocols::ops;
 
+constexpr const char* kQuest = "quest";
+
 ClusterSelectionParams page_params_of(const PolicyConfig& config) {
   ClusterSelectionParams params;
   params.size1 = params.size2 = config.page_size;
@@ -30,35 +34,33 @@ net::ProfileScope profiled(protocols::ops::SecureOps& ops, const char* operator_
 
 }  // namespace
 
-SecureQuest::SecureQuest(protocols::ops::SecureOps& ops, const PolicyConfig& config, int kv_heads, int group,
-                         int head_dim, int budget)
-    : ops_(ops), params_(page_params_of(config)), kv_heads_(kv_heads), group_(group), head_dim_(head_dim) {
-  validate(config);
-  if (kv_heads < 1 || group < 1 || head_dim < 1)
-    throw std::invalid_argument("quest: need at least one key/value head, one query head per group and one channel");
-  if (budget < 1) throw std::invalid_argument("quest: the token budget must be positive, got " + std::to_string(budget));
-  page_budget_ = std::max(1, budget / config.page_size) + (config.window_outside_budget ? 1 : 0);
+SecureQuest::SecureQuest(protocols::ops::SecureOps& ops, const PolicyConfig& config)
+    : ops_(ops), config_(config), params_(page_params_of(config)) {
+  validate(config_);
 }
 
 const SecureClusterBoxes& SecureQuest::boxes(int layer) const {
   const auto& b = boxes_.at(static_cast<std::size_t>(layer));
-  if (!b) throw std::logic_error("quest: layer " + std::to_string(layer) + " has no page boxes (no prefill?)");
+  checks::expect_state(b.has_value(), kQuest, "layer " + std::to_string(layer) + " has no page boxes (no prefill?)");
   return *b;
 }
 
-void SecureQuest::begin(int layers, int) {
-  if (layers < 1) throw std::invalid_argument("quest: need at least one layer");
+void SecureQuest::begin(const ModelShape& shape, int prompt_length) {
+  checks::expect_argument(shape.layers >= 1 && shape.kv_heads >= 1 && shape.query_heads >= shape.kv_heads && shape.head_dim >= 1,
+                          kQuest, "need at least one layer, key/value head, query head per group and channel");
+  SecureCachePolicy::begin(shape, prompt_length);
+  page_budget_ = rules::quest_page_budget(config_, prompt_length);
   boxes_.clear();
-  boxes_.resize(static_cast<std::size_t>(layers));
+  boxes_.resize(static_cast<std::size_t>(shape.layers));
 }
 
+void SecureQuest::adopt_prompt_state(const PromptStateSource& source) { set_box_source(adopted_boxes(source, params_)); }
+
 void SecureQuest::on_prefill(int layer, const PromptAttention&, SecureLayerCache& cache) {
-  if (cache.kv_heads() != kv_heads_)
-    throw std::invalid_argument("quest: cache has " + std::to_string(cache.kv_heads()) + " heads, expected " +
-                                std::to_string(kv_heads_));
+  checks::expect_count(kQuest, "key/value heads in the cache", cache.kv_heads(), shape_.kv_heads);
   const auto scope = profiled(ops_, kProfileSelectionBoxes);
   auto& boxes = boxes_.at(static_cast<std::size_t>(layer));
-  boxes.emplace(ops_, params_, kv_heads_, head_dim_, box_options());
+  boxes.emplace(ops_, params_, shape_.kv_heads, shape_.head_dim, box_options());
   if (box_source_) {
     box_source_(layer, *boxes);
   } else {
@@ -66,14 +68,12 @@ void SecureQuest::on_prefill(int layer, const PromptAttention&, SecureLayerCache
     for (const FixedOperand& k : cache.keys) keys.push_back(k.value.share());
     boxes->initialize(keys);
   }
-  if (boxes->rows() != cache.rows())
-    throw std::logic_error("quest: the page boxes of layer " + std::to_string(layer) + " cover " +
-                           std::to_string(boxes->rows()) + " rows, the cache holds " + std::to_string(cache.rows()));
+  checks::expect_covers(kQuest, "the page boxes", layer, boxes->rows(), cache.rows());
 }
 
 void SecureQuest::on_append(int layer, std::span<const Share> key_rows, SecureLayerCache&) {
   auto& boxes = boxes_.at(static_cast<std::size_t>(layer));
-  if (!boxes) throw std::logic_error("quest: layer " + std::to_string(layer) + " has no page boxes (no prefill?)");
+  checks::expect_state(boxes.has_value(), kQuest, "layer " + std::to_string(layer) + " has no page boxes (no prefill?)");
   const auto scope = profiled(ops_, kProfileSelectionBoxes);
   boxes->append(key_rows);
 }
@@ -87,42 +87,34 @@ std::vector<Share> SecureQuest::page_bounds(std::span<const Share> queries, cons
   const Share positive = ops_.relu(all_queries);
   const Share negative = p.sub(all_queries, positive);
   auto group_sum = [&](const Share& per_head, int g) {
-    return p.public_matmul(RingMatrix::Ones(1, group_), layout::rows_of(per_head, Eigen::Index{g} * group_, group_));
+    return p.public_matmul(RingMatrix::Ones(1, shape_.group()), layout::rows_of(per_head, Eigen::Index{g} * shape_.group(), shape_.group()));
   };
   std::vector<Share> summed;
   std::vector<const FixedOperand*> bounds;
-  for (int g = 0; g < kv_heads_; ++g) {
+  for (int g = 0; g < shape_.kv_heads; ++g) {
     summed.push_back(group_sum(positive, g));
     bounds.push_back(&boxes.max2(g));
   }
-  for (int g = 0; g < kv_heads_; ++g) {
+  for (int g = 0; g < shape_.kv_heads; ++g) {
     summed.push_back(group_sum(negative, g));
     bounds.push_back(&boxes.min2(g));
   }
   const std::vector<Share> products = p.matmul_fixed_transposed(summed, bounds);
   std::vector<Share> sums;
-  for (int g = 0; g < kv_heads_; ++g)
-    sums.push_back(layout::columns(p.add(products[g], products[kv_heads_ + g]), 0, competing));
+  for (int g = 0; g < shape_.kv_heads; ++g)
+    sums.push_back(layout::columns(p.add(products[g], products[shape_.kv_heads + g]), 0, competing));
   return p.truncate(sums, p.fixed_point().frac_bits());
 }
 
-AttendingRows SecureQuest::attending(int layer, std::span<const Share> queries, const SecureLayerCache& cache) {
-  if (static_cast<int>(queries.size()) != kv_heads_ * group_)
-    throw std::invalid_argument("quest: " + std::to_string(queries.size()) + " query heads, expected " +
-                                std::to_string(kv_heads_ * group_));
-  for (const Share& q : queries) {
-    if (q.rows() != 1 || q.cols() != head_dim_)
-      throw std::invalid_argument("quest: queries must be 1 x " + std::to_string(head_dim_) + " per query head");
-  }
+Selection SecureQuest::select(int layer, std::span<const Share> queries, const SecureLayerCache& cache) {
+  checks::expect_head_rows(kQuest, "query heads", queries, shape_.query_heads, shape_.head_dim);
   const SecureClusterBoxes& pages = boxes(layer);
   const int rows = cache.rows(), size = page_size();
-  if (pages.rows() != rows)
-    throw std::logic_error("quest: the page boxes of layer " + std::to_string(layer) + " cover " +
-                           std::to_string(pages.rows()) + " rows, the cache holds " + std::to_string(rows));
+  checks::expect_covers(kQuest, "the page boxes", layer, pages.rows(), rows);
   const int count = (rows + size - 1) / size;  // pages, the newest possibly partial
   if (count <= page_budget_) return {};
   const int competing = count - 1, chosen = page_budget_ - 1;  // the current page always attends
-  AttendingRows out;
+  Selection out;
   out.all = false;
   out.group_size = size;
   out.public_rows.resize(static_cast<std::size_t>(rows - competing * size));

@@ -30,39 +30,32 @@ namespace kvcache::secure {
 
 class SecureQuest final : public SecureCachePolicy {
  public:
-  // Fills a layer's page boxes from outside (e.g. SecureClusterBoxes::adopt with the cache source's
-  // plaintext pages) instead of computing them from the secret keys.
-  using BoxSource = std::function<void(int layer, SecureClusterBoxes& boxes)>;
-
-  // `budget`: the public number of tokens attended (kvcache::total_budget); `group`: query heads
-  // per key/value head.
-  SecureQuest(protocols::ops::SecureOps& ops, const PolicyConfig& config, int kv_heads, int group, int head_dim,
-              int budget);
+  SecureQuest(protocols::ops::SecureOps& ops, const PolicyConfig& config);
   std::string name() const override { return "quest"; }
   void set_box_source(BoxSource source) { box_source_ = std::move(source); }
 
   int page_size() const { return params_.size2; }
-  // Pages that attend once the cache has more, the current page included.
+  // Pages that attend once the cache has more, the current page included (rules::quest_page_budget).
   int page_budget() const { return page_budget_; }
   // The page parameters for SecureClusterBoxes (size1 == size2 == page size).
   const ClusterSelectionParams& page_params() const { return params_; }
   static BoxOptions box_options() { return BoxOptions{.centres = false, .level2_bounds = true}; }
   const SecureClusterBoxes& boxes(int layer) const;
 
-  void begin(int layers, int prompt_length) override;
+  void begin(const ModelShape& shape, int prompt_length) override;
+  // Takes the plaintext source's page boxes instead of computing them.
+  void adopt_prompt_state(const PromptStateSource& source) override;
   void on_prefill(int layer, const PromptAttention& prompt, SecureLayerCache& cache) override;
   void on_append(int layer, std::span<const Share> key_rows, SecureLayerCache& cache) override;
-  AttendingRows attending(int layer, std::span<const Share> queries, const SecureLayerCache& cache) override;
+  Selection select(int layer, std::span<const Share> queries, const SecureLayerCache& cache) override;
 
  private:
   std::vector<Share> page_bounds(std::span<const Share> queries, const SecureClusterBoxes& boxes, int competing);
 
   protocols::ops::SecureOps& ops_;
+  PolicyConfig config_;
   ClusterSelectionParams params_;
-  int kv_heads_;
-  int group_;
-  int head_dim_;
-  int page_budget_;
+  int page_budget_ = 0;
   BoxSource box_source_;
   std::vector<std::optional<SecureClusterBoxes>> boxes_;  // per layer
 };

@@ -1,5 +1,7 @@
 #include "kvcache/secure/secure_score_eviction.hpp"
 
+#include "kvcache/secure/policy_checks.hpp"
+
 #include "net/operator_profile.hpp"
 #include "protocols/ops/share_layout.hpp"
 
@@ -38,63 +40,71 @@ net::ProfileScope profiled(protocols::ops::SecureOps& ops, const char* operator_
 
 }  // namespace
 
-SecureScoreEviction::SecureScoreEviction(protocols::ops::SecureOps& ops, ScoreRule rule, const PolicyConfig& config,
-                                         int kv_heads, int group, int budget)
-    : ops_(ops), rule_(rule), kv_heads_(kv_heads), group_(group), budget_(budget) {
-  validate(config);
-  if (kv_heads < 1 || group < 1)
-    throw std::invalid_argument(name() + ": need at least one key/value head and one query head per group, got " +
-                                std::to_string(kv_heads) + " and " + std::to_string(group));
-  if (budget < 1) throw std::invalid_argument(name() + ": the token budget must be positive, got " + std::to_string(budget));
-  recent_ = rule == ScoreRule::Accumulated ? std::clamp(config.recent_window, 0, budget) : 0;
+SecureScoreEviction::SecureScoreEviction(protocols::ops::SecureOps& ops, ScoreRule rule, const PolicyConfig& config)
+    : ops_(ops), rule_(rule), config_(config) {
+  validate(config_);
 }
 
-void SecureScoreEviction::begin(int layers, int) {
-  if (layers < 1) throw std::invalid_argument(name() + ": need at least one layer");
-  scores_.assign(static_cast<std::size_t>(layers), {});
+void SecureScoreEviction::begin(const ModelShape& shape, int prompt_length) {
+  checks::expect_argument(shape.layers >= 1 && shape.kv_heads >= 1 && shape.query_heads >= shape.kv_heads, name(),
+                          "need at least one layer, key/value head and query head per group");
+  SecureCachePolicy::begin(shape, prompt_length);
+  counts_ = rule_ == ScoreRule::Accumulated ? rules::h2o_counts(config_, prompt_length) : rules::tova_counts(config_, prompt_length);
+  scores_.assign(static_cast<std::size_t>(shape.layers), {});
 }
 
-void SecureScoreEviction::adopt_scores(int layer, std::vector<Share> per_kv_head_scores) {
-  if (rule_ != ScoreRule::Accumulated) throw std::logic_error("tova keeps no scores between steps");
-  if (static_cast<int>(per_kv_head_scores.size()) != kv_heads_)
-    throw std::invalid_argument("h2o: adopt_scores got " + std::to_string(per_kv_head_scores.size()) +
-                                " heads, expected " + std::to_string(kv_heads_));
-  for (const Share& s : per_kv_head_scores) {
-    if (s.rows() != 1 || s.cols() != per_kv_head_scores.front().cols())
-      throw std::invalid_argument("h2o: adopted scores must be one 1 x rows share per key/value head");
+void SecureScoreEviction::adopt_prompt_state(const PromptStateSource& source) {
+  if (rule_ != ScoreRule::Accumulated) return;  // TOVA keeps no scores between steps
+  std::vector<std::vector<std::vector<double>>> known;
+  if (source.known())
+    for (int l = 0; l < source.layers(); ++l) known.push_back(source.accumulated_scores(l));
+  adopted_.emplace(source.owner(), std::move(known));
+}
+
+// Per key/value head, 1 x rows: the adopted scores of `layer`, input by the source's owner.
+std::vector<Share> SecureScoreEviction::input_adopted_scores(int layer, int rows) const {
+  const auto& [owner, known] = *adopted_;
+  Protocol& p = ops_.protocol();
+  std::vector<Share> scores;
+  for (int g = 0; g < shape_.kv_heads; ++g) {
+    std::optional<RingMatrix> mine;
+    if (!known.empty()) {
+      const std::vector<double>& s = known.at(static_cast<std::size_t>(layer)).at(static_cast<std::size_t>(g));
+      checks::expect_count(name(), "adopted scores", static_cast<long long>(s.size()), rows);
+      mine = p.fixed_point().encode(FloatMatrix(Eigen::Map<const Eigen::RowVectorXd>(s.data(), rows)));
+    }
+    scores.push_back(p.input(owner, mine ? &*mine : nullptr, 1, rows));
   }
-  scores_.at(static_cast<std::size_t>(layer)) = std::move(per_kv_head_scores);
+  return scores;
 }
 
 void SecureScoreEviction::on_prefill(int layer, const PromptAttention& prompt, SecureLayerCache& cache) {
   const int rows = cache.rows();
-  if (cache.kv_heads() != kv_heads_)
-    throw std::invalid_argument(name() + ": cache has " + std::to_string(cache.kv_heads()) + " heads, expected " +
-                                std::to_string(kv_heads_));
-  if (rows > budget_)
-    throw std::logic_error(name() + ": the cache of layer " + std::to_string(layer) + " holds " + std::to_string(rows) +
-                           " rows, above the budget " + std::to_string(budget_) +
+  checks::expect_count(name(), "key/value heads in the cache", cache.kv_heads(), shape_.kv_heads);
+  checks::expect_state(rows <= counts_.capacity, name(),
+                       "the cache of layer " + std::to_string(layer) + " holds " + std::to_string(rows) +
+                           " rows, above the budget " + std::to_string(counts_.capacity) +
                            "; prompt-time eviction must be applied by the cache source");
   if (rule_ != ScoreRule::Accumulated) return;
   auto& scores = scores_.at(static_cast<std::size_t>(layer));
   if (!prompt.empty()) {
     score_prompt(layer, prompt, cache);
+  } else if (adopted_) {
+    scores = input_adopted_scores(layer, rows);
   } else if (scores.empty()) {
     // An adopted cache without adopted scores: its rows start unscored.
-    for (int g = 0; g < kv_heads_; ++g) scores.push_back(layout::zeros(ops_.protocol(), 1, rows));
+    for (int g = 0; g < shape_.kv_heads; ++g) scores.push_back(layout::zeros(ops_.protocol(), 1, rows));
   }
-  if (scores.front().cols() != rows)
-    throw std::invalid_argument("h2o: layer " + std::to_string(layer) + " has " +
-                                std::to_string(scores.front().cols()) + " scores for " + std::to_string(rows) + " rows");
+  checks::expect_covers(name(), "the scores", layer, scores.front().cols(), rows);
 }
 
 // Per key/value head, the sum of the rows of its group's query heads.
 std::vector<Share> SecureScoreEviction::group_sums(std::span<const Share> per_query_head) const {
   const Protocol& p = ops_.protocol();
   std::vector<Share> out;
-  for (int g = 0; g < kv_heads_; ++g) {
-    Share sum = per_query_head[static_cast<std::size_t>(g * group_)];
-    for (int h = g * group_ + 1; h < (g + 1) * group_; ++h) sum = p.add(sum, per_query_head[static_cast<std::size_t>(h)]);
+  for (int g = 0; g < shape_.kv_heads; ++g) {
+    Share sum = per_query_head[static_cast<std::size_t>(g * shape_.group())];
+    for (int h = g * shape_.group() + 1; h < (g + 1) * shape_.group(); ++h) sum = p.add(sum, per_query_head[static_cast<std::size_t>(h)]);
     out.push_back(sum);
   }
   return out;
@@ -105,12 +115,10 @@ std::vector<Share> SecureScoreEviction::group_sums(std::span<const Share> per_qu
 void SecureScoreEviction::score_prompt(int layer, const PromptAttention& prompt, const SecureLayerCache& cache) {
   const auto scope = profiled(ops_, kProfileSelectionScores);
   const Protocol& p = ops_.protocol();
-  const int heads = kv_heads_ * group_;
+  const int heads = shape_.query_heads;
   const Eigen::Index n = cache.rows();
-  if (prompt.heads() != heads || prompt.rows() != n)
-    throw std::invalid_argument("h2o: prompt attention of " + std::to_string(prompt.heads()) + " heads over " +
-                                std::to_string(prompt.rows()) + " rows, expected " + std::to_string(heads) + " over " +
-                                std::to_string(n));
+  checks::expect_count(name(), "heads of prompt attention", prompt.heads(), heads);
+  checks::expect_count(name(), "rows of prompt attention", prompt.rows(), n);
   std::vector<Share> votes;
   for (int h = 0; h < heads; ++h) votes.push_back(p.public_matmul(RingMatrix::Ones(1, n), prompt.head(h)));
   scores_.at(static_cast<std::size_t>(layer)) = group_sums(votes);
@@ -119,39 +127,31 @@ void SecureScoreEviction::score_prompt(int layer, const PromptAttention& prompt,
 void SecureScoreEviction::on_append(int layer, std::span<const Share>, SecureLayerCache& cache) {
   if (rule_ != ScoreRule::Accumulated) return;
   auto& scores = scores_.at(static_cast<std::size_t>(layer));
-  if (scores.empty()) throw std::logic_error("h2o: layer " + std::to_string(layer) + " has no scores (no prefill?)");
+  checks::expect_state(!scores.empty(), name(), "layer " + std::to_string(layer) + " has no scores (no prefill?)");
   for (Share& s : scores) {
     const Share parts[] = {s, layout::zeros(ops_.protocol(), 1, 1)};  // the new row has seen no query yet
     s = layout::concat_columns(parts);
   }
-  if (scores.front().cols() != cache.rows())
-    throw std::logic_error("h2o: layer " + std::to_string(layer) + " scores " + std::to_string(scores.front().cols()) +
-                           " rows, the cache holds " + std::to_string(cache.rows()));
+  checks::expect_covers(name(), "the scores", layer, scores.front().cols(), cache.rows());
 }
 
 void SecureScoreEviction::on_attention(int layer, std::span<const Share> probs, SecureLayerCache& cache) {
   const int rows = cache.rows();
-  if (static_cast<int>(probs.size()) != kv_heads_ * group_)
-    throw std::invalid_argument(name() + ": " + std::to_string(probs.size()) + " probability rows, expected one per query head (" +
-                                std::to_string(kv_heads_ * group_) + ")");
-  for (const Share& row : probs) {
-    if (row.rows() != 1 || row.cols() != rows)
-      throw std::invalid_argument(name() + ": probabilities must be 1 x " + std::to_string(rows) + " per query head");
-  }
+  checks::expect_head_rows(name(), "probability rows (one per query head)", probs, shape_.query_heads, rows);
   const auto scope = profiled(ops_, kProfileEviction);
   const std::vector<Share> observed = group_sums(probs);
   std::vector<Share> ranking = observed;
   if (rule_ == ScoreRule::Accumulated) {
     auto& scores = scores_.at(static_cast<std::size_t>(layer));
-    if (scores.empty() || scores.front().cols() != rows)
-      throw std::logic_error("h2o: layer " + std::to_string(layer) + " scores do not cover the cache (on_append missed?)");
-    for (int g = 0; g < kv_heads_; ++g) scores[g] = ops_.protocol().add(scores[g], observed[g]);
+    checks::expect_state(!scores.empty(), name(), "layer " + std::to_string(layer) + " has no scores (no prefill?)");
+    checks::expect_covers(name(), "the scores", layer, scores.front().cols(), rows);
+    for (int g = 0; g < shape_.kv_heads; ++g) scores[g] = ops_.protocol().add(scores[g], observed[g]);
     ranking = scores;
   }
-  if (rows <= budget_) return;
-  if (rows != budget_ + 1)
-    throw std::logic_error(name() + ": the cache of layer " + std::to_string(layer) + " holds " + std::to_string(rows) +
-                           " rows, one eviction per step only reaches " + std::to_string(budget_));
+  if (rows <= counts_.capacity) return;
+  checks::expect_state(rows == counts_.capacity + 1, name(),
+                       "the cache of layer " + std::to_string(layer) + " holds " + std::to_string(rows) +
+                           " rows, one eviction per step only reaches " + std::to_string(counts_.capacity));
   remove_rows(layer, evicted_one_hots(ranking, rows), cache);
 }
 
@@ -159,15 +159,15 @@ void SecureScoreEviction::on_attention(int layer, std::span<const Share> probs, 
 std::vector<Share> SecureScoreEviction::evicted_one_hots(const std::vector<Share>& scores, int rows) {
   const Protocol& p = ops_.protocol();
   const int bits = index_bits(rows);
-  RingMatrix row_index_and_penalty(kv_heads_, rows);
+  RingMatrix row_index_and_penalty(shape_.kv_heads, rows);
   for (int t = 0; t < rows; ++t)
-    row_index_and_penalty.col(t).setConstant(static_cast<u64>(t) - (t >= rows - recent_ ? kProtected : 0));
+    row_index_and_penalty.col(t).setConstant(static_cast<u64>(t) - (t >= rows - counts_.recent ? kProtected : 0));
   std::vector<Share> keys;
   for (const Share& s : scores) keys.push_back(p.scale(s, u64{0} - (u64{1} << bits)));  // -score * 2^b
   const Share ordering = p.add_public(layout::concat_rows(keys), row_index_and_penalty);
   const Share one_hot = ops_.argmax(ordering).one_hot;
   std::vector<Share> out;
-  for (int g = 0; g < kv_heads_; ++g) out.push_back(layout::rows_of(one_hot, g, 1));
+  for (int g = 0; g < shape_.kv_heads; ++g) out.push_back(layout::rows_of(one_hot, g, 1));
   return out;
 }
 
@@ -186,14 +186,14 @@ void SecureScoreEviction::remove_rows(int layer, const std::vector<Share>& evict
   };
   std::vector<Share> moves;
   for (const Share& e : evicted) moves.push_back(layout::columns(p.matmul_public(e, prefix), 0, kept));
-  for (int g = 0; g < kv_heads_; ++g) {
+  for (int g = 0; g < shape_.kv_heads; ++g) {
     const Share per_row = layout::broadcast_column(layout::reshape(moves[g], kept, 1), d);
     queue(cache.keys[g].value, per_row);
     queue(cache.values[g].value, per_row);
   }
   auto& scores = scores_.at(static_cast<std::size_t>(layer));
   if (rule_ == ScoreRule::Accumulated) {
-    for (int g = 0; g < kv_heads_; ++g) {
+    for (int g = 0; g < shape_.kv_heads; ++g) {
       const Share column = layout::reshape(scores[g], cache.rows(), 1);
       queue(column, layout::reshape(moves[g], kept, 1));
     }
@@ -201,13 +201,13 @@ void SecureScoreEviction::remove_rows(int layer, const std::vector<Share>& evict
   const std::vector<Share> products = p.mul(shifts, diffs);
   std::vector<Share> moved;
   for (std::size_t i = 0; i < products.size(); ++i) moved.push_back(p.add(bases[i], products[i]));
-  const std::vector<FixedOperand> fixed = p.fix(std::span<const Share>(moved.data(), 2 * static_cast<std::size_t>(kv_heads_)));
-  for (int g = 0; g < kv_heads_; ++g) {
+  const std::vector<FixedOperand> fixed = p.fix(std::span<const Share>(moved.data(), 2 * static_cast<std::size_t>(shape_.kv_heads)));
+  for (int g = 0; g < shape_.kv_heads; ++g) {
     cache.keys[g] = fixed[2 * g];
     cache.values[g] = fixed[2 * g + 1];
   }
   if (rule_ == ScoreRule::Accumulated) {
-    for (int g = 0; g < kv_heads_; ++g) scores[g] = layout::reshape(moved[2 * kv_heads_ + g], 1, kept);
+    for (int g = 0; g < shape_.kv_heads; ++g) scores[g] = layout::reshape(moved[2 * shape_.kv_heads + g], 1, kept);
   }
 }
 

@@ -21,10 +21,13 @@
 #pragma once
 
 #include "kvcache/policy_config.hpp"
+#include "kvcache/rules/policy_counts.hpp"
 #include "kvcache/secure/secure_cache_policy.hpp"
 #include "protocols/ops/secure_ops.hpp"
 
+#include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace kvcache::secure {
@@ -36,45 +39,45 @@ enum class ScoreRule {
 
 class SecureScoreEviction final : public SecureCachePolicy {
  public:
-  // `budget`: the public number of rows the cache keeps between steps (H2O's budget counts the
-  // recent window, as kvcache::total_budget resolves it). `group`: query heads per key/value head.
-  SecureScoreEviction(protocols::ops::SecureOps& ops, ScoreRule rule, const PolicyConfig& config, int kv_heads,
-                      int group, int budget);
+  SecureScoreEviction(protocols::ops::SecureOps& ops, ScoreRule rule, const PolicyConfig& config);
 
   std::string name() const override { return rule_ == ScoreRule::Accumulated ? "h2o" : "tova"; }
-  int budget() const { return budget_; }
-  // Rows protected from eviction (the newest ones): H2O's recent window clamped to the budget, 0 for TOVA.
-  int recent() const { return recent_; }
+  // The public rows kept between steps and, among them, the newest ones never evicted (H2O's
+  // recent window, none for TOVA): rules::h2o_counts / tova_counts of the prompt length.
+  int budget() const { return counts_.capacity; }
+  int recent() const { return counts_.recent; }
 
-  void begin(int layers, int prompt_length) override;
+  void begin(const ModelShape& shape, int prompt_length) override;
+  // H2O: keeps the source's accumulated scores of the adopted rows; they are input (by the
+  // source's owner) when the adopted cache reaches on_prefill.
+  void adopt_prompt_state(const PromptStateSource& source) override;
   // On a private prefill, H2O scores every row by the causal attention of all prompt queries (the
   // plaintext votes), summed from the prompt pass's own probabilities (no round). A cache above the
   // budget is not cut here: that needs a position-ordered compaction (done by the cache source for
   // adopted caches), so it throws std::logic_error.
   void on_prefill(int layer, const PromptAttention& prompt, SecureLayerCache& cache) override;
+  void on_prefill_done(std::span<SecureLayerCache>) override { adopted_.reset(); }
   void on_append(int layer, std::span<const Share> key_rows, SecureLayerCache& cache) override;
-  AttendingRows attending(int, std::span<const Share>, const SecureLayerCache&) override { return {}; }
+  Selection select(int, std::span<const Share>, const SecureLayerCache&) override { return {}; }
   void on_attention(int layer, std::span<const Share> probs, SecureLayerCache& cache) override;
 
-  // H2O: the accumulated scores of an adopted cache (per key/value head, 1 x rows, fixed point),
-  // e.g. from the cache source's plaintext prefill. Call after begin(), before on_prefill.
-  void adopt_scores(int layer, std::vector<Share> per_kv_head_scores);
   // H2O: the current scores of a layer (per key/value head, 1 x rows); tests and diagnostics.
   const std::vector<Share>& scores(int layer) const { return scores_.at(static_cast<std::size_t>(layer)); }
 
  private:
   std::vector<Share> group_sums(std::span<const Share> per_query_head) const;
+  std::vector<Share> input_adopted_scores(int layer, int rows) const;
   void score_prompt(int layer, const PromptAttention& prompt, const SecureLayerCache& cache);
   std::vector<Share> evicted_one_hots(const std::vector<Share>& scores, int rows);
   void remove_rows(int layer, const std::vector<Share>& evicted, SecureLayerCache& cache);
 
   protocols::ops::SecureOps& ops_;
   ScoreRule rule_;
-  int kv_heads_;
-  int group_;
-  int budget_;
-  int recent_;
+  PolicyConfig config_;
+  rules::ScoreEvictionCounts counts_;
   std::vector<std::vector<Share>> scores_;  // H2O: [layer][kv head], 1 x rows
+  // H2O, an adopted cache: the source's scores [layer][kv head] (its owner only) and who inputs them.
+  std::optional<std::pair<int, std::vector<std::vector<std::vector<double>>>>> adopted_;
 };
 
 }  // namespace kvcache::secure

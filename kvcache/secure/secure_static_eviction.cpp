@@ -237,22 +237,6 @@ void check_layers(std::span<const Share> votes, std::span<SecureLayerCache* cons
 
 }  // namespace
 
-StaticEvictionParams static_eviction_params(int prompt_length, const PolicyConfig& config) {
-  if (prompt_length < 1)
-    throw std::invalid_argument(std::string(kWho) + "prompt length must be positive, got " +
-                                std::to_string(prompt_length));
-  // MpcachePolicy::begin: the capacity, with sinks and window on top when outside the budget.
-  const int observed = static_cast<int>(std::floor(config.mpcache_observation_ratio * prompt_length));
-  const int extras = config.window_outside_budget ? config.sinks + std::max(1, observed) : 0;
-  StaticEvictionParams params;
-  params.capacity =
-      std::min(prompt_length, Budget{config.mpcache_static_ratio, 0}.resolve(prompt_length) + extras);
-  // MpcachePolicy::static_keep_rows on a cache of the whole prompt.
-  params.window = std::clamp(observed, 1, params.capacity);
-  params.sinks = std::clamp(config.sinks, 0, params.capacity - params.window);
-  return params;
-}
-
 Share static_eviction_votes(SecureOps& ops, std::span<const Share> queries, const SecureLayerCache& cache,
                             int window) {
   check_cache(cache);

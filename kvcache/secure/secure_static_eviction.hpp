@@ -21,6 +21,7 @@
 #pragma once
 
 #include "kvcache/policy_config.hpp"
+#include "kvcache/rules/policy_counts.hpp"
 #include "kvcache/secure/secure_cache_policy.hpp"
 #include "protocols/ops/secure_ops.hpp"
 
@@ -28,17 +29,9 @@
 
 namespace kvcache::secure {
 
-// Public counts of one static eviction (the same for every layer and head).
-struct StaticEvictionParams {
-  int capacity = 0;  // rows kept
-  int sinks = 0;     // first rows always kept
-  int window = 0;    // last rows always kept; their queries vote
-  int middle_kept() const { return capacity - sinks - window; }
-};
-
-// The counts MpcachePolicy uses for a prompt of `prompt_length` tokens (its begin() and
-// static_keep_rows arithmetic, reproduced).
-StaticEvictionParams static_eviction_params(int prompt_length, const PolicyConfig& config);
+// The public counts of one static eviction (the same for every layer and head), as the plaintext
+// MpcachePolicy uses them: kvcache::rules::mpcache_static_counts.
+using StaticEvictionParams = rules::StaticEvictionCounts;
 
 // Votes of every cached row (1 x n, fixed point): the causal attention probabilities of the last
 // `window` query rows of every query head, summed over the window and over ALL query heads (the

@@ -17,7 +17,7 @@ using protocols::ops::rows_of;
 // heads x cache rows -> heads x attending rows: [chosen groups' rows | public rows]. The chosen
 // groups' scores come from one product of each head's group one-hot with its scores laid out one
 // group per row.
-Share attending_scores(Protocol& proto, int heads, int group, const Share& scores, const kvcache::secure::AttendingRows& rows) {
+Share attending_scores(Protocol& proto, int heads, int group, const Share& scores, const kvcache::secure::Selection& rows) {
   const int s = rows.group_size;
   std::vector<Share> parts;
   if (rows.chosen_groups() > 0) {
@@ -38,7 +38,7 @@ Share attending_scores(Protocol& proto, int heads, int group, const Share& score
 
 // The inverse layout: heads x attending rows -> heads x cache rows, zeros where no row attended.
 Share spread_probabilities(Protocol& proto, int heads, int group, const Share& probs,
-                           const kvcache::secure::AttendingRows& rows, Eigen::Index cache_rows) {
+                           const kvcache::secure::Selection& rows, Eigen::Index cache_rows) {
   const int s = rows.group_size;
   const Eigen::Index chosen_width = Eigen::Index{rows.chosen_groups()} * s;
   Share spread = protocols::ops::zeros(proto, heads, cache_rows);
@@ -64,7 +64,7 @@ Share spread_probabilities(Protocol& proto, int heads, int group, const Share& p
 }
 
 Share softmax_over_attending(protocols::ops::SecureOps& ops, int heads, int group, const Share& scores,
-                             const kvcache::secure::AttendingRows& rows) {
+                             const kvcache::secure::Selection& rows) {
   Protocol& proto = ops.protocol();
   auto profiled = [&](const char* operator_class) { return net::ProfileScope(proto.mesh().profile(), operator_class); };
   Share narrowed, probs;

@@ -58,7 +58,7 @@ Share SecureTransformer::prefill(std::span<const int> prompt_tokens, int prompt_
   const bool user = proto_.role() == Role::P1;
   RingMatrix one_hot;
   if (user) one_hot = prompt_one_hot(config_, prompt_tokens, prompt_length);
-  if (policy_) policy_->begin(config_.layers, prompt_length);
+  if (policy_) policy_->begin(config_.shape(), prompt_length);
   return forward(proto_.input(1, user ? &one_hot : nullptr, prompt_length, config_.vocab_size));
 }
 
@@ -96,7 +96,7 @@ void SecureTransformer::adopt_cache(std::vector<std::vector<Share>> keys, std::v
   }
   position_ = next_position;
   if (!policy_) return;
-  policy_->begin(config_.layers, next_position);
+  policy_->begin(config_.shape(), next_position);
   for (int l = 0; l < config_.layers; ++l) policy_->on_prefill(l, kvcache::secure::PromptAttention{}, cache_[l]);
   policy_->on_prefill_done(cache_);
 }
@@ -244,7 +244,7 @@ Share SecureTransformer::attend(int layer, const Share& qkv, Share* probabilitie
     values.push_back(&cache.values[h / group]);
   }
   const bool decoding = new_rows == 1 && policy_ != nullptr;
-  const kvcache::secure::AttendingRows rows = decoding ? policy_->attending(layer, queries, cache) : kvcache::secure::AttendingRows{};
+  const kvcache::secure::Selection rows = decoding ? policy_->select(layer, queries, cache) : kvcache::secure::Selection{};
   Share stacked;
   {
     const auto scope = profiled("attention.scores");
@@ -264,7 +264,7 @@ Share SecureTransformer::attend(int layer, const Share& qkv, Share* probabilitie
 }
 
 // Softmax over the attending rows; rows that do not attend get probability 0.
-Share SecureTransformer::attention_probabilities(const Share& scores, const kvcache::secure::AttendingRows& rows,
+Share SecureTransformer::attention_probabilities(const Share& scores, const kvcache::secure::Selection& rows,
                                                  Eigen::Index new_rows) {
   if (!rows.all) return softmax_over_attending(ops_, config_.heads, config_.heads / config_.kv_heads, scores, rows);
   const auto scope = profiled("attention.softmax");

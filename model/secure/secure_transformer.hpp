@@ -83,7 +83,7 @@ class SecureTransformer {
   Share attention_block(int layer, const Share& x);
   Share attend(int layer, const Share& qkv, Share* probabilities = nullptr);
   std::vector<Share> query_heads(const Share& qkv) const;
-  Share attention_probabilities(const Share& scores, const kvcache::secure::AttendingRows& rows, Eigen::Index new_rows);
+  Share attention_probabilities(const Share& scores, const kvcache::secure::Selection& rows, Eigen::Index new_rows);
   void append_to_cache(int layer, const Share& qkv);
   Share mlp_block(int layer, const Share& x);
   Share normalize(const Share& x, const Share& gain, const Share& bias);

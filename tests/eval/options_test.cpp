@@ -1,4 +1,4 @@
-#include "eval/eval_options.hpp"
+#include "parties/eval_flags.hpp"
 #include "tiny_model.hpp"
 
 #include <CLI/CLI.hpp>
@@ -13,7 +13,7 @@ class EvalFlagsTest : public ::testing::Test {
   std::string model_dir = eval_test::kjv_tokenizer_dir().string();
   std::string text_file = (eval_test::kjv_tokenizer_dir() / "vocab.json").string();
 
-  void SetUp() override { eval::add_eval_flags(app, options); }
+  void SetUp() override { parties::add_eval_flags(app, options); }
 
   void parse(std::vector<std::string> extra) {
     std::vector<std::string> args = {"--model", model_dir, "--text", text_file};

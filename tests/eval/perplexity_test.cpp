@@ -1,7 +1,7 @@
 #include "eval/budget_mapping.hpp"
 #include "eval/metered_policy.hpp"
 #include "eval/perplexity.hpp"
-#include "kvcache/policy_factory.hpp"
+#include "kvcache/registry/policy_registry.hpp"
 #include "model/generation.hpp"
 #include "tiny_model.hpp"
 

@@ -1,6 +1,6 @@
 // Every policy through the full call sequence on random data: a GQA model of 3 layers, outputs
 // finite, selections valid, and the cache sizes each policy promises.
-#include "kvcache/policy_factory.hpp"
+#include "kvcache/registry/policy_registry.hpp"
 #include "fake_engine.hpp"
 
 #include <gtest/gtest.h>

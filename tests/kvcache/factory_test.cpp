@@ -1,4 +1,5 @@
-#include "kvcache/policy_factory.hpp"
+#include "kvcache/registry/policy_registry.hpp"
+#include "parties/policy_flags.hpp"
 
 #include <CLI/CLI.hpp>
 #include <gtest/gtest.h>
@@ -59,7 +60,7 @@ TEST(PolicyFactory, RejectsUnknownNameAndBadValues) {
 TEST(PolicyFactory, FlagsBindEveryField) {
   PolicyConfig config;
   CLI::App app;
-  add_policy_flags(app, config);
+  parties::add_policy_flags(app, config);
   std::vector<std::string> args = {"--kv-budget-tokens", "64", "--mpcache-alpha", "0.7", "--kv-window-outside-budget",
                                    "--kv-pooling", "max", "--quest-page-size", "8", "--mpcache-share-interval", "3"};
   std::reverse(args.begin(), args.end());  // CLI11 parses a reversed vector

@@ -153,7 +153,7 @@ Revealed run_selection(Backend backend, const Cache& cache, int prefill, const C
       value_ptrs.push_back(&value_ops[h]);
     }
     SecureClusterSelector selector(ops);
-    const SecureSelection selection = selector.select(queries, boxes);
+    const SecureClusterChoice selection = selector.select(queries, boxes);
     const GatheredRows rows = selector.gather(selection, key_ptrs, value_ptrs);
     Revealed mine;
     for (const Share& s : selection.level1) mine.level1.push_back(p.reveal(s, protocols::kRevealToAll));

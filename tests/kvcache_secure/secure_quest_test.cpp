@@ -87,7 +87,7 @@ Cache random_cache(int len) {
 }
 
 // The plaintext Quest's attending rows per kv head (empty optional: all rows).
-Selection plaintext_selection(const Cache& c) {
+kvcache::Selection plaintext_selection(const Cache& c) {
   const int len = static_cast<int>(c.keys.front().rows());
   QuestPolicy quest(quest_config());
   quest.begin(ModelShape{1, kQueryHeads, kKvHeads, kDim}, std::max(len, kBudget));
@@ -100,8 +100,31 @@ Selection plaintext_selection(const Cache& c) {
   return quest.select(0, c.queries, cache);
 }
 
+const ModelShape kShape{1, kQueryHeads, kKvHeads, kDim};
+
+// The first `rows` keys of a cache as a plaintext cache source hands them over (P0 knows them).
+class PlaintextKeys final : public PromptStateSource {
+ public:
+  PlaintextKeys(const Cache& c, int rows, bool known) : cache_(c), rows_(rows), known_(known) {}
+  int owner() const override { return 0; }
+  bool known() const override { return known_; }
+  int layers() const override { return 1; }
+  int rows() const override { return rows_; }
+  std::vector<PlainHeadBoxes> boxes(int, const ClusterSelectionParams& params) const override {
+    std::vector<PlainHeadBoxes> heads;
+    for (const FloatMatrix& k : cache_.keys) heads.push_back(plain_head_boxes(k.topRows(rows_), params));
+    return heads;
+  }
+  std::vector<std::vector<double>> accumulated_scores(int) const override { return {}; }
+
+ private:
+  const Cache& cache_;
+  int rows_;
+  bool known_;
+};
+
 struct Revealed {
-  AttendingRows rows;  // public part as returned; chosen revealed below
+  Selection rows;  // public part as returned; chosen revealed below
   std::vector<RingMatrix> chosen, max2, min2;
 };
 
@@ -113,15 +136,9 @@ Revealed run_quest(Backend backend, const Cache& c, int prefill, bool adopt) {
   Revealed got;
   run_backend(backend, [&](Protocol& p) {
     protocols::ops::SecureOps ops(p);
-    SecureQuest quest(ops, quest_config(), kKvHeads, kGroup, kDim, kBudget);
-    quest.begin(1, prefill);
-    if (adopt) {
-      quest.set_box_source([&](int, SecureClusterBoxes& boxes) {
-        std::vector<PlainHeadBoxes> plain;
-        for (const FloatMatrix& k : c.keys) plain.push_back(plain_head_boxes(k.topRows(prefill), quest.page_params()));
-        boxes.adopt(0, prefill, plain);
-      });
-    }
+    SecureQuest quest(ops, quest_config());
+    if (adopt) quest.adopt_prompt_state(PlaintextKeys(c, prefill, p.mesh().self() == 0));
+    quest.begin(kShape, std::max(len, kBudget));
     std::vector<Share> keys, values;
     for (int g = 0; g < kKvHeads; ++g) {
       keys.push_back(input_from(p, 0, fp.encode(c.keys[g])));
@@ -145,7 +162,7 @@ Revealed run_quest(Backend backend, const Cache& c, int prefill, bool adopt) {
     std::vector<Share> queries;
     for (const FloatMatrix& q : c.queries) queries.push_back(input_from(p, 1, fp.encode(q)));
     Revealed mine;
-    mine.rows = quest.attending(0, queries, cache);
+    mine.rows = quest.select(0, queries, cache);
     for (const Share& s : mine.rows.chosen) mine.chosen.push_back(p.reveal(s, protocols::kRevealToAll));
     for (int g = 0; g < kKvHeads && quest.boxes(0).clusters2() > 0; ++g) {
       mine.max2.push_back(p.reveal(quest.boxes(0).max2(g).value.share(), protocols::kRevealToAll));
@@ -183,7 +200,7 @@ TEST_P(SecureQuestSelection, MatchesThePlaintextPolicy) {
   const auto [backend, c] = GetParam();
   const mpc::FixedPoint fp;
   const Cache cache = random_cache(c.len);
-  const Selection want = plaintext_selection(cache);
+  const kvcache::Selection want = plaintext_selection(cache);
   const Revealed got = run_quest(backend, cache, c.prefill, c.adopt);
   const int complete = c.len / kPageSize, current = (c.len - 1) / kPageSize;
   ASSERT_EQ(got.max2.size(), static_cast<std::size_t>(complete > 0 ? kKvHeads : 0));
@@ -208,7 +225,7 @@ TEST_P(SecureQuestSelection, MatchesThePlaintextPolicy) {
         want_pages.push_back(row / kPageSize);
     }
     EXPECT_EQ(picked(got.chosen[g]), want_pages);
-    EXPECT_EQ(got.rows.attending(c.len), static_cast<int>(want.rows[g]->size()));
+    EXPECT_EQ(got.rows.attended(c.len), static_cast<int>(want.rows[g]->size()));
   }
 }
 
@@ -244,20 +261,20 @@ TEST(SecureQuest, RejectsBadInputs) {
   run_backend(Backend::ThreePartyReplicated, [&](Protocol& p) {
     protocols::ops::SecureOps ops(p);
     int count = 0;
-    count += throws<std::invalid_argument>([&] { SecureQuest(ops, quest_config(), kKvHeads, kGroup, kDim, 0); });
+    count += throws<std::invalid_argument>([&] { SecureQuest(ops, quest_config()).begin(kShape, 0); });
     PolicyConfig zero_page = quest_config();
     zero_page.page_size = 0;
-    count += throws<std::invalid_argument>([&] { SecureQuest(ops, zero_page, kKvHeads, kGroup, kDim, kBudget); });
-    SecureQuest quest(ops, quest_config(), kKvHeads, kGroup, kDim, kBudget);
-    quest.begin(1, 16);
+    count += throws<std::invalid_argument>([&] { SecureQuest(ops, zero_page); });
+    SecureQuest quest(ops, quest_config());
+    quest.begin(kShape, 16);
     SecureLayerCache cache{p.fix(std::vector<Share>(kKvHeads, protocols::ops::zeros(p, 16, kDim))),
                            p.fix(std::vector<Share>(kKvHeads, protocols::ops::zeros(p, 16, kDim)))};
     const std::vector<Share> queries(kQueryHeads, protocols::ops::zeros(p, 1, kDim));
-    count += throws<std::logic_error>([&] { quest.attending(0, queries, cache); });  // no prefill yet
+    count += throws<std::logic_error>([&] { quest.select(0, queries, cache); });  // no prefill yet
     quest.on_prefill(0, {}, cache);
-    count += throws<std::invalid_argument>([&] { quest.attending(0, std::span(queries).first(1), cache); });
+    count += throws<std::invalid_argument>([&] { quest.select(0, std::span(queries).first(1), cache); });
     const std::vector<Share> wide(kQueryHeads, protocols::ops::zeros(p, 1, kDim + 1));
-    count += throws<std::invalid_argument>([&] { quest.attending(0, wide, cache); });
+    count += throws<std::invalid_argument>([&] { quest.select(0, wide, cache); });
     SecureClusterBoxes boxes(ops, quest.page_params(), kKvHeads, kDim, SecureQuest::box_options());
     const std::vector<PlainHeadBoxes> one_head(1);
     count += throws<std::invalid_argument>([&] { boxes.adopt(p.mesh().self(), 16, one_head); });

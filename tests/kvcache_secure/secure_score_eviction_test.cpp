@@ -130,7 +130,7 @@ Trace plaintext_trace(ScoreRule rule, const Scenario& s) {
     for (int g = 0; g < kKvHeads; ++g)
       cache.heads[g].append(s.step_keys[t][g].row(0), s.step_values[t][g].row(0), kBudget + t);
     policy->on_append(0, cache);
-    policy->on_attention(0, s.step_probs[t], Selection::all(kKvHeads), cache);
+    policy->on_attention(0, s.step_probs[t], kvcache::Selection::all(kKvHeads), cache);
     trace.keys.emplace_back();
     trace.values.emplace_back();
     trace.scores.emplace_back();
@@ -157,15 +157,23 @@ SecureLayerCache shared_prompt_cache(Protocol& p, const Scenario& s, const mpc::
   return SecureLayerCache{p.fix(keys), p.fix(values)};
 }
 
-// Adopted H2O scores: the plaintext prefill's, input by P0 (the cache source).
-std::vector<Share> adopted_scores(Protocol& p, const Trace& plain, const mpc::FixedPoint& fp) {
-  std::vector<Share> out;
-  for (int g = 0; g < kKvHeads; ++g) {
-    const Eigen::RowVectorXd row = Eigen::Map<const Eigen::RowVectorXd>(plain.prefill_scores[g].data(), kBudget);
-    out.push_back(input_from(p, 0, fp.encode(FloatMatrix(row))));
-  }
-  return out;
-}
+const ModelShape kShape{1, kQueryHeads, kKvHeads, kDim};
+
+// The plaintext prefill's H2O scores as a cache source hands them over: P0 knows them.
+class PlaintextScores final : public PromptStateSource {
+ public:
+  PlaintextScores(const Trace& plain, bool known) : plain_(plain), known_(known) {}
+  int owner() const override { return 0; }
+  bool known() const override { return known_; }
+  int layers() const override { return 1; }
+  int rows() const override { return kBudget; }
+  std::vector<PlainHeadBoxes> boxes(int, const ClusterSelectionParams&) const override { return {}; }
+  std::vector<std::vector<double>> accumulated_scores(int) const override { return plain_.prefill_scores; }
+
+ private:
+  const Trace& plain_;
+  bool known_;
+};
 
 void run_step(Protocol& p, SecureScoreEviction& policy, SecureLayerCache& cache, const Scenario& s, int t,
               const mpc::FixedPoint& fp) {
@@ -176,7 +184,7 @@ void run_step(Protocol& p, SecureScoreEviction& policy, SecureLayerCache& cache,
     p.append_rows(cache.values[g], input_from(p, 1, fp.encode(s.step_values[t][g])));
   }
   policy.on_append(0, key_rows, cache);
-  EXPECT_TRUE(policy.attending(0, {}, cache).all);
+  EXPECT_TRUE(policy.select(0, {}, cache).all);
   std::vector<Share> probs;
   for (int h = 0; h < kQueryHeads; ++h) probs.push_back(input_from(p, 1, fp.encode(FloatMatrix(s.step_probs[t][h]))));
   policy.on_attention(0, probs, cache);
@@ -193,10 +201,10 @@ Revealed run_secure(Backend backend, ScoreRule rule, const Scenario& s, const Tr
   const mpc::FixedPoint fp;
   run_backend(backend, [&](Protocol& p) {
     protocols::ops::SecureOps ops(p);
-    SecureScoreEviction policy(ops, rule, test_config(), kKvHeads, kGroup, kBudget);
-    policy.begin(1, kBudget);
+    SecureScoreEviction policy(ops, rule, test_config());
+    policy.adopt_prompt_state(PlaintextScores(plain, p.mesh().self() == 0));
+    policy.begin(kShape, kBudget);
     SecureLayerCache cache = shared_prompt_cache(p, s, fp);
-    if (rule == ScoreRule::Accumulated) policy.adopt_scores(0, adopted_scores(p, plain, fp));
     policy.on_prefill(0, {}, cache);
     Revealed mine;
     for (int t = 0; t < kSteps; ++t) {
@@ -285,8 +293,8 @@ TEST_P(SecureH2oPrefill, ScoresThePromptLikeThePlaintextVotes) {
   std::vector<RingMatrix> got;
   run_backend(GetParam(), [&](Protocol& p) {
     protocols::ops::SecureOps ops(p);
-    SecureScoreEviction policy(ops, ScoreRule::Accumulated, test_config(), kKvHeads, kGroup, kBudget);
-    policy.begin(1, kBudget);
+    SecureScoreEviction policy(ops, ScoreRule::Accumulated, test_config());
+    policy.begin(kShape, kBudget);
     SecureLayerCache cache = shared_prompt_cache(p, s, fp);
     const Share stacked = input_from(p, 1, probabilities);
     policy.on_prefill(0, PromptAttention(stacked, kQueryHeads), cache);
@@ -320,11 +328,14 @@ TEST(SecureScoreEviction, RejectsBadInputs) {
   run_backend(Backend::ThreePartyReplicated, [&](Protocol& p) {
     protocols::ops::SecureOps ops(p);
     int count = 0;
-    count += throws<std::invalid_argument>([&] { SecureScoreEviction(ops, ScoreRule::Current, test_config(), 2, 2, 0); });
-    count += throws<std::invalid_argument>([&] { SecureScoreEviction(ops, ScoreRule::Current, test_config(), 0, 2, 8); });
-    SecureScoreEviction h2o(ops, ScoreRule::Accumulated, test_config(), kKvHeads, kGroup, 4);
-    h2o.begin(1, 4);
-    count += throws<std::invalid_argument>([&] { h2o.adopt_scores(0, {protocols::ops::zeros(p, 1, 4)}); });
+    count += throws<std::invalid_argument>([&] { SecureScoreEviction(ops, ScoreRule::Current, test_config()).begin(kShape, 0); });
+    count += throws<std::invalid_argument>(
+        [&] { SecureScoreEviction(ops, ScoreRule::Current, test_config()).begin(ModelShape{1, 2, 0, kDim}, 8); });
+    SecureScoreEviction h2o(ops, ScoreRule::Accumulated, test_config());
+    h2o.begin(kShape, 4);
+    SecureLayerCache one_head{p.fix(std::vector<Share>(1, protocols::ops::zeros(p, 4, kDim))),
+                              p.fix(std::vector<Share>(1, protocols::ops::zeros(p, 4, kDim)))};
+    count += throws<std::invalid_argument>([&] { h2o.on_prefill(0, {}, one_head); });
     SecureLayerCache too_long{p.fix(std::vector<Share>(kKvHeads, protocols::ops::zeros(p, 6, kDim))),
                               p.fix(std::vector<Share>(kKvHeads, protocols::ops::zeros(p, 6, kDim)))};
     count += throws<std::logic_error>([&] { h2o.on_prefill(0, {}, too_long); });

@@ -6,7 +6,7 @@
 #include "tests/support/ops_options.hpp"
 #include "tests/secure_model/secure_run.hpp"
 
-#include "kvcache/policy_factory.hpp"
+#include "kvcache/registry/policy_registry.hpp"
 #include "kvcache/secure/secure_policies.hpp"
 #include "model/model_shapes.hpp"
 #include "model/sampling.hpp"
@@ -109,10 +109,7 @@ PolicyRun secure_tokens(Backend backend, const std::string& policy_name, const k
         model::secure::SecureTransformer engine(*proto, model_config, self == 0 ? &four_layer_weights() : nullptr,
                                                  test_support::test_ops_options());
         protocols::ops::SecureOps ops(*proto);
-        const auto policy = kvcache::secure::make_secure_policy(
-            policy_name, ops, config,
-            {model_config.layers, model_config.heads, model_config.kv_heads, model_config.head_dim},
-            config.budget.tokens);
+        const auto policy = kvcache::make_secure_policy(policy_name, ops, config);
         engine.set_cache_policy(policy.get());
         std::vector<int> tokens;
         Share logits = engine.prefill(self == 1 ? prompt : std::vector<int>{}, kPromptLength);
@@ -207,9 +204,7 @@ std::map<std::string, net::ProfileFigures> prefill_profile(Backend backend, cons
         model::secure::SecureTransformer engine(*proto, c, mesh.self() == 0 ? &weights : nullptr,
                                                  test_support::test_ops_options());
         protocols::ops::SecureOps ops(*proto);
-        const auto policy = kvcache::secure::make_secure_policy(policy_name, ops, config,
-                                                                {c.layers, c.heads, c.kv_heads, c.head_dim},
-                                                                config.budget.tokens);
+        const auto policy = kvcache::make_secure_policy(policy_name, ops, config);
         engine.set_cache_policy(policy.get());
         mesh.profile().reset();
         engine.prefill(mesh.self() == 1 ? prompt : std::vector<int>{}, kPromptLength);
@@ -245,6 +240,18 @@ TEST_P(SecurePolicyTest, StreamingLlmGivesThePlaintextStreamingLlmTokens) {
   EXPECT_LT(max_difference(run.logits, plain.logits), kLogitBound);
 }
 
+// Both forms take StreamingLLM's counts from one rule: a budget below the sinks clamps the sinks
+// (at least one recent row stays), as the plaintext policy always did, instead of failing.
+TEST_P(SecurePolicyTest, StreamingLlmClampsItsSinksLikeThePlaintextPolicy) {
+  kvcache::PolicyConfig config = small_cluster_config();
+  config.budget = kvcache::Budget{1.0, 3};
+  config.sinks = 4;
+  const PolicyRun run = secure_tokens(GetParam(), "streamingllm", config);
+  const PlainPolicyRun plain = plaintext_run("streamingllm", config);
+  EXPECT_EQ(run.tokens, plain.tokens);
+  EXPECT_LT(max_difference(run.logits, plain.logits), kLogitBound);
+}
+
 // Quest's exact page bound and secret page choice (kvcache/secure/secure_quest.hpp) inside the
 // engine: the pages plaintext Quest attends (budget 16 = 4 pages of 4 rows).
 TEST_P(SecurePolicyTest, QuestGivesThePlaintextQuestTokens) {
@@ -267,7 +274,8 @@ TEST(SecurePolicyFactory, RejectsAnUnknownName) {
       [&](net::Mesh& mesh) {
         auto proto = protocols::make_protocol(Backend::ThreePartyReplicated, mesh, mpc::FixedPoint(), "x");
         protocols::ops::SecureOps ops(*proto);
-        EXPECT_THROW(kvcache::secure::make_secure_policy("lru", ops, {}, {1, 1, 1, 8}, 4), std::invalid_argument);
+        EXPECT_THROW(kvcache::make_secure_policy("lru", ops, {}), std::invalid_argument);
+        EXPECT_THROW(kvcache::make_secure_policy("keydiff", ops, {}), std::invalid_argument);  // no secure form
       },
       test_support::test_mesh_options());
 }

@@ -1,69 +1,12 @@
-#include "kvcache/policy_factory.hpp"
-
-#include "kvcache/full_cache.hpp"
-#include "kvcache/h2o.hpp"
-#include "kvcache/keydiff.hpp"
-#include "kvcache/mpcache_policy.hpp"
-#include "kvcache/mustafar.hpp"
-#include "kvcache/pyramidkv.hpp"
-#include "kvcache/quest.hpp"
-#include "kvcache/rpc.hpp"
-#include "kvcache/snapkv.hpp"
-#include "kvcache/streaming_llm.hpp"
-#include "kvcache/tova.hpp"
+#include "parties/policy_flags.hpp"
 
 #include <CLI/CLI.hpp>
 
-#include <functional>
-#include <map>
-#include <stdexcept>
+#include <string>
 
-namespace kvcache {
+namespace parties {
 
-namespace {
-
-using Maker = std::function<std::unique_ptr<CachePolicy>(const PolicyConfig&)>;
-
-template <typename Policy>
-Maker maker() {
-  return [](const PolicyConfig& config) { return std::make_unique<Policy>(config); };
-}
-
-const std::map<std::string, Maker>& registry() {
-  static const std::map<std::string, Maker> makers = {
-      {"full", [](const PolicyConfig&) { return std::make_unique<FullCachePolicy>(); }},
-      {"streamingllm", maker<StreamingLlmPolicy>()},
-      {"h2o", maker<H2oPolicy>()},
-      {"tova", maker<TovaPolicy>()},
-      {"snapkv", maker<SnapKvPolicy>()},
-      {"pyramidkv", maker<PyramidKvPolicy>()},
-      {"quest", maker<QuestPolicy>()},
-      {"keydiff", maker<KeyDiffPolicy>()},
-      {"rpc", maker<RpcPolicy>()},
-      {"mustafar", maker<MustafarPolicy>()},
-      {"mpcache", maker<MpcachePolicy>()},
-  };
-  return makers;
-}
-
-}  // namespace
-
-std::vector<std::string> policy_names() {
-  return {"full", "streamingllm", "h2o", "tova", "snapkv", "pyramidkv", "quest", "keydiff", "rpc", "mustafar", "mpcache"};
-}
-
-std::unique_ptr<CachePolicy> make_policy(const std::string& name, const PolicyConfig& config) {
-  const auto it = registry().find(name);
-  if (it == registry().end()) {
-    std::string known;
-    for (const auto& n : policy_names()) known += (known.empty() ? "" : ", ") + n;
-    throw std::invalid_argument("unknown cache policy \"" + name + "\"; known: " + known);
-  }
-  validate(config);
-  return it->second(config);
-}
-
-void add_policy_flags(CLI::App& app, PolicyConfig& c) {
+void add_policy_flags(CLI::App& app, kvcache::PolicyConfig& c) {
   const std::string group = kPolicyFlagGroup;
   auto add = [&](const std::string& flag, auto& field, const std::string& help) {
     app.add_option(flag, field, help)->capture_default_str()->group(group);
@@ -95,4 +38,4 @@ void add_policy_flags(CLI::App& app, PolicyConfig& c) {
   add("--mpcache-share-skip-layers", c.mpcache_share_skip_layers, "MPCache: first layers that never share");
 }
 
-}  // namespace kvcache
+}  // namespace parties
