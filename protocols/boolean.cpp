@@ -1,7 +1,7 @@
 #include "protocols/boolean.hpp"
 
-#include "protocols/boolean_three_party.hpp"
-#include "protocols/boolean_two_party.hpp"
+#include "protocols/three_party/boolean_three_party.hpp"
+#include "protocols/two_party/boolean_two_party.hpp"
 
 #include <stdexcept>
 

@@ -2,10 +2,10 @@
 
 #include "mpc/prg.hpp"
 #include "net/stats.hpp"
-#include "protocols/dealer.hpp"
-#include "protocols/matrix_codec.hpp"
-#include "protocols/three_party.hpp"
-#include "protocols/two_party.hpp"
+#include "protocols/two_party/dealer.hpp"
+#include "protocols/common/matrix_codec.hpp"
+#include "protocols/three_party/three_party.hpp"
+#include "protocols/two_party/two_party.hpp"
 
 #include <cstring>
 #include <vector>

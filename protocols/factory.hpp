@@ -7,7 +7,7 @@
 #include "mpc/fixed_point.hpp"
 #include "net/mesh.hpp"
 #include "protocols/protocol.hpp"
-#include "protocols/session_handshake.hpp"
+#include "protocols/common/session_handshake.hpp"
 
 #include <memory>
 #include <string>

@@ -7,7 +7,7 @@
 #pragma once
 
 #include "mpc/prg.hpp"
-#include "protocols/dealer_correlations.hpp"
+#include "protocols/two_party/dealer_correlations.hpp"
 #include "protocols/protocol.hpp"
 
 namespace protocols {

@@ -1,5 +1,5 @@
 // The 2PC backend as run by P0 (model owner, mesh id 0) and P1 (user, mesh id 1), semi-honest, with
-// a dealer (mesh id 2, protocols/dealer.hpp) that supplies correlated randomness.
+// a dealer (mesh id 2, protocols/two_party/dealer.hpp) that supplies correlated randomness.
 //
 // Shares are additive over Z_2^64. Online traffic (P0 <-> P1) stays in the caller's phase; the
 // dealer's corrections arrive in the "offline" phase. Costs per operation (n = elements opened):
@@ -12,7 +12,7 @@
 #pragma once
 
 #include "mpc/prg.hpp"
-#include "protocols/dealer_correlations.hpp"
+#include "protocols/two_party/dealer_correlations.hpp"
 #include "protocols/protocol.hpp"
 
 namespace protocols {

@@ -1,6 +1,6 @@
-#include "protocols/boolean_three_party.hpp"
+#include "protocols/three_party/boolean_three_party.hpp"
 
-#include "protocols/boolean_wire.hpp"
+#include "protocols/common/boolean_wire.hpp"
 
 #include <stdexcept>
 

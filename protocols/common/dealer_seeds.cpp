@@ -1,4 +1,4 @@
-#include "protocols/dealer_seeds.hpp"
+#include "protocols/common/dealer_seeds.hpp"
 
 #include "protocols/protocol.hpp"
 

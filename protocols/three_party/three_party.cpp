@@ -1,11 +1,11 @@
-#include "protocols/three_party.hpp"
+#include "protocols/three_party/three_party.hpp"
 
-#include "protocols/exact_truncation.hpp"
-#include "protocols/fixed_operand_state.hpp"
-#include "protocols/row_groups.hpp"
-#include "protocols/matrix_codec.hpp"
-#include "protocols/ring_kernels.hpp"
-#include "protocols/shape_checks.hpp"
+#include "protocols/common/exact_truncation.hpp"
+#include "protocols/common/fixed_operand_state.hpp"
+#include "protocols/common/row_groups.hpp"
+#include "protocols/common/matrix_codec.hpp"
+#include "protocols/common/ring_kernels.hpp"
+#include "protocols/common/shape_checks.hpp"
 
 namespace protocols {
 

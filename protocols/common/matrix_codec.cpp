@@ -1,4 +1,4 @@
-#include "protocols/matrix_codec.hpp"
+#include "protocols/common/matrix_codec.hpp"
 
 #include <cstring>
 #include <string>

@@ -1,7 +1,7 @@
-#include "protocols/boolean_two_party.hpp"
+#include "protocols/two_party/boolean_two_party.hpp"
 
-#include "protocols/boolean_wire.hpp"
-#include "protocols/dealer_seeds.hpp"
+#include "protocols/common/boolean_wire.hpp"
+#include "protocols/common/dealer_seeds.hpp"
 
 #include <stdexcept>
 #include <string>
