@@ -1,8 +1,5 @@
 #include "protocols/boolean.hpp"
 
-#include "protocols/three_party/boolean_three_party.hpp"
-#include "protocols/two_party/boolean_two_party.hpp"
-
 #include <stdexcept>
 
 namespace protocols {
@@ -42,14 +39,6 @@ BoolShare BooleanBackend::constant(const RingMatrix& c) const {
 
 BoolShare BooleanBackend::and_(const BoolShare& x, const BoolShare& y) {
   return and_(std::span<const BoolShare>(&x, 1), std::span<const BoolShare>(&y, 1)).front();
-}
-
-std::unique_ptr<BooleanBackend> make_boolean_backend(Protocol& proto) {
-  switch (proto.backend()) {
-    case Backend::TwoPartyDealer: return std::make_unique<BooleanTwoParty>(proto);
-    case Backend::ThreePartyReplicated: return std::make_unique<BooleanThreeParty>(proto);
-  }
-  throw std::invalid_argument("make_boolean_backend: unknown backend");
 }
 
 }  // namespace protocols

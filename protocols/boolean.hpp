@@ -15,7 +15,6 @@
 #include "protocols/protocol.hpp"
 
 #include <array>
-#include <memory>
 #include <span>
 #include <vector>
 
@@ -76,9 +75,5 @@ class BooleanBackend {
  protected:
   Protocol* proto_;
 };
-
-// The boolean backend matching proto.backend(); agrees its seeds over proto.mesh() (one message
-// from the dealer in 2PC, one round in 3PC). Every party must construct it at the same point.
-std::unique_ptr<BooleanBackend> make_boolean_backend(Protocol& proto);
 
 }  // namespace protocols

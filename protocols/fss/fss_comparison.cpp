@@ -1,9 +1,9 @@
 #include "protocols/fss/fss_comparison.hpp"
 
-#include "protocols/two_party/dealer_correlations.hpp"
 #include "protocols/common/dealer_seeds.hpp"
-#include "protocols/fss/dcf.hpp"
 #include "protocols/common/matrix_codec.hpp"
+#include "protocols/fss/dcf.hpp"
+#include "protocols/two_party/dealer_correlations.hpp"
 
 #include <stdexcept>
 

@@ -2,9 +2,9 @@
 
 #include "protocols/common/exact_truncation.hpp"
 #include "protocols/common/fixed_operand_state.hpp"
-#include "protocols/common/row_groups.hpp"
 #include "protocols/common/matrix_codec.hpp"
 #include "protocols/common/ring_kernels.hpp"
+#include "protocols/common/row_groups.hpp"
 #include "protocols/common/shape_checks.hpp"
 
 namespace protocols {

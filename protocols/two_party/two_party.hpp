@@ -12,8 +12,8 @@
 #pragma once
 
 #include "mpc/prg.hpp"
-#include "protocols/two_party/dealer_correlations.hpp"
 #include "protocols/protocol.hpp"
+#include "protocols/two_party/dealer_correlations.hpp"
 
 namespace protocols {
 
