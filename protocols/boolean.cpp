@@ -1,15 +1,16 @@
 #include "protocols/boolean.hpp"
 
+#include "protocols/common/share_components.hpp"
+
 #include <stdexcept>
 
 namespace protocols {
 
 BoolShare BooleanBackend::xor_(const BoolShare& x, const BoolShare& y) {
   if (x.rows() != y.rows() || x.cols() != y.cols()) throw std::invalid_argument("xor_: shape mismatch");
-  BoolShare out;
-  out.first = x.first.binaryExpr(y.first, [](u64 a, u64 b) { return a ^ b; });
-  if (x.second.size() > 0) out.second = x.second.binaryExpr(y.second, [](u64 a, u64 b) { return a ^ b; });
-  return out;
+  return map_components(x, y, [](const RingMatrix& a, const RingMatrix& b) -> RingMatrix {
+    return a.binaryExpr(b, [](u64 u, u64 v) { return u ^ v; });
+  });
 }
 
 BoolShare BooleanBackend::and_public(const BoolShare& x, u64 mask) {

@@ -48,14 +48,6 @@ class BooleanBackend {
   virtual BoolShare xor_public(const BoolShare& x, const RingMatrix& c) const = 0;
   BoolShare xor_public(const BoolShare& x, u64 c) const;
   BoolShare not_(const BoolShare& x) const { return xor_public(x, ~u64{0}); }
-  // The same local map on every component (a XOR-linear rearrangement of bits: packing, masking).
-  template <class F>
-  static BoolShare map_components(const BoolShare& x, F f) {
-    BoolShare out;
-    out.first = f(x.first);
-    if (x.second.size() > 0) out.second = f(x.second);
-    return out;
-  }
   // A sharing of a public matrix (no communication).
   BoolShare constant(const RingMatrix& c) const;
 
