@@ -1,5 +1,6 @@
 #include "protocols/boolean.hpp"
 
+#include "protocols/common/bit_words.hpp"
 #include "protocols/common/share_components.hpp"
 
 #include <stdexcept>
@@ -8,9 +9,7 @@ namespace protocols {
 
 BoolShare BooleanBackend::xor_(const BoolShare& x, const BoolShare& y) {
   if (x.rows() != y.rows() || x.cols() != y.cols()) throw std::invalid_argument("xor_: shape mismatch");
-  return map_components(x, y, [](const RingMatrix& a, const RingMatrix& b) -> RingMatrix {
-    return a.binaryExpr(b, [](u64 u, u64 v) { return u ^ v; });
-  });
+  return map_components(x, y, bit_xor);
 }
 
 BoolShare BooleanBackend::and_public(const BoolShare& x, u64 mask) {

@@ -1,16 +1,11 @@
 #include "protocols/three_party/boolean_three_party.hpp"
 
-#include "protocols/common/boolean_wire.hpp"
+#include "protocols/common/bit_words.hpp"
+#include "protocols/common/matrix_codec.hpp"
 
 #include <stdexcept>
 
 namespace protocols {
-
-namespace {
-using boolean_wire::bit_and;
-using boolean_wire::bit_xor;
-using boolean_wire::low_bit;
-}  // namespace
 
 BooleanThreeParty::BooleanThreeParty(Protocol& proto) : BooleanBackend(proto), self_(proto.mesh().self()) {
   net::Mesh& mesh = proto.mesh();
@@ -41,19 +36,11 @@ BoolShare BooleanThreeParty::xor_public(const BoolShare& x, const RingMatrix& c)
 }
 
 std::vector<BoolShare> BooleanThreeParty::reshare(std::vector<RingMatrix> parts, const char* what) {
-  std::vector<const RingMatrix*> outgoing;
-  for (const auto& p : parts) outgoing.push_back(&p);
-  const net::Bytes payload = boolean_wire::pack(outgoing);
+  const net::Bytes payload = pack(std::span<const RingMatrix>(parts));
   const net::Outgoing out[] = {{previous(), payload}};
   const int from[] = {next()};
   const auto frames = proto_->mesh().exchange(out, from);
-  std::vector<RingMatrix> received(parts.size());
-  std::vector<RingMatrix*> targets;
-  for (std::size_t t = 0; t < parts.size(); ++t) {
-    received[t].resize(parts[t].rows(), parts[t].cols());
-    targets.push_back(&received[t]);
-  }
-  boolean_wire::unpack_into(frames.front(), targets, what);
+  std::vector<RingMatrix> received = unpack(frames.front(), shapes_of(parts), what);
   std::vector<BoolShare> result;
   for (std::size_t t = 0; t < parts.size(); ++t) result.push_back(BoolShare{std::move(parts[t]), std::move(received[t])});
   return result;
@@ -109,16 +96,14 @@ RingMatrix BooleanThreeParty::reveal(const BoolShare& x, int to) {
   // Party i lacks b_{i+2}, which party i+1 holds as its second component.
   const bool i_send = to == kRevealToAll || to == previous();
   const bool i_receive = to == kRevealToAll || to == self_;
-  const net::Bytes payload = boolean_wire::pack(std::span<const RingMatrix* const>(std::array{&x.second}));
+  const net::Bytes payload = pack(std::span<const RingMatrix>(&x.second, 1));
   std::vector<net::Outgoing> out;
   std::vector<int> from;
   if (i_send) out.push_back({previous(), payload});
   if (i_receive) from.push_back(next());
   const auto frames = proto_->mesh().exchange(out, from);
   if (!i_receive) return RingMatrix();
-  RingMatrix missing(x.rows(), x.cols());
-  boolean_wire::unpack_into(frames.front(), std::span<RingMatrix* const>(std::array{&missing}), "boolean reveal");
-  return bit_xor(bit_xor(x.first, x.second), missing);
+  return bit_xor(bit_xor(x.first, x.second), unpack_one(frames.front(), shape_of(x.second), "boolean reveal"));
 }
 
 }  // namespace protocols

@@ -1,7 +1,8 @@
 #include "protocols/two_party/boolean_two_party.hpp"
 
-#include "protocols/common/boolean_wire.hpp"
+#include "protocols/common/bit_words.hpp"
 #include "protocols/common/dealer_seeds.hpp"
+#include "protocols/common/matrix_codec.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -9,11 +10,7 @@
 namespace protocols {
 
 namespace {
-using boolean_wire::bit_and;
-using boolean_wire::bit_xor;
-using boolean_wire::low_bit;
 constexpr const char* kOffline = "offline";
-
 }  // namespace
 
 BooleanTwoParty::BooleanTwoParty(Protocol& proto) : BooleanBackend(proto), self_(proto.mesh().self()) {
@@ -35,12 +32,12 @@ BoolShare BooleanTwoParty::xor_public(const BoolShare& x, const RingMatrix& c) c
 
 void BooleanTwoParty::send_corrections(std::span<const RingMatrix* const> corrections) {
   net::PhaseScope phase(proto_->mesh().stats(), kOffline);
-  proto_->mesh().send(1, boolean_wire::pack(corrections));
+  proto_->mesh().send(1, pack(corrections));
 }
 
 void BooleanTwoParty::receive_corrections(std::span<RingMatrix* const> corrections, const char* what) {
   net::PhaseScope phase(proto_->mesh().stats(), kOffline);
-  boolean_wire::unpack_into(proto_->mesh().recv(kDealer), corrections, what);
+  unpack_into(proto_->mesh().recv(kDealer), corrections, what);
 }
 
 std::vector<BoolShare> BooleanTwoParty::and_as_dealer(std::span<const BoolShare> x) {
@@ -84,25 +81,16 @@ std::vector<BoolShare> BooleanTwoParty::and_(std::span<const BoolShare> x, std::
   }
   if (self_ == 1) receive_corrections(corrections, "boolean AND triples");
 
-  std::vector<const RingMatrix*> outgoing;
   for (std::size_t t = 0; t < n; ++t) {
     masked[t] = bit_xor(x[t].first, a[t]);
     masked[n + t] = bit_xor(y[t].first, b[t]);
   }
-  for (auto& m : masked) outgoing.push_back(&m);
   const int peer = 1 - self_;
-  const net::Bytes payload = boolean_wire::pack(outgoing);
+  const net::Bytes payload = pack(std::span<const RingMatrix>(masked));
   const net::Outgoing out[] = {{peer, payload}};
   const int from[] = {peer};
   const auto frames = proto_->mesh().exchange(out, from);
-
-  std::vector<RingMatrix> theirs(2 * n);
-  std::vector<RingMatrix*> targets;
-  for (std::size_t t = 0; t < 2 * n; ++t) {
-    theirs[t].resize(masked[t].rows(), masked[t].cols());
-    targets.push_back(&theirs[t]);
-  }
-  boolean_wire::unpack_into(frames.front(), targets, "boolean AND");
+  const std::vector<RingMatrix> theirs = unpack(frames.front(), shapes_of(masked), "boolean AND");
 
   std::vector<BoolShare> result;
   for (std::size_t t = 0; t < n; ++t) {
@@ -125,13 +113,11 @@ std::array<BoolShare, 2> BooleanTwoParty::from_arithmetic_shares(const Share& x,
 
 RingMatrix BooleanTwoParty::open_between_parties(const RingMatrix& mine, const char* what) {
   const int peer = 1 - self_;
-  const net::Bytes payload = boolean_wire::pack(std::span<const RingMatrix* const>(std::array{&mine}));
+  const net::Bytes payload = pack(std::span<const RingMatrix>(&mine, 1));
   const net::Outgoing out[] = {{peer, payload}};
   const int from[] = {peer};
   const auto frames = proto_->mesh().exchange(out, from);
-  RingMatrix theirs(mine.rows(), mine.cols());
-  boolean_wire::unpack_into(frames.front(), std::span<RingMatrix* const>(std::array{&theirs}), what);
-  return bit_xor(mine, theirs);
+  return bit_xor(mine, unpack_one(frames.front(), shape_of(mine), what));
 }
 
 Share BooleanTwoParty::bit_to_arithmetic(const BoolShare& bits) {
@@ -154,8 +140,8 @@ Share BooleanTwoParty::bit_to_arithmetic(const BoolShare& bits) {
   } else {
     receive_corrections(std::span<RingMatrix* const>(std::array{&s}), "daBits");
   }
-  const RingMatrix mine = boolean_wire::pack_low_bits(bit_xor(low_bit(bits.first), r));
-  const RingMatrix opened = boolean_wire::unpack_low_bits(open_between_parties(mine, "daBit opening"), rows, cols);
+  const RingMatrix mine = pack_low_bits(bit_xor(low_bit(bits.first), r));
+  const RingMatrix opened = unpack_low_bits(open_between_parties(mine, "daBit opening"), rows, cols);
   RingMatrix out = s - 2 * opened.cwiseProduct(s);
   if (self_ == 0) out += opened;
   return Share{std::move(out), RingMatrix()};
@@ -167,16 +153,14 @@ RingMatrix BooleanTwoParty::reveal(const BoolShare& x, int to) {
   const int peer = 1 - self_;
   const bool i_receive = to == kRevealToAll || to == self_;
   const bool i_send = to == kRevealToAll || to == peer;
-  const net::Bytes payload = boolean_wire::pack(std::span<const RingMatrix* const>(std::array{&x.first}));
+  const net::Bytes payload = pack(std::span<const RingMatrix>(&x.first, 1));
   std::vector<net::Outgoing> out;
   std::vector<int> from;
   if (i_send) out.push_back({peer, payload});
   if (i_receive) from.push_back(peer);
   const auto frames = proto_->mesh().exchange(out, from);
   if (!i_receive) return RingMatrix();
-  RingMatrix theirs(x.rows(), x.cols());
-  boolean_wire::unpack_into(frames.front(), std::span<RingMatrix* const>(std::array{&theirs}), "boolean reveal");
-  return bit_xor(x.first, theirs);
+  return bit_xor(x.first, unpack_one(frames.front(), shape_of(x.first), "boolean reveal"));
 }
 
 }  // namespace protocols
