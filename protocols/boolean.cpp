@@ -37,6 +37,13 @@ BoolShare BooleanBackend::constant(const RingMatrix& c) const {
   return xor_public(zero, c);
 }
 
+void BooleanBackend::check_and_operands(std::span<const BoolShare> x, std::span<const BoolShare> y) {
+  if (x.size() != y.size()) throw std::invalid_argument("and_: operand lists differ in length");
+  for (std::size_t t = 0; t < x.size(); ++t) {
+    if (x[t].rows() != y[t].rows() || x[t].cols() != y[t].cols()) throw std::invalid_argument("and_: shape mismatch");
+  }
+}
+
 BoolShare BooleanBackend::and_(const BoolShare& x, const BoolShare& y) {
   return and_(std::span<const BoolShare>(&x, 1), std::span<const BoolShare>(&y, 1)).front();
 }

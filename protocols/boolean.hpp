@@ -65,6 +65,9 @@ class BooleanBackend {
   virtual RingMatrix reveal(const BoolShare& x, int to) = 0;
 
  protected:
+  // Throws std::invalid_argument unless x and y are lists of the same length and shapes.
+  static void check_and_operands(std::span<const BoolShare> x, std::span<const BoolShare> y);
+
   Protocol* proto_;
 };
 

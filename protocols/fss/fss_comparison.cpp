@@ -1,6 +1,6 @@
 #include "protocols/fss/fss_comparison.hpp"
 
-#include "protocols/common/dealer_seeds.hpp"
+#include "protocols/common/seed_agreement.hpp"
 #include "protocols/common/matrix_codec.hpp"
 #include "protocols/fss/dcf.hpp"
 #include "protocols/two_party/dealer_correlations.hpp"

@@ -2,6 +2,7 @@
 
 #include "protocols/common/bit_words.hpp"
 #include "protocols/common/matrix_codec.hpp"
+#include "protocols/common/seed_agreement.hpp"
 
 #include <stdexcept>
 
@@ -10,17 +11,10 @@ namespace protocols {
 BooleanThreeParty::BooleanThreeParty(Protocol& proto) : BooleanBackend(proto), self_(proto.mesh().self()) {
   net::Mesh& mesh = proto.mesh();
   if (mesh.size() != 3 || self_ < 0 || self_ > 2) throw std::invalid_argument("boolean 3PC needs a mesh of three parties");
-  // Party i draws k_i and gives it to party i-1, which thereby holds (k_{i-1}, k_i).
-  const mpc::Seed own = mpc::random_seed();
   net::PhaseScope phase(mesh.stats(), "setup");
-  const net::Outgoing out[] = {{previous(), own}};
-  const int from[] = {next()};
-  const auto frames = mesh.exchange(out, from);
-  mpc::Seed theirs{};
-  if (frames.front().size() != theirs.size()) throw net::NetError("boolean 3PC set-up: malformed seed frame");
-  std::copy(frames.front().begin(), frames.front().end(), theirs.begin());
-  prg_own_.emplace(own);
-  prg_next_.emplace(theirs);
+  const ReplicatedSeeds seeds = agree_replicated_seeds(mesh, "boolean 3PC");
+  prg_own_.emplace(seeds.own);
+  prg_next_.emplace(seeds.next);
 }
 
 RingMatrix BooleanThreeParty::zero_share(Eigen::Index rows, Eigen::Index cols) {
@@ -47,10 +41,9 @@ std::vector<BoolShare> BooleanThreeParty::reshare(std::vector<RingMatrix> parts,
 }
 
 std::vector<BoolShare> BooleanThreeParty::and_(std::span<const BoolShare> x, std::span<const BoolShare> y) {
-  if (x.size() != y.size()) throw std::invalid_argument("and_: operand lists differ in length");
+  check_and_operands(x, y);
   std::vector<RingMatrix> parts;
   for (std::size_t t = 0; t < x.size(); ++t) {
-    if (x[t].rows() != y[t].rows() || x[t].cols() != y[t].cols()) throw std::invalid_argument("and_: shape mismatch");
     RingMatrix z = bit_xor(bit_and(x[t].first, y[t].first), bit_and(x[t].first, y[t].second));
     z = bit_xor(z, bit_and(x[t].second, y[t].first));
     parts.push_back(bit_xor(z, zero_share(x[t].rows(), x[t].cols())));

@@ -1,24 +1,25 @@
 #include "protocols/two_party/boolean_two_party.hpp"
 
 #include "protocols/common/bit_words.hpp"
-#include "protocols/common/dealer_seeds.hpp"
+#include "protocols/common/seed_agreement.hpp"
 #include "protocols/common/matrix_codec.hpp"
+#include "protocols/two_party/dealer_correlations.hpp"
 
 #include <stdexcept>
 #include <string>
 
 namespace protocols {
 
-namespace {
-constexpr const char* kOffline = "offline";
-}  // namespace
-
-BooleanTwoParty::BooleanTwoParty(Protocol& proto) : BooleanBackend(proto), self_(proto.mesh().self()) {
+BooleanTwoParty::BooleanTwoParty(Protocol& proto)
+    : BooleanBackend(proto), self_(proto.mesh().self()), peer_(1 - proto.mesh().self()) {
   net::Mesh& mesh = proto.mesh();
-  if (mesh.size() != 3 || self_ < 0 || self_ > 2) throw std::invalid_argument("boolean 2PC needs a mesh of P0, P1 and the dealer");
+  if (mesh.size() != 3 || self_ < 0 || self_ > 1) throw std::invalid_argument("boolean 2PC needs a mesh of P0, P1 and the dealer");
   DealerSeeds seeds = agree_dealer_seeds(mesh, "boolean 2PC");
-  prg_p0_ = std::move(seeds.with_p0);
-  prg_p1_ = std::move(seeds.with_p1);
+  prg_ = std::move(self_ == 0 ? seeds.with_p0 : seeds.with_p1);
+}
+
+void BooleanTwoParty::check_reveal_target(int to) {
+  if (to != kRevealToAll && to != 0 && to != 1) throw std::invalid_argument("boolean reveal: 2PC reveals to P0, P1 or both");
 }
 
 BoolShare BooleanTwoParty::zeros(Eigen::Index rows, Eigen::Index cols) const {
@@ -30,50 +31,23 @@ BoolShare BooleanTwoParty::xor_public(const BoolShare& x, const RingMatrix& c) c
   return BoolShare{bit_xor(x.first, c), RingMatrix()};
 }
 
-void BooleanTwoParty::send_corrections(std::span<const RingMatrix* const> corrections) {
-  net::PhaseScope phase(proto_->mesh().stats(), kOffline);
-  proto_->mesh().send(1, pack(corrections));
-}
-
 void BooleanTwoParty::receive_corrections(std::span<RingMatrix* const> corrections, const char* what) {
-  net::PhaseScope phase(proto_->mesh().stats(), kOffline);
-  unpack_into(proto_->mesh().recv(kDealer), corrections, what);
-}
-
-std::vector<BoolShare> BooleanTwoParty::and_as_dealer(std::span<const BoolShare> x) {
-  std::vector<RingMatrix> c1(x.size());
-  std::vector<const RingMatrix*> frame;
-  for (std::size_t t = 0; t < x.size(); ++t) {
-    const auto r = x[t].rows(), c = x[t].cols();
-    const RingMatrix a0 = prg_p0_->random(r, c), b0 = prg_p0_->random(r, c), c0 = prg_p0_->random(r, c);
-    const RingMatrix a1 = prg_p1_->random(r, c), b1 = prg_p1_->random(r, c);
-    c1[t] = bit_xor(bit_and(bit_xor(a0, a1), bit_xor(b0, b1)), c0);
-    frame.push_back(&c1[t]);
-  }
-  send_corrections(frame);
-  std::vector<BoolShare> out;
-  for (const auto& s : x) out.push_back(zeros(s.rows(), s.cols()));
-  return out;
+  net::PhaseScope phase(proto_->mesh().stats(), kOfflinePhase);
+  unpack_into(proto_->mesh().recv(kDealerId), corrections, what);
 }
 
 std::vector<BoolShare> BooleanTwoParty::and_(std::span<const BoolShare> x, std::span<const BoolShare> y) {
-  if (x.size() != y.size()) throw std::invalid_argument("and_: operand lists differ in length");
-  for (std::size_t t = 0; t < x.size(); ++t) {
-    if (x[t].rows() != y[t].rows() || x[t].cols() != y[t].cols()) throw std::invalid_argument("and_: shape mismatch");
-  }
-  if (is_dealer()) return and_as_dealer(x);
-
+  check_and_operands(x, y);
   // Beaver triples over GF(2): (a, b, c = a & b); P1's c arrives from the dealer.
   const std::size_t n = x.size();
   std::vector<RingMatrix> a(n), b(n), c(n), masked(2 * n);
   std::vector<RingMatrix*> corrections;
-  mpc::Prg& prg = self_ == 0 ? *prg_p0_ : *prg_p1_;
   for (std::size_t t = 0; t < n; ++t) {
     const auto r = x[t].rows(), cl = x[t].cols();
-    a[t] = prg.random(r, cl);
-    b[t] = prg.random(r, cl);
+    a[t] = prg_->random(r, cl);
+    b[t] = prg_->random(r, cl);
     if (self_ == 0) {
-      c[t] = prg.random(r, cl);
+      c[t] = prg_->random(r, cl);
     } else {
       c[t].resize(r, cl);
       corrections.push_back(&c[t]);
@@ -85,10 +59,9 @@ std::vector<BoolShare> BooleanTwoParty::and_(std::span<const BoolShare> x, std::
     masked[t] = bit_xor(x[t].first, a[t]);
     masked[n + t] = bit_xor(y[t].first, b[t]);
   }
-  const int peer = 1 - self_;
   const net::Bytes payload = pack(std::span<const RingMatrix>(masked));
-  const net::Outgoing out[] = {{peer, payload}};
-  const int from[] = {peer};
+  const net::Outgoing out[] = {{peer_, payload}};
+  const int from[] = {peer_};
   const auto frames = proto_->mesh().exchange(out, from);
   const std::vector<RingMatrix> theirs = unpack(frames.front(), shapes_of(masked), "boolean AND");
 
@@ -112,10 +85,9 @@ std::array<BoolShare, 2> BooleanTwoParty::from_arithmetic_shares(const Share& x,
 }
 
 RingMatrix BooleanTwoParty::open_between_parties(const RingMatrix& mine, const char* what) {
-  const int peer = 1 - self_;
   const net::Bytes payload = pack(std::span<const RingMatrix>(&mine, 1));
-  const net::Outgoing out[] = {{peer, payload}};
-  const int from[] = {peer};
+  const net::Outgoing out[] = {{peer_, payload}};
+  const int from[] = {peer_};
   const auto frames = proto_->mesh().exchange(out, from);
   return bit_xor(mine, unpack_one(frames.front(), shape_of(mine), what));
 }
@@ -124,19 +96,10 @@ Share BooleanTwoParty::bit_to_arithmetic(const BoolShare& bits) {
   // A daBit r (boolean r0 ^ r1, arithmetic s0 + s1) masks the bit: open c = b ^ r, then
   // b = c + r - 2cr is linear in the arithmetic shares of r.
   const auto rows = bits.rows(), cols = bits.cols();
-  if (is_dealer()) {
-    const RingMatrix r0 = low_bit(prg_p0_->random(rows, cols));
-    const RingMatrix s0 = prg_p0_->random(rows, cols);
-    const RingMatrix r1 = low_bit(prg_p1_->random(rows, cols));
-    const RingMatrix s1 = bit_xor(r0, r1) - s0;
-    send_corrections(std::span<const RingMatrix* const>(std::array{&s1}));
-    return Share{RingMatrix::Zero(rows, cols), RingMatrix()};
-  }
-  mpc::Prg& prg = self_ == 0 ? *prg_p0_ : *prg_p1_;
-  const RingMatrix r = low_bit(prg.random(rows, cols));
+  const RingMatrix r = low_bit(prg_->random(rows, cols));
   RingMatrix s(rows, cols);
   if (self_ == 0) {
-    s = prg.random(rows, cols);
+    s = prg_->random(rows, cols);
   } else {
     receive_corrections(std::span<RingMatrix* const>(std::array{&s}), "daBits");
   }
@@ -148,16 +111,14 @@ Share BooleanTwoParty::bit_to_arithmetic(const BoolShare& bits) {
 }
 
 RingMatrix BooleanTwoParty::reveal(const BoolShare& x, int to) {
-  if (to != kRevealToAll && to != 0 && to != 1) throw std::invalid_argument("boolean reveal: 2PC reveals to P0, P1 or both");
-  if (is_dealer()) return RingMatrix();
-  const int peer = 1 - self_;
+  check_reveal_target(to);
   const bool i_receive = to == kRevealToAll || to == self_;
-  const bool i_send = to == kRevealToAll || to == peer;
+  const bool i_send = to == kRevealToAll || to == peer_;
   const net::Bytes payload = pack(std::span<const RingMatrix>(&x.first, 1));
   std::vector<net::Outgoing> out;
   std::vector<int> from;
-  if (i_send) out.push_back({peer, payload});
-  if (i_receive) from.push_back(peer);
+  if (i_send) out.push_back({peer_, payload});
+  if (i_receive) from.push_back(peer_);
   const auto frames = proto_->mesh().exchange(out, from);
   if (!i_receive) return RingMatrix();
   return bit_xor(x.first, unpack_one(frames.front(), shape_of(x.first), "boolean reveal"));
