@@ -10,8 +10,8 @@
 #include "protocols/two_party/dealer.hpp"
 #include "protocols/two_party/two_party.hpp"
 
-#include <cstring>
-#include <vector>
+#include <stdexcept>
+#include <string>
 
 namespace protocols {
 
