@@ -1,7 +1,7 @@
 #include "protocols/boolean.hpp"
 
-#include "protocols/boolean_three_party.hpp"
-#include "protocols/boolean_two_party.hpp"
+#include "protocols/common/bit_words.hpp"
+#include "protocols/common/share_components.hpp"
 
 #include <stdexcept>
 
@@ -9,10 +9,7 @@ namespace protocols {
 
 BoolShare BooleanBackend::xor_(const BoolShare& x, const BoolShare& y) {
   if (x.rows() != y.rows() || x.cols() != y.cols()) throw std::invalid_argument("xor_: shape mismatch");
-  BoolShare out;
-  out.first = x.first.binaryExpr(y.first, [](u64 a, u64 b) { return a ^ b; });
-  if (x.second.size() > 0) out.second = x.second.binaryExpr(y.second, [](u64 a, u64 b) { return a ^ b; });
-  return out;
+  return map_components(x, y, bit_xor);
 }
 
 BoolShare BooleanBackend::and_public(const BoolShare& x, u64 mask) {
@@ -40,16 +37,15 @@ BoolShare BooleanBackend::constant(const RingMatrix& c) const {
   return xor_public(zero, c);
 }
 
-BoolShare BooleanBackend::and_(const BoolShare& x, const BoolShare& y) {
-  return and_(std::span<const BoolShare>(&x, 1), std::span<const BoolShare>(&y, 1)).front();
+void BooleanBackend::check_and_operands(std::span<const BoolShare> x, std::span<const BoolShare> y) {
+  if (x.size() != y.size()) throw std::invalid_argument("and_: operand lists differ in length");
+  for (std::size_t t = 0; t < x.size(); ++t) {
+    if (x[t].rows() != y[t].rows() || x[t].cols() != y[t].cols()) throw std::invalid_argument("and_: shape mismatch");
+  }
 }
 
-std::unique_ptr<BooleanBackend> make_boolean_backend(Protocol& proto) {
-  switch (proto.backend()) {
-    case Backend::TwoPartyDealer: return std::make_unique<BooleanTwoParty>(proto);
-    case Backend::ThreePartyReplicated: return std::make_unique<BooleanThreeParty>(proto);
-  }
-  throw std::invalid_argument("make_boolean_backend: unknown backend");
+BoolShare BooleanBackend::and_(const BoolShare& x, const BoolShare& y) {
+  return and_(std::span<const BoolShare>(&x, 1), std::span<const BoolShare>(&y, 1)).front();
 }
 
 }  // namespace protocols

@@ -15,7 +15,6 @@
 #include "protocols/protocol.hpp"
 
 #include <array>
-#include <memory>
 #include <span>
 #include <vector>
 
@@ -49,14 +48,6 @@ class BooleanBackend {
   virtual BoolShare xor_public(const BoolShare& x, const RingMatrix& c) const = 0;
   BoolShare xor_public(const BoolShare& x, u64 c) const;
   BoolShare not_(const BoolShare& x) const { return xor_public(x, ~u64{0}); }
-  // The same local map on every component (a XOR-linear rearrangement of bits: packing, masking).
-  template <class F>
-  static BoolShare map_components(const BoolShare& x, F f) {
-    BoolShare out;
-    out.first = f(x.first);
-    if (x.second.size() > 0) out.second = f(x.second);
-    return out;
-  }
   // A sharing of a public matrix (no communication).
   BoolShare constant(const RingMatrix& c) const;
 
@@ -74,11 +65,10 @@ class BooleanBackend {
   virtual RingMatrix reveal(const BoolShare& x, int to) = 0;
 
  protected:
+  // Throws std::invalid_argument unless x and y are lists of the same length and shapes.
+  static void check_and_operands(std::span<const BoolShare> x, std::span<const BoolShare> y);
+
   Protocol* proto_;
 };
-
-// The boolean backend matching proto.backend(); agrees its seeds over proto.mesh() (one message
-// from the dealer in 2PC, one round in 3PC). Every party must construct it at the same point.
-std::unique_ptr<BooleanBackend> make_boolean_backend(Protocol& proto);
 
 }  // namespace protocols

@@ -2,13 +2,16 @@
 
 #include "mpc/prg.hpp"
 #include "net/stats.hpp"
-#include "protocols/dealer.hpp"
-#include "protocols/matrix_codec.hpp"
-#include "protocols/three_party.hpp"
-#include "protocols/two_party.hpp"
+#include "protocols/common/seed_agreement.hpp"
+#include "protocols/three_party/boolean_three_party.hpp"
+#include "protocols/three_party/three_party.hpp"
+#include "protocols/two_party/boolean_dealer.hpp"
+#include "protocols/two_party/boolean_two_party.hpp"
+#include "protocols/two_party/dealer.hpp"
+#include "protocols/two_party/two_party.hpp"
 
-#include <cstring>
-#include <vector>
+#include <stdexcept>
+#include <string>
 
 namespace protocols {
 
@@ -16,16 +19,9 @@ namespace {
 
 constexpr int kParties = 3;
 
-mpc::Seed seed_from(const net::Bytes& frame, int peer) {
-  mpc::Seed s;
-  if (frame.size() != s.size())
-    throw net::NetError("session set-up: party " + std::to_string(peer) + " sent a seed of " +
-                        std::to_string(frame.size()) + " bytes");
-  std::memcpy(s.data(), frame.data(), s.size());
-  return s;
-}
+constexpr const char* kSession = "session";
 
-std::span<const std::uint8_t> bytes_of(const mpc::Seed& s) { return {s.data(), s.size()}; }
+mpc::Seed seed_from(const net::Bytes& frame, int peer) { return seed_from_frame(frame, peer, kSession); }
 
 // Dealer -> P0 and dealer -> P1 seeds, and a P0 -> P1 seed for input masks; one round.
 std::unique_ptr<Protocol> make_two_party(net::Mesh& mesh, mpc::FixedPoint fp) {
@@ -33,13 +29,13 @@ std::unique_ptr<Protocol> make_two_party(net::Mesh& mesh, mpc::FixedPoint fp) {
   const int self = mesh.self();
   if (self == kDealerId) {
     const mpc::Seed with_p0 = mpc::random_seed(), with_p1 = mpc::random_seed();
-    const net::Outgoing out[] = {{0, bytes_of(with_p0)}, {1, bytes_of(with_p1)}};
+    const net::Outgoing out[] = {{0, with_p0}, {1, with_p1}};
     mesh.exchange(out, {});
     return std::make_unique<DealerProtocol>(mesh, fp, with_p0, with_p1);
   }
   if (self == 0) {
     const mpc::Seed with_p1 = mpc::random_seed();
-    const net::Outgoing out[] = {{1, bytes_of(with_p1)}};
+    const net::Outgoing out[] = {{1, with_p1}};
     const int from[] = {kDealerId};
     const auto received = mesh.exchange(out, from);
     return std::make_unique<TwoPartyProtocol>(mesh, fp, seed_from(received[0], kDealerId), with_p1);
@@ -49,15 +45,10 @@ std::unique_ptr<Protocol> make_two_party(net::Mesh& mesh, mpc::FixedPoint fp) {
   return std::make_unique<TwoPartyProtocol>(mesh, fp, seed_from(received[1], kDealerId), seed_from(received[0], 0));
 }
 
-// Party i draws k_i and gives it to party i-1, so that each key is held by exactly two parties.
 std::unique_ptr<Protocol> make_three_party(net::Mesh& mesh, mpc::FixedPoint fp) {
   net::PhaseScope setup(mesh.stats(), "setup");
-  const int next = (mesh.self() + 1) % kParties, prev = (mesh.self() + kParties - 1) % kParties;
-  const mpc::Seed own = mpc::random_seed();
-  const net::Outgoing out[] = {{prev, bytes_of(own)}};
-  const int from[] = {next};
-  const auto received = mesh.exchange(out, from);
-  return std::make_unique<ReplicatedProtocol>(mesh, fp, own, seed_from(received[0], next));
+  const ReplicatedSeeds seeds = agree_replicated_seeds(mesh, kSession);
+  return std::make_unique<ReplicatedProtocol>(mesh, fp, seeds.own, seeds.next);
 }
 
 }  // namespace
@@ -70,6 +61,16 @@ std::unique_ptr<Protocol> make_protocol(Backend backend, net::Mesh& mesh, mpc::F
                                 std::to_string(mesh.size()) + " parties");
   run_session_handshake(mesh, SessionDescription{to_string(backend), fp.frac_bits(), mesh.size(), session_config});
   return backend == Backend::TwoPartyDealer ? make_two_party(mesh, fp) : make_three_party(mesh, fp);
+}
+
+std::unique_ptr<BooleanBackend> make_boolean_backend(Protocol& proto) {
+  switch (proto.backend()) {
+    case Backend::TwoPartyDealer:
+      if (proto.role() == Role::Dealer) return std::make_unique<BooleanDealer>(proto);
+      return std::make_unique<BooleanTwoParty>(proto);
+    case Backend::ThreePartyReplicated: return std::make_unique<BooleanThreeParty>(proto);
+  }
+  throw std::invalid_argument("make_boolean_backend: unknown backend");
 }
 
 }  // namespace protocols

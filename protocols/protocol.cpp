@@ -1,5 +1,7 @@
 #include "protocols/protocol.hpp"
 
+#include "protocols/common/share_components.hpp"
+
 #include <algorithm>
 
 namespace protocols {
@@ -22,43 +24,26 @@ std::string to_string(Role r) {
   return "?";
 }
 
-namespace {
-template <class F>
-Share componentwise(const Share& x, F f) {
-  Share out;
-  out.first = f(x.first);
-  if (x.second.size() > 0) out.second = f(x.second);
-  return out;
-}
-template <class F>
-Share componentwise(const Share& x, const Share& y, F f) {
-  Share out;
-  out.first = f(x.first, y.first);
-  if (x.second.size() > 0) out.second = f(x.second, y.second);
-  return out;
-}
-}  // namespace
-
 Share Protocol::add(const Share& x, const Share& y) const {
-  return componentwise(x, y, [](const RingMatrix& a, const RingMatrix& b) -> RingMatrix { return a + b; });
+  return map_components(x, y, [](const RingMatrix& a, const RingMatrix& b) -> RingMatrix { return a + b; });
 }
 Share Protocol::sub(const Share& x, const Share& y) const {
-  return componentwise(x, y, [](const RingMatrix& a, const RingMatrix& b) -> RingMatrix { return a - b; });
+  return map_components(x, y, [](const RingMatrix& a, const RingMatrix& b) -> RingMatrix { return a - b; });
 }
 Share Protocol::neg(const Share& x) const {
-  return componentwise(x, [](const RingMatrix& a) -> RingMatrix { return RingMatrix::Zero(a.rows(), a.cols()) - a; });
+  return map_components(x, [](const RingMatrix& a) -> RingMatrix { return RingMatrix::Zero(a.rows(), a.cols()) - a; });
 }
 Share Protocol::scale(const Share& x, u64 c) const {
-  return componentwise(x, [c](const RingMatrix& a) -> RingMatrix { return a * c; });
+  return map_components(x, [c](const RingMatrix& a) -> RingMatrix { return a * c; });
 }
 Share Protocol::mul_public(const Share& x, const RingMatrix& c) const {
-  return componentwise(x, [&c](const RingMatrix& a) -> RingMatrix { return a.cwiseProduct(c); });
+  return map_components(x, [&c](const RingMatrix& a) -> RingMatrix { return a.cwiseProduct(c); });
 }
 Share Protocol::matmul_public(const Share& x, const RingMatrix& c) const {
-  return componentwise(x, [&c](const RingMatrix& a) -> RingMatrix { return a * c; });
+  return map_components(x, [&c](const RingMatrix& a) -> RingMatrix { return a * c; });
 }
 Share Protocol::public_matmul(const RingMatrix& c, const Share& x) const {
-  return componentwise(x, [&c](const RingMatrix& a) -> RingMatrix { return c * a; });
+  return map_components(x, [&c](const RingMatrix& a) -> RingMatrix { return c * a; });
 }
 
 Share Protocol::mul(const Share& x, const Share& y) {

@@ -1,9 +1,10 @@
 // The protocol interface: every secure operation above this layer (non-linear operators, the
 // secure transformer, the secure cache policies) is written once against it. One implementation
-// per backend: 2PC with a dealer (protocols/two_party.hpp) and 3PC replicated (protocols/three_party.hpp).
+// per backend: 2PC with a dealer (protocols/two_party/two_party.hpp) and 3PC replicated
+// (protocols/three_party/three_party.hpp).
 //
 // Control flow above this interface may depend only on public data (shapes, counts, budgets):
-// the 2PC dealer runs the very same program with its own implementation (protocols/dealer.hpp),
+// the 2PC dealer runs the very same program with its own implementation (protocols/two_party/dealer.hpp),
 // producing correlated randomness in the order the parties consume it.
 #pragma once
 
@@ -126,7 +127,7 @@ class Protocol {
   virtual FixedOperand group_rows(const FixedOperand& w, Eigen::Index rows_per_group) const = 0;
   // Signed division by 2^bits, many tensors at once: the result is floor(x / 2^bits) or one more
   // (never anything else) for every |x| < 2^62, with 0 < bits < 62. One round for 2PC (dealer
-  // material), two rounds for 3PC (see three_party.hpp for why).
+  // material), two rounds for 3PC (see three_party/three_party.hpp for why).
   virtual std::vector<Share> truncate(std::span<const Share> x, int bits) = 0;
 
   // --- single-tensor conveniences -----------------------------------------------------------

@@ -55,9 +55,9 @@ std::vector<SecretBox> tournament_boxes(SecureOps& ops, const std::vector<BoxReq
   for (const auto& r : requests) width = std::max(width, r.size);
   std::vector<Share> parts;
   for (const auto& r : requests)
-    parts.push_back(layout::map_share(*r.max_source, [&](const RingMatrix& m) { return channels_as_rows(m, r.first, r.groups, r.size, width); }));
+    parts.push_back(protocols::map_components(*r.max_source, [&](const RingMatrix& m) { return channels_as_rows(m, r.first, r.groups, r.size, width); }));
   for (const auto& r : requests)
-    parts.push_back(p.neg(layout::map_share(*r.min_source, [&](const RingMatrix& m) { return channels_as_rows(m, r.first, r.groups, r.size, width); })));
+    parts.push_back(p.neg(protocols::map_components(*r.min_source, [&](const RingMatrix& m) { return channels_as_rows(m, r.first, r.groups, r.size, width); })));
   const Share extremes = ops.max(layout::concat_rows(parts), box_value_bits(p));  // (sum of groups * d * 2) x 1
   std::vector<SecretBox> out;
   Eigen::Index offset = 0, total = 0;

@@ -38,7 +38,7 @@ RingMatrix child_expansion(const ClusterSelectionShape& shape, int children, int
 }
 
 Share transposed(const Share& x) {
-  return layout::map_share(x, [](const RingMatrix& m) -> RingMatrix { return m.transpose(); });
+  return protocols::map_components(x, [](const RingMatrix& m) -> RingMatrix { return m.transpose(); });
 }
 
 Share sum_of_rows(const Protocol& p, const Share& x) { return p.public_matmul(RingMatrix::Ones(1, x.rows()), x); }

@@ -11,7 +11,7 @@ using protocols::Share;
 using protocols::ops::columns;
 using protocols::ops::concat_columns;
 using protocols::ops::concat_rows;
-using protocols::ops::map_share;
+using protocols::map_components;
 using protocols::ops::rows_of;
 
 // heads x cache rows -> heads x attending rows: [chosen groups' rows | public rows]. The chosen
@@ -46,7 +46,7 @@ Share spread_probabilities(Protocol& proto, int heads, int group, const Share& p
     const Eigen::Index groups = rows.chosen.front().cols();
     std::vector<Share> transposed_one_hots, chosen_probs;
     for (int h = 0; h < heads; ++h) {
-      transposed_one_hots.push_back(map_share(rows.chosen[h / group], [](const RingMatrix& m) -> RingMatrix { return m.transpose(); }));
+      transposed_one_hots.push_back(map_components(rows.chosen[h / group], [](const RingMatrix& m) -> RingMatrix { return m.transpose(); }));
       chosen_probs.push_back(protocols::ops::reshape(columns(rows_of(probs, h, 1), 0, chosen_width), rows.chosen_groups(), s));
     }
     std::vector<Share> placed = proto.matmul(transposed_one_hots, chosen_probs);  // groups x s each
@@ -56,7 +56,7 @@ Share spread_probabilities(Protocol& proto, int heads, int group, const Share& p
   }
   if (rows.public_rows.empty()) return spread;
   const Share public_probs = columns(probs, chosen_width, static_cast<Eigen::Index>(rows.public_rows.size()));
-  return proto.add(spread, map_share(public_probs, [&](const RingMatrix& m) -> RingMatrix {
+  return proto.add(spread, map_components(public_probs, [&](const RingMatrix& m) -> RingMatrix {
     RingMatrix out = RingMatrix::Zero(m.rows(), cache_rows);
     for (std::size_t i = 0; i < rows.public_rows.size(); ++i) out.col(rows.public_rows[i]) = m.col(static_cast<Eigen::Index>(i));
     return out;

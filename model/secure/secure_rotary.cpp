@@ -54,7 +54,7 @@ Share rotate_positions(protocols::Protocol& proto, const ModelConfig& c, const S
   const RotationTables t = rotation_tables(proto.fixed_point(), c, qkv.rows(), first_position);
   const Share x = protocols::ops::columns(qkv, 0, rotated_width);
   const Share swapped =
-      protocols::ops::map_share(x, [&](const RingMatrix& m) -> RingMatrix { return swap_halves(m, blocks, c.head_dim); });
+      protocols::map_components(x, [&](const RingMatrix& m) -> RingMatrix { return swap_halves(m, blocks, c.head_dim); });
   const Share rotated = proto.truncate(proto.add(proto.mul_public(x, t.cosines), proto.mul_public(swapped, t.sines)));
   const Share parts[] = {rotated, protocols::ops::columns(qkv, rotated_width, qkv.cols() - rotated_width)};
   return protocols::ops::concat_columns(parts);

@@ -22,12 +22,12 @@ using protocols::Role;
 using protocols::ops::columns;
 using protocols::ops::concat_columns;
 using protocols::ops::concat_rows;
-using protocols::ops::map_share;
+using protocols::map_components;
 using protocols::ops::rows_of;
 
 // A 1 x cols bias repeated for every row of a block (local).
 Share broadcast_rows(const Share& row, Eigen::Index rows) {
-  return map_share(row, [rows](const RingMatrix& m) -> RingMatrix { return m.replicate(rows, 1); });
+  return map_components(row, [rows](const RingMatrix& m) -> RingMatrix { return m.replicate(rows, 1); });
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 #include "protocols/fss/fss_comparison.hpp"
 
-#include "protocols/dealer_correlations.hpp"
-#include "protocols/dealer_seeds.hpp"
+#include "protocols/common/seed_agreement.hpp"
+#include "protocols/common/matrix_codec.hpp"
 #include "protocols/fss/dcf.hpp"
-#include "protocols/matrix_codec.hpp"
+#include "protocols/two_party/dealer_correlations.hpp"
 
 #include <stdexcept>
 
@@ -145,10 +145,7 @@ Share FssComparison::as_replicated(RingMatrix z) {
   const net::Bytes payload = pack(std::span<const RingMatrix>(&part, 1));
   const net::Outgoing out[] = {{peer, payload}};
   const int from[] = {peer};
-  const Shape shape = shape_of(part);
-  RingMatrix middle = part + unpack(proto_.mesh().exchange(out, from).at(0), std::span<const Shape>(&shape, 1),
-                                    "FSS comparison reshare")
-                                 .at(0);
+  RingMatrix middle = part + unpack_one(proto_.mesh().exchange(out, from).at(0), shape_of(part), "FSS comparison reshare");
   return self_ == 0 ? Share{std::move(own), std::move(middle)} : Share{std::move(middle), std::move(own)};
 }
 
@@ -178,8 +175,7 @@ Share FssComparison::as_party(const Share& x, int value_bits) {
   const net::Bytes payload = pack(std::span<const RingMatrix>(&masked, 1));
   const net::Outgoing out[] = {{peer, payload}};
   const int from[] = {peer};
-  const Shape shape{x.rows(), x.cols()};
-  const RingMatrix theirs = unpack(mesh.exchange(out, from).at(0), std::span<const Shape>(&shape, 1), "FSS masked input").at(0);
+  const RingMatrix theirs = unpack_one(mesh.exchange(out, from).at(0), Shape{x.rows(), x.cols()}, "FSS masked input");
   std::vector<u64> low(n), top(n);
   for (std::size_t i = 0; i < n; ++i) {
     const u64 y = (masked.data()[i] + theirs.data()[i]) & low_mask(value_bits);

@@ -18,7 +18,7 @@
 // sharing (x_0 + x_1) at P0, x_2 at P1 locally; P0 and P1 open y between themselves (P2 never sees
 // y, nor anything computed from it), and a second round turns their 2-out-of-2 result into
 // replicated shares whose components y_0 and y_2 come from the seeds P2 shares with P0 and P1 (the
-// exact truncation's resharing, three_party.hpp). P2 learns nothing: it only sends. P0 and P1
+// exact truncation's resharing, three_party/three_party.hpp). P2 learns nothing: it only sends. P0 and P1
 // each see y (uniform) and the other's part masked by a component it does not hold. P2 together
 // with P0 or P1 would know r and y, hence x: the construction rests on the honest majority, as the
 // 3PC backend does.

@@ -64,7 +64,7 @@ Share SecureOps::bits_as_arithmetic(const BoolShare& x, int count) {
     }
     return out;
   };
-  return boolean_->bit_to_arithmetic(map_share(x, spread));
+  return boolean_->bit_to_arithmetic(map_components(x, spread));
 }
 
 // x = m * 2^(j+1-F) with m in [0.5, 1): the highest set bit j of x's encoding as a one-hot

@@ -1,5 +1,7 @@
 #include "protocols/ops/bit_lanes.hpp"
 
+#include "protocols/common/share_components.hpp"
+
 #include <stdexcept>
 #include <string>
 
@@ -24,7 +26,7 @@ BoolShare pack_lanes(const BoolShare& x, const LaneLayout& layout) {
   if (layout.per_word == 1) return x;  // one lane is the word itself
   const u64 keep = low_bits(layout.width);
   const Eigen::Index count = x.first.size(), words = (count + layout.per_word - 1) / layout.per_word;
-  return BooleanBackend::map_components(x, [&](const RingMatrix& m) -> RingMatrix {
+  return map_components(x, [&](const RingMatrix& m) -> RingMatrix {
     RingMatrix packed = RingMatrix::Zero(1, words);
     for (Eigen::Index i = 0; i < count; ++i)
       packed(0, i / layout.per_word) |= (m.data()[i] & keep) << ((i % layout.per_word) * layout.width);
@@ -35,7 +37,7 @@ BoolShare pack_lanes(const BoolShare& x, const LaneLayout& layout) {
 BoolShare unpack_lane_bit(const BoolShare& packed, const LaneLayout& layout, int bit, Eigen::Index rows,
                           Eigen::Index cols) {
   if (bit < 0 || bit >= layout.width) throw std::invalid_argument("unpack_lane_bit: bit outside the lane");
-  return BooleanBackend::map_components(packed, [&](const RingMatrix& m) -> RingMatrix {
+  return map_components(packed, [&](const RingMatrix& m) -> RingMatrix {
     RingMatrix out(rows, cols);
     for (Eigen::Index i = 0; i < out.size(); ++i) {
       const int shift = static_cast<int>(i % layout.per_word) * layout.width + bit;

@@ -1,6 +1,7 @@
 // Bit decomposition, comparisons, selection and equality (protocols/ops/secure_ops.hpp).
-#include "protocols/ops/secure_ops.hpp"
+#include "protocols/factory.hpp"
 #include "protocols/ops/bit_lanes.hpp"
+#include "protocols/ops/secure_ops.hpp"
 #include "protocols/ops/share_layout.hpp"
 
 #include <stdexcept>

@@ -96,7 +96,7 @@ Share SecureOps::causal_softmax(const Share& scores, int heads, Eigen::Index fir
 
 namespace {
 Share replicate_rows(const Share& row, Eigen::Index rows) {
-  return map_share(row, [rows](const RingMatrix& m) -> RingMatrix { return m.replicate(rows, 1); });
+  return map_components(row, [rows](const RingMatrix& m) -> RingMatrix { return m.replicate(rows, 1); });
 }
 }  // namespace
 

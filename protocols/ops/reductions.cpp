@@ -50,7 +50,7 @@ Share padded_to(Protocol& p, const Share& x, Eigen::Index cols, u64 fill) {
 }
 
 BoolShare bool_columns(const BoolShare& x, Eigen::Index first, Eigen::Index count) {
-  return map_share(x, [&](const RingMatrix& m) -> RingMatrix { return m.middleCols(first, count); });
+  return map_components(x, [&](const RingMatrix& m) -> RingMatrix { return m.middleCols(first, count); });
 }
 
 BoolShare bool_concat_columns(const std::vector<BoolShare>& parts) {
@@ -275,7 +275,7 @@ std::vector<Share> SecureOps::top_k_by_rank(const Share& x, Eigen::Index k, int 
     ranks = constant(proto_, RingMatrix::Zero(rows, n));
   }
   // Column i * k + t tests rank(i) == t.
-  const Share wide = map_share(ranks, [k](const RingMatrix& m) -> RingMatrix {
+  const Share wide = map_components(ranks, [k](const RingMatrix& m) -> RingMatrix {
     RingMatrix out(m.rows(), m.cols() * k);
     for (Eigen::Index i = 0; i < m.cols(); ++i) out.middleCols(i * k, k) = m.col(i).replicate(1, k);
     return out;
@@ -286,7 +286,7 @@ std::vector<Share> SecureOps::top_k_by_rank(const Share& x, Eigen::Index k, int 
   const Share hits = equal_public(wide, slots, bits_for_difference(n));
   std::vector<Share> per_row;
   for (Eigen::Index r = 0; r < rows; ++r) {
-    per_row.push_back(map_share(rows_of(hits, r, 1), [n, k](const RingMatrix& m) -> RingMatrix {
+    per_row.push_back(map_components(rows_of(hits, r, 1), [n, k](const RingMatrix& m) -> RingMatrix {
       return Eigen::Map<const RingMatrix>(m.data(), n, k).transpose();
     }));
   }

@@ -4,20 +4,6 @@
 
 namespace protocols::ops {
 
-Share map_share(const Share& x, const std::function<RingMatrix(const RingMatrix&)>& f) {
-  Share out;
-  out.first = f(x.first);
-  if (x.second.size() > 0) out.second = f(x.second);
-  return out;
-}
-
-BoolShare map_share(const BoolShare& x, const std::function<RingMatrix(const RingMatrix&)>& f) {
-  BoolShare out;
-  out.first = f(x.first);
-  if (x.second.size() > 0) out.second = f(x.second);
-  return out;
-}
-
 Share zeros(const Protocol& proto, Eigen::Index rows, Eigen::Index cols) {
   Share out{RingMatrix::Zero(rows, cols), RingMatrix()};
   if (proto.backend() == Backend::ThreePartyReplicated) out.second = RingMatrix::Zero(rows, cols);
@@ -30,12 +16,12 @@ Share constant(const Protocol& proto, const RingMatrix& value) {
 
 Share columns(const Share& x, Eigen::Index first, Eigen::Index count) {
   if (first < 0 || count < 0 || first + count > x.cols()) throw std::out_of_range("columns: range outside the matrix");
-  return map_share(x, [&](const RingMatrix& m) -> RingMatrix { return m.middleCols(first, count); });
+  return map_components(x, [&](const RingMatrix& m) -> RingMatrix { return m.middleCols(first, count); });
 }
 
 Share rows_of(const Share& x, Eigen::Index first, Eigen::Index count) {
   if (first < 0 || count < 0 || first + count > x.rows()) throw std::out_of_range("rows_of: range outside the matrix");
-  return map_share(x, [&](const RingMatrix& m) -> RingMatrix { return m.middleRows(first, count); });
+  return map_components(x, [&](const RingMatrix& m) -> RingMatrix { return m.middleRows(first, count); });
 }
 
 Share rows_of(const GrowingShare& x, Eigen::Index first, Eigen::Index count) {
@@ -49,7 +35,7 @@ Share gather_columns(const Share& x, const ColumnIndices& cols) {
   for (auto c : cols) {
     if (c < 0 || c >= x.cols()) throw std::out_of_range("gather_columns: column index outside the matrix");
   }
-  return map_share(x, [&](const RingMatrix& m) -> RingMatrix {
+  return map_components(x, [&](const RingMatrix& m) -> RingMatrix {
     RingMatrix out(m.rows(), static_cast<Eigen::Index>(cols.size()));
     for (std::size_t j = 0; j < cols.size(); ++j) out.col(static_cast<Eigen::Index>(j)) = m.col(cols[j]);
     return out;
@@ -102,16 +88,16 @@ Share concat_rows(std::span<const Share> parts) { return concat_shares(parts, fa
 
 Share broadcast_column(const Share& x, Eigen::Index cols) {
   if (x.cols() != 1) throw std::invalid_argument("broadcast_column: expects a single column");
-  return map_share(x, [cols](const RingMatrix& m) -> RingMatrix { return m.replicate(1, cols); });
+  return map_components(x, [cols](const RingMatrix& m) -> RingMatrix { return m.replicate(1, cols); });
 }
 
 Share row_sum(const Share& x) {
-  return map_share(x, [](const RingMatrix& m) -> RingMatrix { return m.rowwise().sum(); });
+  return map_components(x, [](const RingMatrix& m) -> RingMatrix { return m.rowwise().sum(); });
 }
 
 Share reshape(const Share& x, Eigen::Index rows, Eigen::Index cols) {
   if (rows * cols != x.rows() * x.cols()) throw std::invalid_argument("reshape: element count changes");
-  return map_share(x, [rows, cols](const RingMatrix& m) -> RingMatrix {
+  return map_components(x, [rows, cols](const RingMatrix& m) -> RingMatrix {
     return Eigen::Map<const RingMatrix>(m.data(), rows, cols);
   });
 }

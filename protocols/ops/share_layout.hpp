@@ -1,22 +1,19 @@
 // Local re-arrangements of shares (no communication): slicing, concatenating and broadcasting
 // along the last axis, summing rows, and shares of public constants. They act on every share
-// component the same way, so they work for any backend and for the dealer's shape-only shares.
+// component the same way (map_components), so they work for any backend and for the dealer's
+// shape-only shares.
 #pragma once
 
 #include "protocols/boolean.hpp"
+#include "protocols/common/share_components.hpp"
 #include "protocols/protocol.hpp"
 
-#include <functional>
 #include <span>
 #include <vector>
 
 namespace protocols::ops {
 
 using ColumnIndices = std::vector<Eigen::Index>;
-
-// Applies f to each present component of a share.
-Share map_share(const Share& x, const std::function<RingMatrix(const RingMatrix&)>& f);
-BoolShare map_share(const BoolShare& x, const std::function<RingMatrix(const RingMatrix&)>& f);
 
 // Shape-only sharing of zero and sharings of public matrices, in the format of proto's backend.
 Share zeros(const Protocol& proto, Eigen::Index rows, Eigen::Index cols);

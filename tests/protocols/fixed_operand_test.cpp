@@ -1,6 +1,6 @@
 // Fixed operands (weights, the growing KV cache): products against them are exact in the ring,
 // before and after rows are appended, in both orientations, one at a time and batched.
-#include "protocols/fixed_operand_state.hpp"
+#include "protocols/common/fixed_operand_state.hpp"
 #include "protocols/ops/share_layout.hpp"
 #include "tests/protocols/backend_harness.hpp"
 

@@ -8,7 +8,7 @@
 #include "model/transformer.hpp"
 #include "protocols/factory.hpp"
 #include "model/weights.hpp"
-#include "protocols/session_handshake.hpp"
+#include "protocols/common/session_handshake.hpp"
 #include "tests/support/party_harness.hpp"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,8 @@
-// Boolean sharing for 2PC with a dealer: P0 (id 0) and P1 (id 1) hold XOR shares, the dealer (id 2)
-// runs the same program and produces AND triples and daBits. P0's part of every correlation and
-// P1's random parts are expanded from seeds the dealer sends at construction; only P1's
-// corrections travel, one frame per operation, dealer -> P1, in the "offline" phase.
+// Boolean sharing for 2PC with a dealer, as run by P0 (id 0) and P1 (id 1), who hold XOR shares;
+// the dealer (id 2) runs the same program as BooleanDealer (two_party/boolean_dealer.hpp) and
+// produces AND triples and daBits. P0's part of every correlation and P1's random parts are
+// expanded from seeds the dealer sends at construction; only P1's corrections travel, one frame
+// per operation, dealer -> P1, in the "offline" phase.
 #pragma once
 
 #include "mpc/prg.hpp"
@@ -22,18 +23,17 @@ class BooleanTwoParty final : public BooleanBackend {
   Share bit_to_arithmetic(const BoolShare& bits) override;
   RingMatrix reveal(const BoolShare& x, int to) override;
 
+  // Throws unless `to` is P0, P1 or kRevealToAll (the dealer never learns a value).
+  static void check_reveal_target(int to);
+
  private:
-  bool is_dealer() const { return self_ == kDealer; }
   BoolShare zeros(Eigen::Index rows, Eigen::Index cols) const;
-  void send_corrections(std::span<const RingMatrix* const> corrections);
   void receive_corrections(std::span<RingMatrix* const> corrections, const char* what);
-  std::vector<BoolShare> and_as_dealer(std::span<const BoolShare> x);
   RingMatrix open_between_parties(const RingMatrix& mine, const char* what);
 
-  static constexpr int kDealer = 2;
   int self_;
-  std::optional<mpc::Prg> prg_p0_;  // stream P0 shares with the dealer
-  std::optional<mpc::Prg> prg_p1_;  // stream P1 shares with the dealer
+  int peer_;
+  std::optional<mpc::Prg> prg_;  // stream shared with the dealer
 };
 
 }  // namespace protocols

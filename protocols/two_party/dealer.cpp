@@ -1,9 +1,9 @@
-#include "protocols/dealer.hpp"
+#include "protocols/two_party/dealer.hpp"
 
-#include "protocols/exact_truncation.hpp"
-#include "protocols/fixed_operand_state.hpp"
-#include "protocols/row_groups.hpp"
-#include "protocols/shape_checks.hpp"
+#include "protocols/common/exact_truncation.hpp"
+#include "protocols/common/fixed_operand_state.hpp"
+#include "protocols/common/row_groups.hpp"
+#include "protocols/common/shape_checks.hpp"
 
 namespace protocols {
 

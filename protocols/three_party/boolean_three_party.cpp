@@ -1,31 +1,20 @@
-#include "protocols/boolean_three_party.hpp"
+#include "protocols/three_party/boolean_three_party.hpp"
 
-#include "protocols/boolean_wire.hpp"
+#include "protocols/common/bit_words.hpp"
+#include "protocols/common/matrix_codec.hpp"
+#include "protocols/common/seed_agreement.hpp"
 
 #include <stdexcept>
 
 namespace protocols {
 
-namespace {
-using boolean_wire::bit_and;
-using boolean_wire::bit_xor;
-using boolean_wire::low_bit;
-}  // namespace
-
 BooleanThreeParty::BooleanThreeParty(Protocol& proto) : BooleanBackend(proto), self_(proto.mesh().self()) {
   net::Mesh& mesh = proto.mesh();
   if (mesh.size() != 3 || self_ < 0 || self_ > 2) throw std::invalid_argument("boolean 3PC needs a mesh of three parties");
-  // Party i draws k_i and gives it to party i-1, which thereby holds (k_{i-1}, k_i).
-  const mpc::Seed own = mpc::random_seed();
   net::PhaseScope phase(mesh.stats(), "setup");
-  const net::Outgoing out[] = {{previous(), own}};
-  const int from[] = {next()};
-  const auto frames = mesh.exchange(out, from);
-  mpc::Seed theirs{};
-  if (frames.front().size() != theirs.size()) throw net::NetError("boolean 3PC set-up: malformed seed frame");
-  std::copy(frames.front().begin(), frames.front().end(), theirs.begin());
-  prg_own_.emplace(own);
-  prg_next_.emplace(theirs);
+  const ReplicatedSeeds seeds = agree_replicated_seeds(mesh, "boolean 3PC");
+  prg_own_.emplace(seeds.own);
+  prg_next_.emplace(seeds.next);
 }
 
 RingMatrix BooleanThreeParty::zero_share(Eigen::Index rows, Eigen::Index cols) {
@@ -41,29 +30,20 @@ BoolShare BooleanThreeParty::xor_public(const BoolShare& x, const RingMatrix& c)
 }
 
 std::vector<BoolShare> BooleanThreeParty::reshare(std::vector<RingMatrix> parts, const char* what) {
-  std::vector<const RingMatrix*> outgoing;
-  for (const auto& p : parts) outgoing.push_back(&p);
-  const net::Bytes payload = boolean_wire::pack(outgoing);
+  const net::Bytes payload = pack(std::span<const RingMatrix>(parts));
   const net::Outgoing out[] = {{previous(), payload}};
   const int from[] = {next()};
   const auto frames = proto_->mesh().exchange(out, from);
-  std::vector<RingMatrix> received(parts.size());
-  std::vector<RingMatrix*> targets;
-  for (std::size_t t = 0; t < parts.size(); ++t) {
-    received[t].resize(parts[t].rows(), parts[t].cols());
-    targets.push_back(&received[t]);
-  }
-  boolean_wire::unpack_into(frames.front(), targets, what);
+  std::vector<RingMatrix> received = unpack(frames.front(), shapes_of(parts), what);
   std::vector<BoolShare> result;
   for (std::size_t t = 0; t < parts.size(); ++t) result.push_back(BoolShare{std::move(parts[t]), std::move(received[t])});
   return result;
 }
 
 std::vector<BoolShare> BooleanThreeParty::and_(std::span<const BoolShare> x, std::span<const BoolShare> y) {
-  if (x.size() != y.size()) throw std::invalid_argument("and_: operand lists differ in length");
+  check_and_operands(x, y);
   std::vector<RingMatrix> parts;
   for (std::size_t t = 0; t < x.size(); ++t) {
-    if (x[t].rows() != y[t].rows() || x[t].cols() != y[t].cols()) throw std::invalid_argument("and_: shape mismatch");
     RingMatrix z = bit_xor(bit_and(x[t].first, y[t].first), bit_and(x[t].first, y[t].second));
     z = bit_xor(z, bit_and(x[t].second, y[t].first));
     parts.push_back(bit_xor(z, zero_share(x[t].rows(), x[t].cols())));
@@ -109,16 +89,14 @@ RingMatrix BooleanThreeParty::reveal(const BoolShare& x, int to) {
   // Party i lacks b_{i+2}, which party i+1 holds as its second component.
   const bool i_send = to == kRevealToAll || to == previous();
   const bool i_receive = to == kRevealToAll || to == self_;
-  const net::Bytes payload = boolean_wire::pack(std::span<const RingMatrix* const>(std::array{&x.second}));
+  const net::Bytes payload = pack(std::span<const RingMatrix>(&x.second, 1));
   std::vector<net::Outgoing> out;
   std::vector<int> from;
   if (i_send) out.push_back({previous(), payload});
   if (i_receive) from.push_back(next());
   const auto frames = proto_->mesh().exchange(out, from);
   if (!i_receive) return RingMatrix();
-  RingMatrix missing(x.rows(), x.cols());
-  boolean_wire::unpack_into(frames.front(), std::span<RingMatrix* const>(std::array{&missing}), "boolean reveal");
-  return bit_xor(bit_xor(x.first, x.second), missing);
+  return bit_xor(bit_xor(x.first, x.second), unpack_one(frames.front(), shape_of(x.second), "boolean reveal"));
 }
 
 }  // namespace protocols

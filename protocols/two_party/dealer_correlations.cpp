@@ -1,7 +1,7 @@
-#include "protocols/dealer_correlations.hpp"
+#include "protocols/two_party/dealer_correlations.hpp"
 
 #include "net/stats.hpp"
-#include "protocols/ring_kernels.hpp"
+#include "protocols/common/ring_kernels.hpp"
 
 namespace protocols {
 

@@ -1,6 +1,8 @@
-// Packing several ring matrices into one frame and back, so that a batched operation sends one
-// message per peer per round whatever the number of tensors. Shapes are public and known to the
-// receiver, so only the elements travel.
+// The frame codec of every backend: several ring matrices packed into one frame and back, so that
+// a batched operation sends one message per peer per round whatever the number of tensors. Shapes
+// are public and known to the receiver, so only the elements travel (row-major, native
+// little-endian u64); a size mismatch means the parties ran different programs and is reported
+// instead of silently misreading.
 #pragma once
 
 #include "mpc/ring.hpp"
@@ -18,13 +20,18 @@ struct Shape {
   Eigen::Index size() const { return rows * cols; }
 };
 
-// Concatenates the elements of all matrices (row-major, native little-endian u64).
+Shape shape_of(const mpc::RingMatrix& m);
+std::vector<Shape> shapes_of(std::span<const mpc::RingMatrix> matrices);
+
+// Concatenates the elements of all matrices.
 net::Bytes pack(std::span<const mpc::RingMatrix> matrices);
 net::Bytes pack(std::span<const mpc::RingMatrix* const> matrices);
 // Splits a frame into matrices of the given shapes; throws net::NetError if the size does not match.
 std::vector<mpc::RingMatrix> unpack(const net::Bytes& frame, std::span<const Shape> shapes, const char* what);
-
-Shape shape_of(const mpc::RingMatrix& m);
+// The frame of a single matrix.
+mpc::RingMatrix unpack_one(const net::Bytes& frame, Shape shape, const char* what);
+// The same into matrices the receiver holds already, sized: their shapes are the frame's layout.
+void unpack_into(const net::Bytes& frame, std::span<mpc::RingMatrix* const> targets, const char* what);
 
 // Sequential reader over a frame of concatenated matrices whose shapes are learned one at a time.
 class MatrixReader {

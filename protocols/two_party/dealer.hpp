@@ -1,29 +1,23 @@
-// The 2PC backend as run by P0 (model owner, mesh id 0) and P1 (user, mesh id 1), semi-honest, with
-// a dealer (mesh id 2, protocols/dealer.hpp) that supplies correlated randomness.
-//
-// Shares are additive over Z_2^64. Online traffic (P0 <-> P1) stays in the caller's phase; the
-// dealer's corrections arrive in the "offline" phase. Costs per operation (n = elements opened):
-//   input               0 rounds: the owner's share is x - r, r expanded from the P0-P1 seed
-//   reveal              1 round
-//   mul / matmul        1 round, each party sends x - a and y - b
-//   fix / append_rows   1 round, each party sends its share of W - B for the new rows only
-//   matmul_fixed[_T]    1 round, each party sends x - A only (never anything of the size of W)
-//   truncate            1 round, each party sends 8 bytes per element; exact up to one ulp
+// The dealer of the 2PC backend (mesh id 2). It runs the same program as P0 and P1 (control flow
+// above the protocol interface depends only on public shapes) and, at every operation, produces the
+// correlated randomness that operation consumes, in the same order: the full values come from the
+// two seeds it shares with P0 and P1, and P1's corrections go out as one frame per operation in the
+// "offline" phase. It never receives anything after set-up, so it never sees an input, a share or
+// an opened value. Its shares are zero matrices that only carry shapes; reveal returns an empty matrix.
 #pragma once
 
 #include "mpc/prg.hpp"
-#include "protocols/dealer_correlations.hpp"
 #include "protocols/protocol.hpp"
+#include "protocols/two_party/dealer_correlations.hpp"
 
 namespace protocols {
 
-class TwoPartyProtocol final : public Protocol {
+class DealerProtocol final : public Protocol {
  public:
-  TwoPartyProtocol(net::Mesh& mesh, mpc::FixedPoint fp, const mpc::Seed& seed_with_dealer,
-                   const mpc::Seed& seed_with_peer);
+  DealerProtocol(net::Mesh& mesh, mpc::FixedPoint fp, const mpc::Seed& seed_p0, const mpc::Seed& seed_p1);
 
   Backend backend() const override { return Backend::TwoPartyDealer; }
-  Role role() const override { return self_ == 0 ? Role::P0 : Role::P1; }
+  Role role() const override { return Role::Dealer; }
 
   using Protocol::append_rows;
   using Protocol::fix;
@@ -40,7 +34,6 @@ class TwoPartyProtocol final : public Protocol {
   std::vector<Share> matmul(std::span<const Share> x, std::span<const Share> y) override;
   std::vector<FixedOperand> fix(std::span<const Share> w) override;
   void append_rows(std::span<FixedOperand* const> w, std::span<const Share> rows) override;
-  void reserve_rows(FixedOperand& w, Eigen::Index rows) const override;
   std::vector<Share> matmul_fixed(std::span<const Share> x, std::span<const FixedOperand* const> w) override;
   std::vector<Share> matmul_fixed_transposed(std::span<const Share> x,
                                              std::span<const FixedOperand* const> w) override;
@@ -48,16 +41,10 @@ class TwoPartyProtocol final : public Protocol {
   std::vector<Share> truncate(std::span<const Share> x, int bits) override;
 
  private:
-  bool is_p0() const { return self_ == 0; }
-  // One round with the peer: sends this party's parts, returns part + peer's part for each.
-  std::vector<RingMatrix> open(const std::vector<RingMatrix>& parts);
   std::vector<Share> matmul_fixed_impl(std::span<const Share> x, std::span<const FixedOperand* const> w,
                                        bool transposed);
 
-  int self_;
-  int peer_;
   CorrelationStream correlations_;
-  mpc::Prg peer_prg_;  // shared with the other party: input masks
 };
 
 }  // namespace protocols

@@ -1,4 +1,4 @@
-#include "protocols/session_handshake.hpp"
+#include "protocols/common/session_handshake.hpp"
 
 #include "net/stats.hpp"
 

@@ -9,7 +9,7 @@
 #include "mpc/prg.hpp"
 #include "mpc/ring.hpp"
 #include "net/mesh.hpp"
-#include "protocols/matrix_codec.hpp"
+#include "protocols/common/matrix_codec.hpp"
 #include "protocols/protocol.hpp"
 
 #include <functional>

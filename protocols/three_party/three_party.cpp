@@ -1,11 +1,11 @@
-#include "protocols/three_party.hpp"
+#include "protocols/three_party/three_party.hpp"
 
-#include "protocols/exact_truncation.hpp"
-#include "protocols/fixed_operand_state.hpp"
-#include "protocols/row_groups.hpp"
-#include "protocols/matrix_codec.hpp"
-#include "protocols/ring_kernels.hpp"
-#include "protocols/shape_checks.hpp"
+#include "protocols/common/exact_truncation.hpp"
+#include "protocols/common/fixed_operand_state.hpp"
+#include "protocols/common/matrix_codec.hpp"
+#include "protocols/common/ring_kernels.hpp"
+#include "protocols/common/row_groups.hpp"
+#include "protocols/common/shape_checks.hpp"
 
 namespace protocols {
 
@@ -17,20 +17,13 @@ constexpr int kPairFirst = 0;
 constexpr int kPairSecond = 1;
 constexpr int kHelper = 2;
 
-std::vector<Shape> shapes_of(const std::vector<RingMatrix>& ms) {
-  std::vector<Shape> out;
-  for (const auto& m : ms) out.push_back(shape_of(m));
-  return out;
-}
-
 // One round between the two parties of the pair: sends `mine`, returns the peer's matrices.
 std::vector<RingMatrix> swap_with(net::Mesh& mesh, int peer, const std::vector<RingMatrix>& mine, const char* what) {
   const net::Bytes frame = pack(std::span<const RingMatrix>(mine));
   const net::Outgoing out[] = {{peer, frame}};
   const int from[] = {peer};
   const auto received = mesh.exchange(out, from);
-  const auto shapes = shapes_of(mine);
-  return unpack(received.front(), shapes, what);
+  return unpack(received.front(), shapes_of(mine), what);
 }
 
 }  // namespace
@@ -77,8 +70,7 @@ Share ReplicatedProtocol::input(int owner, const RingMatrix* value, Eigen::Index
   }
   const int from[] = {next_};
   const auto received = mesh_->exchange({}, from);
-  const Shape shape{rows, cols};
-  return Share{RingMatrix::Zero(rows, cols), unpack(received.front(), std::span<const Shape>(&shape, 1), "3pc input").front()};
+  return Share{RingMatrix::Zero(rows, cols), unpack_one(received.front(), Shape{rows, cols}, "3pc input")};
 }
 
 RingMatrix ReplicatedProtocol::reveal(const Share& x, int to) {
@@ -92,8 +84,7 @@ RingMatrix ReplicatedProtocol::reveal(const Share& x, int to) {
   if (out.empty() && from.empty()) return RingMatrix();
   const auto received = mesh_->exchange(out, from);
   if (from.empty()) return RingMatrix();
-  const Shape shape{x.rows(), x.cols()};
-  RingMatrix missing = unpack(received.front(), std::span<const Shape>(&shape, 1), "3pc reveal").front();
+  RingMatrix missing = unpack_one(received.front(), Shape{x.rows(), x.cols()}, "3pc reveal");
   return x.first + x.second + missing;
 }
 

@@ -1,11 +1,11 @@
-#include "protocols/two_party.hpp"
+#include "protocols/two_party/two_party.hpp"
 
-#include "protocols/exact_truncation.hpp"
-#include "protocols/fixed_operand_state.hpp"
-#include "protocols/row_groups.hpp"
-#include "protocols/matrix_codec.hpp"
-#include "protocols/ring_kernels.hpp"
-#include "protocols/shape_checks.hpp"
+#include "protocols/common/exact_truncation.hpp"
+#include "protocols/common/fixed_operand_state.hpp"
+#include "protocols/common/matrix_codec.hpp"
+#include "protocols/common/ring_kernels.hpp"
+#include "protocols/common/row_groups.hpp"
+#include "protocols/common/shape_checks.hpp"
 
 namespace protocols {
 
@@ -42,9 +42,7 @@ std::vector<RingMatrix> TwoPartyProtocol::open(const std::vector<RingMatrix>& pa
   const net::Outgoing out[] = {{peer_, frame}};
   const int from[] = {peer_};
   const auto received = mesh_->exchange(out, from);
-  std::vector<Shape> shapes;
-  for (const auto& p : parts) shapes.push_back(shape_of(p));
-  auto opened = unpack(received.front(), shapes, "2pc open");
+  auto opened = unpack(received.front(), shapes_of(parts), "2pc open");
   for (std::size_t i = 0; i < parts.size(); ++i) opened[i] += parts[i];
   return opened;
 }
@@ -68,8 +66,7 @@ RingMatrix TwoPartyProtocol::reveal(const Share& x, int to) {
   if (to == self_ || to == kRevealToAll) from.push_back(peer_);
   const auto received = mesh_->exchange(out, from);
   if (from.empty()) return RingMatrix();
-  const Shape shape = shape_of(x.first);
-  return unpack(received.front(), std::span<const Shape>(&shape, 1), "2pc reveal").front() + x.first;
+  return unpack_one(received.front(), shape_of(x.first), "2pc reveal") + x.first;
 }
 
 Share TwoPartyProtocol::add_public(const Share& x, const RingMatrix& c) const {

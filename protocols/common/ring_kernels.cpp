@@ -1,4 +1,4 @@
-#include "protocols/ring_kernels.hpp"
+#include "protocols/common/ring_kernels.hpp"
 
 #include <stdexcept>
 #include <string>

@@ -1,4 +1,4 @@
-#include "protocols/exact_truncation.hpp"
+#include "protocols/common/exact_truncation.hpp"
 
 #include <stdexcept>
 #include <string>

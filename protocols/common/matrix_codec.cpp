@@ -1,0 +1,87 @@
+#include "protocols/common/matrix_codec.hpp"
+
+#include <cstring>
+#include <string>
+
+namespace protocols {
+
+namespace {
+std::size_t bytes_of(Eigen::Index elements) { return static_cast<std::size_t>(elements) * sizeof(mpc::u64); }
+
+void append(net::Bytes& out, const mpc::RingMatrix& m) {
+  const auto bytes = mpc::as_bytes(m);
+  out.insert(out.end(), bytes.begin(), bytes.end());
+}
+
+// Copies the elements of `out` (sized already) from `frame` at `offset`, which it advances.
+void read_into(const net::Bytes& frame, std::size_t& offset, mpc::RingMatrix& out, const char* what) {
+  const std::size_t n = bytes_of(out.size());
+  if (offset + n > frame.size())
+    throw net::NetError(std::string(what) + ": frame of " + std::to_string(frame.size()) +
+                        " bytes is too short for the expected tensors (the parties disagree on the sequence of operations)");
+  if (n > 0) std::memcpy(out.data(), frame.data() + offset, n);
+  offset += n;
+}
+
+void expect_end_at(const net::Bytes& frame, std::size_t offset, const char* what) {
+  if (offset != frame.size())
+    throw net::NetError(std::string(what) + ": frame has " + std::to_string(frame.size() - offset) +
+                        " unexpected trailing bytes (the parties disagree on the sequence of operations)");
+}
+}  // namespace
+
+Shape shape_of(const mpc::RingMatrix& m) { return {m.rows(), m.cols()}; }
+
+std::vector<Shape> shapes_of(std::span<const mpc::RingMatrix> matrices) {
+  std::vector<Shape> out;
+  out.reserve(matrices.size());
+  for (const auto& m : matrices) out.push_back(shape_of(m));
+  return out;
+}
+
+net::Bytes pack(std::span<const mpc::RingMatrix> matrices) {
+  std::size_t total = 0;
+  for (const auto& m : matrices) total += bytes_of(m.size());
+  net::Bytes out;
+  out.reserve(total);
+  for (const auto& m : matrices) append(out, m);
+  return out;
+}
+
+net::Bytes pack(std::span<const mpc::RingMatrix* const> matrices) {
+  std::size_t total = 0;
+  for (const auto* m : matrices) total += bytes_of(m->size());
+  net::Bytes out;
+  out.reserve(total);
+  for (const auto* m : matrices) append(out, *m);
+  return out;
+}
+
+std::vector<mpc::RingMatrix> unpack(const net::Bytes& frame, std::span<const Shape> shapes, const char* what) {
+  std::vector<mpc::RingMatrix> out;
+  out.reserve(shapes.size());
+  std::size_t offset = 0;
+  for (const Shape& s : shapes) read_into(frame, offset, out.emplace_back(s.rows, s.cols), what);
+  expect_end_at(frame, offset, what);
+  return out;
+}
+
+mpc::RingMatrix unpack_one(const net::Bytes& frame, Shape shape, const char* what) {
+  return std::move(unpack(frame, std::span<const Shape>(&shape, 1), what).front());
+}
+
+void unpack_into(const net::Bytes& frame, std::span<mpc::RingMatrix* const> targets, const char* what) {
+  std::size_t offset = 0;
+  for (auto* m : targets) read_into(frame, offset, *m, what);
+  expect_end_at(frame, offset, what);
+}
+
+mpc::RingMatrix MatrixReader::next(Eigen::Index rows, Eigen::Index cols) {
+  mpc::RingMatrix m(rows, cols);
+  read_into(frame_, offset_, m, what_);
+  return m;
+}
+
+void MatrixReader::expect_end() const { expect_end_at(frame_, offset_, what_); }
+
+}  // namespace protocols
