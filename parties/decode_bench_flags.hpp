@@ -50,7 +50,7 @@ inline void add_decode_bench_flags(CLI::App& cmd, DecodeBenchOptions& o) {
          "--prefill", [&o](const std::string& source) { o.private_prefill = source == "private"; },
          "decode-bench: where the cache comes from: plaintext (P0's plaintext prefill, shared; any n) or private (the "
          "prompt pass and the policy's prompt-time work on shares, costs by phase; policies full, streamingllm, quest, "
-         "mpcache*; practical to n of about 1024)")
+         "mpcache*; n up to about 1024 on a 24 GiB machine)")
       ->check(CLI::IsMember({"plaintext", "private"}))
       ->default_str("plaintext");
   add_policy_flags(cmd, o.policy_config);
