@@ -5,6 +5,7 @@
 #pragma once
 
 #include "kvcache/policy_config.hpp"
+#include "kvcache/rules/policy_counts.hpp"
 
 namespace kvcache {
 
@@ -21,8 +22,7 @@ class StreamingLlmPolicy final : public CachePolicy {
   void evict(LayerCache& cache) const;
 
   PolicyConfig config_;
-  int capacity_ = 0;
-  int sinks_ = 0;
+  rules::RecencyCounts counts_;
 };
 
 }  // namespace kvcache

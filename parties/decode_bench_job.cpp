@@ -387,7 +387,7 @@ CacheLengthResult bench_cache_length(protocols::Protocol& proto, model::secure::
   CacheLengthResult result;
   result.cache_length = n;
   result.policy = policy_name;
-  result.cached_rows = kvcache::policy_entry(policy_name).prompt_rows_kept(config, n);
+  result.cached_rows = kvcache::policy_entry(policy_name).rows_kept(config, n);
   result.budget_tokens = config.budget.tokens;
   std::optional<PlaintextSide> plain;
   if (weights) {

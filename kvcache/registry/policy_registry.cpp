@@ -52,10 +52,9 @@ SecureMaker secure_score_eviction(secure::ScoreRule rule) {
   };
 }
 
-PolicyEntry mpcache_variant(std::string name, std::string summary, std::function<void(PolicyConfig&)> adjust) {
+PolicyEntry mpcache_variant(std::string name, std::function<void(PolicyConfig&)> adjust) {
   PolicyEntry e;
   e.name = std::move(name);
-  e.summary = std::move(summary);
   e.variant_of = "mpcache";
   e.adjust = std::move(adjust);
   return e;
@@ -65,33 +64,31 @@ std::vector<PolicyEntry> entries() {
   const auto secure_mpcache = [](protocols::ops::SecureOps& ops, const PolicyConfig& config) {
     return std::make_unique<secure::SecureMpcachePolicy>(ops, config);
   };
+  const auto secure_streaming_llm = [](protocols::ops::SecureOps&, const PolicyConfig& config) {
+    return std::make_unique<secure::SecureStreamingLlm>(config);
+  };
+  const auto secure_quest = [](protocols::ops::SecureOps& ops, const PolicyConfig& config) {
+    return std::make_unique<secure::SecureQuest>(ops, config);
+  };
+  const auto full = [](const PolicyConfig&) { return std::make_unique<FullCachePolicy>(); };
   std::vector<PolicyEntry> list = {
-      {"full", "every token kept and attended", "", {}, [](const PolicyConfig&) { return std::make_unique<FullCachePolicy>(); },
-       secure_full, SecurePrefill::OnShares, keeps_all},
-      {"streamingllm", "attention sinks and a recent window", "", {}, plaintext<StreamingLlmPolicy>,
-       [](protocols::ops::SecureOps&, const PolicyConfig& config) { return std::make_unique<secure::SecureStreamingLlm>(config); },
-       SecurePrefill::OnShares, keeps_capacity<streaming_llm_capacity>},
-      {"h2o", "heavy hitters by accumulated attention and a recent window", "", {}, plaintext<H2oPolicy>,
-       secure_score_eviction(secure::ScoreRule::Accumulated), SecurePrefill::FromSource, keeps_capacity<h2o_capacity>},
-      {"tova", "the token with the least current attention leaves", "", {}, plaintext<TovaPolicy>,
-       secure_score_eviction(secure::ScoreRule::Current), SecurePrefill::FromSource, keeps_capacity<tova_capacity>},
+      {"full", "", {}, full, secure_full, SecurePrefill::OnShares, keeps_all},
+      {"streamingllm", "", {}, plaintext<StreamingLlmPolicy>, secure_streaming_llm, SecurePrefill::OnShares,
+       keeps_capacity<streaming_llm_capacity>},
+      {"h2o", "", {}, plaintext<H2oPolicy>, secure_score_eviction(secure::ScoreRule::Accumulated), SecurePrefill::FromSource,
+       keeps_capacity<h2o_capacity>},
+      {"tova", "", {}, plaintext<TovaPolicy>, secure_score_eviction(secure::ScoreRule::Current), SecurePrefill::FromSource,
+       keeps_capacity<tova_capacity>},
       // Static only: on shares the rows it kept attend in full.
-      {"snapkv", "observation-window votes at prefill", "", {}, plaintext<SnapKvPolicy>, secure_full,
-       SecurePrefill::FromSource, keeps_capacity<rules::snapkv_capacity>},
-      {"pyramidkv", "SnapKV with budgets shrinking over the layers", "", {}, plaintext<PyramidKvPolicy>, {},
-       SecurePrefill::None, keeps_all},
-      {"quest", "query-aware page selection", "", {}, plaintext<QuestPolicy>,
-       [](protocols::ops::SecureOps& ops, const PolicyConfig& config) { return std::make_unique<secure::SecureQuest>(ops, config); },
-       SecurePrefill::OnShares, keeps_all},
-      {"keydiff", "keys least similar to the mean key kept", "", {}, plaintext<KeyDiffPolicy>, {}, SecurePrefill::None, keeps_all},
-      {"rpc", "periodic compression of generated tokens", "", {}, plaintext<RpcPolicy>, {}, SecurePrefill::None, keeps_all},
-      {"mustafar", "unstructured sparsity of each key/value row", "", {}, plaintext<MustafarPolicy>, {}, SecurePrefill::None,
-       keeps_all},
-      {"mpcache", "static eviction at prefill, hierarchical clustered selection, cross-layer sharing", "", {},
-       plaintext<MpcachePolicy>, secure_mpcache, SecurePrefill::OnShares, keeps_capacity<mpcache_capacity>},
-      mpcache_variant("mpcache-flat", "MPCache without level-1 clusters", [](PolicyConfig& c) { c.mpcache_level1_ratio = 1.0; }),
-      mpcache_variant("mpcache-unshared", "MPCache without cross-layer index sharing",
-                      [](PolicyConfig& c) { c.mpcache_share_interval = 1; }),
+      {"snapkv", "", {}, plaintext<SnapKvPolicy>, secure_full, SecurePrefill::FromSource, keeps_capacity<rules::snapkv_capacity>},
+      {"pyramidkv", "", {}, plaintext<PyramidKvPolicy>, {}, SecurePrefill::None, keeps_all},
+      {"quest", "", {}, plaintext<QuestPolicy>, secure_quest, SecurePrefill::OnShares, keeps_all},
+      {"keydiff", "", {}, plaintext<KeyDiffPolicy>, {}, SecurePrefill::None, keeps_all},
+      {"rpc", "", {}, plaintext<RpcPolicy>, {}, SecurePrefill::None, keeps_all},
+      {"mustafar", "", {}, plaintext<MustafarPolicy>, {}, SecurePrefill::None, keeps_all},
+      {"mpcache", "", {}, plaintext<MpcachePolicy>, secure_mpcache, SecurePrefill::OnShares, keeps_capacity<mpcache_capacity>},
+      mpcache_variant("mpcache-flat", [](PolicyConfig& c) { c.mpcache_level1_ratio = 1.0; }),      // no level-1 clusters
+      mpcache_variant("mpcache-unshared", [](PolicyConfig& c) { c.mpcache_share_interval = 1; }),  // no index sharing
   };
   // A variant runs its base policy's makers with its own config.
   for (PolicyEntry& e : list) {
@@ -100,10 +97,7 @@ std::vector<PolicyEntry> entries() {
     e.make_plaintext = base->make_plaintext;
     e.make_secure = base->make_secure;
     e.secure_prefill = base->secure_prefill;
-    e.prompt_rows_kept = [kept = base->prompt_rows_kept, adjust = e.adjust](PolicyConfig c, int n) {
-      adjust(c);
-      return kept(c, n);
-    };
+    e.prompt_rows_kept = base->prompt_rows_kept;
   }
   return list;
 }

@@ -24,7 +24,6 @@ enum class SecurePrefill {
 
 struct PolicyEntry {
   std::string name;
-  std::string summary;
   // Settings of another policy's ablation (e.g. MPCache without its level-1 clusters): the entry
   // is that policy run with its config adjusted; empty for a policy of its own.
   std::string variant_of;
@@ -32,12 +31,15 @@ struct PolicyEntry {
   std::function<std::unique_ptr<CachePolicy>(const PolicyConfig&)> make_plaintext;
   std::function<std::unique_ptr<secure::SecureCachePolicy>(protocols::ops::SecureOps&, const PolicyConfig&)> make_secure;
   SecurePrefill secure_prefill = SecurePrefill::None;
-  // Rows of a prompt of n tokens that the prompt-time rule keeps (n when it evicts nothing then).
+  // Rows of a prompt of n tokens that the prompt-time rule keeps (n when it evicts nothing then),
+  // given the config the policy is made with.
   std::function<int(const PolicyConfig&, int n)> prompt_rows_kept;
 
   bool has_secure_form() const { return secure_prefill != SecurePrefill::None; }
   // The config this entry runs with (the variant's adjustment applied).
   PolicyConfig config_for(PolicyConfig config) const;
+  // The rows the plaintext form keeps of a prompt of n tokens under `config`, as make_policy makes it.
+  int rows_kept(const PolicyConfig& config, int n) const { return prompt_rows_kept(config_for(config), n); }
 };
 
 const std::vector<PolicyEntry>& policy_registry();

@@ -1,5 +1,7 @@
 #include "kvcache/rules/policy_counts.hpp"
 
+#include "kvcache/selection_util.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -13,6 +15,11 @@ void check_prompt_length(int prompt_length, const char* policy) {
     throw std::invalid_argument(std::string(policy) + ": the prompt length must be positive, got " + std::to_string(prompt_length));
 }
 }  // namespace
+
+std::vector<int> RecencyCounts::rows_of(int size) const {
+  if (size <= capacity) return index_range(0, size);
+  return merge_sorted(index_range(0, sinks), index_range(size - (capacity - sinks), size));
+}
 
 RecencyCounts streaming_llm_counts(const PolicyConfig& config, int prompt_length) {
   check_prompt_length(prompt_length, "streamingllm");

@@ -6,6 +6,8 @@
 
 #include "kvcache/policy_config.hpp"
 
+#include <vector>
+
 namespace kvcache::rules {
 
 // StreamingLLM: `capacity` rows kept, the first `sinks` of them the attention sinks (clamped so
@@ -13,6 +15,9 @@ namespace kvcache::rules {
 struct RecencyCounts {
   int capacity = 0;
   int sinks = 0;
+  // The rows kept (or attending) of a cache of `size` rows: every row up to the capacity, else the
+  // sinks and the newest capacity - sinks rows, in increasing order.
+  std::vector<int> rows_of(int size) const;
 };
 RecencyCounts streaming_llm_counts(const PolicyConfig& config, int prompt_length);
 

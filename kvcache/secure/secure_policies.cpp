@@ -1,6 +1,7 @@
 #include "kvcache/secure/secure_policies.hpp"
 
 #include "kvcache/mpcache_policy.hpp"
+#include "kvcache/selection_util.hpp"
 #include "kvcache/secure/policy_checks.hpp"
 #include "kvcache/secure/secure_quest.hpp"
 #include "kvcache/secure/secure_static_eviction.hpp"
@@ -8,7 +9,6 @@
 #include "net/operator_profile.hpp"
 #include "protocols/ops/share_layout.hpp"
 
-#include <numeric>
 #include <stdexcept>
 #include <string>
 
@@ -19,12 +19,6 @@ namespace {
 namespace layout = protocols::ops;
 
 constexpr const char* kMpcache = "mpcache";
-
-std::vector<int> row_range(int first, int end) {
-  std::vector<int> rows(static_cast<std::size_t>(std::max(0, end - first)));
-  std::iota(rows.begin(), rows.end(), first);
-  return rows;
-}
 
 net::ProfileScope profiled(protocols::ops::SecureOps& ops, const char* operator_class) {
   return net::ProfileScope(ops.protocol().mesh().profile(), operator_class);
@@ -40,13 +34,8 @@ void SecureStreamingLlm::begin(const ModelShape& shape, int prompt_length) {
 }
 
 Selection SecureStreamingLlm::select(int, std::span<const Share>, const SecureLayerCache& cache) {
-  const int rows = cache.rows();
-  if (rows <= counts_.capacity) return {};
-  Selection out{.all = false};
-  out.public_rows = row_range(0, counts_.sinks);
-  const std::vector<int> recent = row_range(rows - (counts_.capacity - counts_.sinks), rows);
-  out.public_rows.insert(out.public_rows.end(), recent.begin(), recent.end());
-  return out;
+  if (cache.rows() <= counts_.capacity) return {};
+  return Selection{.all = false, .public_rows = counts_.rows_of(cache.rows())};
 }
 
 SecureMpcachePolicy::SecureMpcachePolicy(protocols::ops::SecureOps& ops, const PolicyConfig& config)
@@ -56,7 +45,7 @@ SecureMpcachePolicy::SecureMpcachePolicy(protocols::ops::SecureOps& ops, const P
 }
 
 void SecureMpcachePolicy::adopt_prompt_state(const PromptStateSource& source) {
-  set_box_source(adopted_boxes(source, params_));
+  box_source_ = adopted_boxes(source, params_);
 }
 
 bool SecureMpcachePolicy::selects_itself(int layer) const { return mpcache_selects_itself(layer, config_); }
@@ -65,6 +54,7 @@ void SecureMpcachePolicy::begin(const ModelShape& shape, int prompt_length) {
   checks::expect_argument(shape.kv_heads >= 1 && shape.query_heads % shape.kv_heads == 0, kMpcache,
                           "query heads must be a multiple of the key/value heads");
   SecureCachePolicy::begin(shape, prompt_length);
+  static_ = rules::mpcache_static_counts(config_, prompt_length);
   const int layers = shape.layers;
   boxes_.clear();
   boxes_.resize(static_cast<std::size_t>(layers));
@@ -78,10 +68,9 @@ void SecureMpcachePolicy::on_prefill(int layer, const PromptAttention& prompt, S
   // never statically evicted).
   if (prompt.empty()) return;
   checks::expect_count(kMpcache, "heads of prompt attention", prompt.heads(), shape_.query_heads);
-  const StaticEvictionParams params = rules::mpcache_static_counts(config_, prompt_length_);
-  if (params.capacity >= cache.rows()) return;
+  if (static_.capacity >= cache.rows()) return;
   const auto scope = profiled(ops_, kProfileEviction);
-  votes_.at(static_cast<std::size_t>(layer)) = static_eviction_votes(ops_.protocol(), prompt, params.window);
+  votes_.at(static_cast<std::size_t>(layer)) = static_eviction_votes(ops_.protocol(), prompt, static_.window);
 }
 
 void SecureMpcachePolicy::on_prefill_done(std::span<SecureLayerCache> layers) {
@@ -97,7 +86,7 @@ void SecureMpcachePolicy::on_prefill_done(std::span<SecureLayerCache> layers) {
   }
   if (!evicted.empty()) {
     const auto scope = profiled(ops_, kProfileEviction);
-    secure_static_eviction(ops_, votes, shape_.query_heads, evicted, rules::mpcache_static_counts(config_, prompt_length_));
+    secure_static_eviction(ops_, votes, shape_.query_heads, evicted, static_);
   }
   build_boxes(layers);
 }
@@ -156,8 +145,8 @@ Selection SecureMpcachePolicy::select(int layer, std::span<const Share> queries,
   checks::expect_covers(kMpcache, "the selection", layer, s.len, cache.rows());
   if (!s.selects) return {};
   Selection out{.all = false, .group_size = s.size2, .chosen = selection->level2};
-  out.public_rows = row_range(0, s.size2);
-  const std::vector<int> newest = row_range(s.last_cluster() * s.size2, s.len);
+  out.public_rows = index_range(0, s.size2);
+  const std::vector<int> newest = index_range(s.last_cluster() * s.size2, s.len);
   out.public_rows.insert(out.public_rows.end(), newest.begin(), newest.end());
   return out;
 }

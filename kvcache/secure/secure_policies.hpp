@@ -47,8 +47,6 @@ class SecureMpcachePolicy final : public SecureCachePolicy {
  public:
   SecureMpcachePolicy(protocols::ops::SecureOps& ops, const PolicyConfig& config);
   std::string name() const override { return "mpcache"; }
-  void set_box_source(BoxSource source) { box_source_ = std::move(source); }
-  const PolicyConfig& config() const { return config_; }
 
   void begin(const ModelShape& shape, int prompt_length) override;
   // Takes the plaintext source's cluster boxes of the kept rows instead of computing them.
@@ -69,6 +67,7 @@ class SecureMpcachePolicy final : public SecureCachePolicy {
   protocols::ops::SecureOps& ops_;
   PolicyConfig config_;
   ClusterSelectionParams params_;
+  rules::StaticEvictionCounts static_;  // of this prompt, from begin()
   SecureClusterSelector selector_;
   BoxSource box_source_;
   std::vector<std::optional<Share>> votes_;  // per layer, until on_prefill_done evicts

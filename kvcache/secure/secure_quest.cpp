@@ -54,7 +54,7 @@ void SecureQuest::begin(const ModelShape& shape, int prompt_length) {
   boxes_.resize(static_cast<std::size_t>(shape.layers));
 }
 
-void SecureQuest::adopt_prompt_state(const PromptStateSource& source) { set_box_source(adopted_boxes(source, params_)); }
+void SecureQuest::adopt_prompt_state(const PromptStateSource& source) { box_source_ = adopted_boxes(source, params_); }
 
 void SecureQuest::on_prefill(int layer, const PromptAttention&, SecureLayerCache& cache) {
   checks::expect_count(kQuest, "key/value heads in the cache", cache.kv_heads(), shape_.kv_heads);

@@ -32,7 +32,6 @@ class SecureQuest final : public SecureCachePolicy {
  public:
   SecureQuest(protocols::ops::SecureOps& ops, const PolicyConfig& config);
   std::string name() const override { return "quest"; }
-  void set_box_source(BoxSource source) { box_source_ = std::move(source); }
 
   int page_size() const { return params_.size2; }
   // Pages that attend once the cache has more, the current page included (rules::quest_page_budget).
