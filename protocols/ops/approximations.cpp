@@ -34,6 +34,14 @@ Share SecureOps::mul_fp(const Share& x, const Share& y) { return proto_.truncate
 // exp(x) = exp(t)^(2^n) with t = x / 2^n and exp(t) ~ 1 + t + t^2/2: the relative error is about
 // |x|^3 / (6 * 4^n), far below the first-order base's x^2 / 2^(n+1) at the same number of rounds.
 Share SecureOps::exp_negative(const Share& x, const ExpOptions& options) {
+  if (tables_) {
+    Share y = exp_by_lookup(x);
+    if (options.cutoff) {
+      const Share below = less_than_zero(proto_.add_public(x, fixed_matrix(x.rows(), x.cols(), -*options.cutoff)));
+      y = proto_.sub(y, proto_.mul(below, y));
+    }
+    return y;
+  }
   const int n = options.squarings, f = proto_.fixed_point().frac_bits();
   if (n < 1 || n > 12) throw std::invalid_argument("exp_negative: squarings must be in [1, 12]");
   // The base at kExpBits fraction bits: x/2^n is a shift of x's encoding, t^2/2 one truncation.
@@ -83,11 +91,11 @@ Share SecureOps::highest_bit_by_comparisons(const Share& x) {
 }
 
 SecureOps::Normalized SecureOps::normalize(const Share& x) {
-  const int K = normalize_bits_, f = proto_.fixed_point().frac_bits();
+  const int K = normalize_bits_;
   if (fss_) {
     Share one_hot_bits = highest_bit_by_comparisons(x);
-    const Share scaled = scale_by_exponent(x, one_hot_bits, {}, x.rows(), x.cols());
-    return Normalized{proto_.truncate(scaled, K - f), std::move(one_hot_bits)};
+    Share scaled = scale_by_exponent(x, one_hot_bits, {}, x.rows(), x.cols());
+    return Normalized{std::move(scaled), std::move(one_hot_bits)};
   }
   BooleanBackend& B = *boolean_;
   BoolShare ones_below = BooleanBackend::and_public(to_boolean(x), (u64{1} << K) - 1);
@@ -96,8 +104,13 @@ SecureOps::Normalized SecureOps::normalize(const Share& x) {
   }
   const BoolShare highest = BooleanBackend::xor_(ones_below, BooleanBackend::shift_right(ones_below, 1));
   Share one_hot_bits = bits_as_arithmetic(highest, K);
-  const Share scaled = scale_by_exponent(x, one_hot_bits, {}, x.rows(), x.cols());
-  return Normalized{proto_.truncate(scaled, K - f), std::move(one_hot_bits)};
+  Share scaled = scale_by_exponent(x, one_hot_bits, {}, x.rows(), x.cols());
+  return Normalized{std::move(scaled), std::move(one_hot_bits)};
+}
+
+// m at F fraction bits.
+Share SecureOps::mantissa(const Normalized& n) {
+  return proto_.truncate(n.scaled, normalize_bits_ - proto_.fixed_point().frac_bits());
 }
 
 // y * (sum_j one_hot_j * factor_j), unscaled: factor_j = 2^(K-1-j) when `factors` is empty,
@@ -153,7 +166,7 @@ Share SecureOps::newton_rsqrt(const Share& m) {
 Share SecureOps::reciprocal(const Share& x) {
   const int f = proto_.fixed_point().frac_bits();
   const Normalized n = normalize(x);
-  const Share y = newton_reciprocal(n.mantissa);
+  const Share y = tables_ ? reciprocal_by_lookup(n.scaled) : newton_reciprocal(mantissa(n));
   return proto_.truncate(scale_by_exponent(y, n.one_hot, {}, x.rows(), x.cols()), normalize_bits_ - f);
 }
 
@@ -161,7 +174,7 @@ Share SecureOps::rsqrt(const Share& x) { return rsqrt_scaled(x, proto_.fixed_poi
 
 Share SecureOps::rsqrt_scaled(const Share& x, int input_frac_bits) {
   const Normalized n = normalize(x);
-  const Share y = newton_rsqrt(n.mantissa);
+  const Share y = tables_ ? rsqrt_by_lookup(n.scaled) : newton_rsqrt(mantissa(n));
   std::vector<double> factors(static_cast<std::size_t>(normalize_bits_));
   for (int j = 0; j < normalize_bits_; ++j) {
     factors[static_cast<std::size_t>(j)] = std::ldexp(std::pow(2.0, (input_frac_bits - j - 1) / 2.0), kRsqrtFactorBits);

@@ -31,7 +31,12 @@ SecureOps::SecureOps(Protocol& proto, OpsOptions options)
   if (options_.tournament_arity != 0 && (options_.tournament_arity < 2 || options_.tournament_arity > 16)) {
     throw std::invalid_argument("SecureOps: tournament arity must be 0 (default) or in [2, 16]");
   }
-  if (options_.comparisons == Comparisons::fss) fss_ = std::make_unique<fss::FssComparison>(proto);
+  if (options_.comparisons == Comparisons::fss) {
+    fss_dealing_ = std::make_unique<fss::KeyDealing>(proto);
+    fss_ = std::make_unique<fss::FssComparison>(*fss_dealing_);
+    fss_lookup_ = std::make_unique<fss::FssLookup>(*fss_dealing_);
+    tables_ = make_lookup_tables(proto.fixed_point().frac_bits(), share_components(proto.backend()));
+  }
 }
 
 std::string to_string(Comparisons c) { return c == Comparisons::fss ? "fss" : "boolean"; }

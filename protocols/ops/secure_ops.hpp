@@ -11,7 +11,10 @@
 
 #include "protocols/boolean.hpp"
 #include "protocols/fss/fss_comparison.hpp"
+#include "protocols/fss/fss_lookup.hpp"
+#include "protocols/fss/key_dealing.hpp"
 #include "protocols/ops/bit_lanes.hpp"
+#include "protocols/ops/lookup_tables.hpp"
 #include "protocols/ops/polynomial.hpp"
 #include "protocols/protocol.hpp"
 
@@ -38,6 +41,8 @@ inline constexpr Eigen::Index kCausalSoftmaxBlockElements = Eigen::Index{1} << 2
 
 struct ExpOptions {
   // exp(x) ~ (1 + t + t^2/2)^(2^n), t = x / 2^n: n squarings; see docs/operators.md for the error.
+  // With FSS comparisons exp runs by table lookups instead (inputs >= -kExpLookupRange) and this
+  // is not used.
   int squarings = 7;
   // Inputs below the cut-off become exactly 0 (one comparison more). Without it, inputs must be
   // >= -1.4 * 2^squarings (-180 by default): below, the base 1 + t + t^2/2 grows again.
@@ -52,6 +57,8 @@ struct MaxResult {
 // How comparisons ([x < 0] and everything built on it) are computed: a boolean circuit (a
 // parallel-prefix adder over boolean shares) or function secret sharing (one round per comparison
 // in 2PC, two in 3PC where P2 deals the keys; more dealer bytes; protocols/fss/fss_comparison.hpp).
+// With FSS, exp and the first guesses of 1/x and 1/sqrt(x) are table lookups by the same key
+// dealer (protocols/fss/fss_lookup.hpp).
 enum class Comparisons { boolean, fss };
 
 struct OpsOptions {
@@ -151,8 +158,8 @@ class SecureOps {
 
  private:
   struct Normalized {
-    Share mantissa;  // x scaled into [0.5, 1), fixed point
-    Share one_hot;   // (rows*cols) x normalize_bits_: position of the highest set bit (integers)
+    Share scaled;   // x * 2^(K-1-j): the mantissa m = scaled / 2^K in [0.5, 1), K = normalize_bits_
+    Share one_hot;  // (rows*cols) x normalize_bits_: position of the highest set bit j (integers)
   };
   BoolShare carries(const BoolShare& a, const BoolShare& b, int width, const LaneLayout& lanes);
   Share bits_as_arithmetic(const BoolShare& x, int count);
@@ -162,6 +169,12 @@ class SecureOps {
                           Eigen::Index cols);
   Share newton_reciprocal(const Share& m);
   Share newton_rsqrt(const Share& m);
+  Share mantissa(const Normalized& n);
+  // With FSS: exp, and 1/m and 1/sqrt(m) of the mantissa, by table lookups (lookup_approximations.cpp).
+  Share exp_by_lookup(const Share& x);
+  Share reciprocal_by_lookup(const Share& scaled);
+  Share rsqrt_by_lookup(const Share& scaled);
+  Share lookup(const Share& index, const fss::LookupTable& table);
   Share piecewise_odd_plus_even(const Share& x, const EvenPolynomial& poly);
   Share mul_fp(const Share& x, const Share& y);
   RingMatrix fixed_matrix(Eigen::Index rows, Eigen::Index cols, double value) const;
@@ -170,7 +183,11 @@ class SecureOps {
   Protocol& proto_;
   OpsOptions options_;
   std::unique_ptr<BooleanBackend> boolean_;
-  std::unique_ptr<fss::FssComparison> fss_;  // set when comparisons run by FSS
+  // Set when comparisons run by FSS: the key dealing, its comparison and lookup gates, the tables.
+  std::unique_ptr<fss::KeyDealing> fss_dealing_;
+  std::unique_ptr<fss::FssComparison> fss_;
+  std::unique_ptr<fss::FssLookup> fss_lookup_;
+  std::optional<LookupTables> tables_;
   int normalize_bits_;
   EvenPolynomial gelu_poly_;
   EvenPolynomial silu_poly_;

@@ -83,11 +83,16 @@ TEST_P(Approximation, OperatorsMatchDoublePrecision) {
   const RingMatrix mask_ring = mask.cast<mpc::u64>();
   const FloatMatrix long_logits = uniform(2, 4096, -30, 30, 14);
   const FloatMatrix cutoff_in = uniform(1, 256, -40, 0, 15);
+  // Where exp's pieces meet: 0, one unit below, the boundaries of the lookup's low and middle parts
+  // (1/128 and 1) and the far end of both methods' ranges.
+  FloatMatrix exp_edges(1, 14);
+  exp_edges << 0, -std::ldexp(1.0, -setting.frac_bits), -1.0 / 128, -1.0 / 128 - std::ldexp(1.0, -setting.frac_bits), -0.5,
+      -1, -1 - std::ldexp(1.0, -setting.frac_bits), -2, -3, -4, -17, -100, -150, -179;
 
   const auto out = run_session(setting.backend, setting.frac_bits,
                                {fp.encode(exp_in), fp.encode(recip_in), fp.encode(rsqrt_in), fp.encode(gelu_in),
                                 fp.encode(silu_in), fp.encode(logits), mask_ring, fp.encode(ln_in), fp.encode(gain),
-                                fp.encode(bias), fp.encode(long_logits), fp.encode(cutoff_in)},
+                                fp.encode(bias), fp.encode(long_logits), fp.encode(cutoff_in), fp.encode(exp_edges)},
                                [&](Session& s) {
                                  SecureOps& ops = s.ops();
                                  s.record("exp", s.timed("exp", [&] { return ops.exp_negative(s.input(0)); }));
@@ -106,6 +111,7 @@ TEST_P(Approximation, OperatorsMatchDoublePrecision) {
                                  protocols::ops::ExpOptions clipped;
                                  clipped.cutoff = -20.0;
                                  s.record("exp_cutoff", ops.exp_negative(s.input(11), clipped));
+                                 s.record("exp_edges", ops.exp_negative(s.input(12)));
                                });
 
   const FloatMatrix ones = FloatMatrix::Ones(4, 256);
@@ -123,6 +129,7 @@ TEST_P(Approximation, OperatorsMatchDoublePrecision) {
   for (Eigen::Index i = 0; i < clipped_want.size(); ++i)
     if (cutoff_in.data()[i] < -20.0) clipped_want.data()[i] = 0.0;
   checks.push_back({"exp_cutoff", "[-40, 0], cut-off -20", clipped_want, 1e-4});
+  checks.push_back({"exp_edges", "0 .. -179 at the pieces' edges", exp_edges.array().exp().matrix(), 1e-4});
   checks.push_back({"layer_norm", "4x64, variance 1e-2..1e3", norm_reference(ln_in, gain, &bias, 1e-5), 2e-3});
   checks.push_back({"rms_norm", "4x64, mean square 1e-2..1e3", norm_reference(ln_in, gain, nullptr, 1e-6), 2e-3});
 
@@ -144,12 +151,14 @@ TEST_P(Approximation, OperatorsMatchDoublePrecision) {
   // ceil(log4 n) max levels (comparison, 2 AND levels, bit conversion, multiplication) + exp
   // (1 + 7 squaring levels) + reciprocal (A2B, prefix OR, bit conversion, normalisation, a cubic
   // initial guess, 1 Newton step) + 1 product. A multiplication level is mul + truncate: 2 rounds in 2PC, 3 in 3PC.
-  // With FSS comparisons (2PC): binary levels of one comparison round and one multiplication, and a
-  // normalisation of one comparison round instead of the bit decomposition and prefix OR.
+  // With FSS comparisons (2PC): binary levels of one comparison round and one multiplication; exp by
+  // lookups (lookup, products, truncation, product, truncation: 5); the reciprocal's normalisation
+  // by one comparison round and its product, a lookup for the first guess, a Newton step (4) and
+  // the rescaling (2): 9.
   const bool two_party = setting.backend == Backend::TwoPartyDealer;
   // In 3PC an FSS comparison takes a second round (the resharing) and a product one round.
   if (fss_comparisons(setting.backend)) {
-    const std::uint64_t level = two_party ? 1 + 1 : 2 + 1, rest = two_party ? 16 + 14 + 2 : 24 + 22 + 3;
+    const std::uint64_t level = two_party ? 1 + 1 : 2 + 1, rest = two_party ? 5 + 9 + 2 : 8 + 14 + 3;
     EXPECT_EQ(out.rounds.at("softmax"), 8 * level + rest);
     EXPECT_EQ(out.rounds.at("softmax_4096"), 12 * level + rest);
   } else {

@@ -1,0 +1,52 @@
+// Lookup tables by function secret sharing (the DPF-based table lookup of the FSS literature, e.g.
+// the LUT gates of Pika and SIGMA): shares of T[x mod 2^bits] for a public table T of 2^bits ring
+// elements, in one online round (3PC: two).
+//
+// The key dealer draws a mask r (parts from the seeds it shares with P0 and P1) and a DPF key pair
+// for the point alpha = r mod 2^bits with payload 1. P0 and P1 open y = x + r (8 bytes per element
+// and party; y is uniform) and evaluate their key on the whole domain: with e_b(z) party b's share
+// of [z == r],
+//   sum_z T[(y - z) mod 2^bits] e_b(z)  is party b's share of  T[(y - r) mod 2^bits] = T[x mod 2^bits].
+// Only x mod 2^bits matters, so a caller may pass any share whose low bits are the index (a
+// value reduced locally, see SecureOps::exp_negative). The index is never opened: y is masked by a
+// uniform r, and each DPF key alone hides r.
+//
+// Dealer traffic per element: the DPF correction words to each of P0 and P1 (16 * bits bytes each;
+// common to both keys, so P0 cannot expand them from its seed). Compute per element and party:
+// about 1.5 AES blocks and one multiply-add per table entry.
+#pragma once
+
+#include "protocols/fss/key_dealing.hpp"
+#include "protocols/protocol.hpp"
+
+#include <span>
+#include <vector>
+
+namespace protocols::fss {
+
+struct LookupTable {
+  int bits = 0;                // 1 .. kMaxDpfBits
+  std::vector<u64> entries;    // 2^bits ring elements
+};
+
+class FssLookup {
+ public:
+  explicit FssLookup(KeyDealing& dealing) : dealing_(dealing) {}
+
+  // For every i, shares of tables[i][indices[i] mod 2^bits] elementwise (the shape of indices[i]).
+  // All lookups share one round (3PC: two).
+  std::vector<Share> lookup(std::span<const Share> indices, std::span<const LookupTable* const> tables);
+
+  // Dealer bytes of one lookup on `bits` bits (both parties together).
+  static std::size_t dealer_bytes_per_lookup(int bits);
+
+ private:
+  struct Material;
+  std::vector<Material> draw_material(std::span<const Share> indices, std::span<const LookupTable* const> tables);
+  std::vector<Share> as_dealer(std::span<const Share> indices, std::span<const LookupTable* const> tables);
+  std::vector<Share> as_party(std::span<const Share> indices, std::span<const LookupTable* const> tables);
+
+  KeyDealing& dealing_;
+};
+
+}  // namespace protocols::fss

@@ -1,0 +1,101 @@
+#include "protocols/fss/key_dealing.hpp"
+
+#include "protocols/common/seed_agreement.hpp"
+#include "protocols/two_party/dealer_correlations.hpp"
+
+#include <stdexcept>
+
+namespace protocols::fss {
+
+std::vector<Block> blocks_from(mpc::Prg& prg, std::size_t n) {
+  std::vector<std::uint64_t> words(2 * n);
+  prg.fill(std::span<std::uint64_t>(words));
+  std::vector<Block> out(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = {words[2 * i], words[2 * i + 1]};
+  return out;
+}
+
+std::vector<std::uint64_t> words_from(mpc::Prg& prg, std::size_t n) {
+  std::vector<std::uint64_t> out(n);
+  prg.fill(std::span<std::uint64_t>(out));
+  return out;
+}
+
+KeyDealing::KeyDealing(Protocol& proto)
+    : proto_(proto), self_(proto.mesh().self()), replicated_(proto.backend() == Backend::ThreePartyReplicated) {
+  net::Mesh& mesh = proto.mesh();
+  if (mesh.size() != 3) throw std::invalid_argument("FSS gates need a mesh of three parties");
+  DealerSeeds seeds = agree_dealer_seeds(mesh, "FSS keys");
+  prg_p0_ = std::move(seeds.with_p0);
+  prg_p1_ = std::move(seeds.with_p1);
+}
+
+bool KeyDealing::is_key_dealer() const { return self_ == kDealerId; }
+
+void KeyDealing::send_keys(std::span<const RingMatrix> to_p0, std::span<const RingMatrix> to_p1) {
+  net::Mesh& mesh = proto_.mesh();
+  net::PhaseScope phase(mesh.stats(), kOfflinePhase);
+  mesh.send(0, pack(to_p0));
+  mesh.send(1, pack(to_p1));
+}
+
+MatrixReader KeyDealing::receive_keys(const char* what) {
+  net::Mesh& mesh = proto_.mesh();
+  net::PhaseScope phase(mesh.stats(), kOfflinePhase);
+  return MatrixReader(mesh.recv(kDealerId), what);
+}
+
+RingMatrix KeyDealing::additive_share(const Share& x) const {
+  if (!replicated_) return x.first;
+  return self_ == 0 ? RingMatrix(x.first + x.second) : x.second;
+}
+
+RingMatrix KeyDealing::open_between_parties(const RingMatrix& masked_part, const char* what) {
+  const int peer = 1 - self_;
+  const net::Bytes payload = pack(std::span<const RingMatrix>(&masked_part, 1));
+  const net::Outgoing out[] = {{peer, payload}};
+  const int from[] = {peer};
+  return masked_part + unpack_one(proto_.mesh().exchange(out, from).at(0), shape_of(masked_part), what);
+}
+
+// 3PC: y_0 comes from P0's seed with P2 and y_2 from P1's, y_1 = (z_0 - y_0) + (z_1 - y_2): each of
+// P0 and P1 sends the other its own part, masked by a component the receiver does not know.
+std::vector<Share> KeyDealing::as_shares(std::vector<RingMatrix> parts) {
+  std::vector<Share> out;
+  if (!replicated_) {
+    for (RingMatrix& z : parts) out.push_back(Share{std::move(z), RingMatrix()});
+    return out;
+  }
+  mpc::Prg& with_key_dealer = self_ == 0 ? *prg_p0_ : *prg_p1_;
+  std::vector<RingMatrix> own, sent;
+  for (const RingMatrix& z : parts) {
+    own.push_back(with_key_dealer.random(z.rows(), z.cols()));
+    sent.push_back(z - own.back());
+  }
+  const int peer = 1 - self_;
+  const net::Bytes payload = pack(std::span<const RingMatrix>(sent));
+  const net::Outgoing outgoing[] = {{peer, payload}};
+  const int from[] = {peer};
+  const std::vector<Shape> shapes = shapes_of(sent);
+  const std::vector<RingMatrix> theirs = unpack(proto_.mesh().exchange(outgoing, from).at(0), shapes, "FSS result reshare");
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    RingMatrix middle = sent[i] + theirs[i];
+    out.push_back(self_ == 0 ? Share{std::move(own[i]), std::move(middle)} : Share{std::move(middle), std::move(own[i])});
+  }
+  return out;
+}
+
+std::vector<Share> KeyDealing::dealer_shares(std::span<const Shape> shapes) {
+  std::vector<Share> out;
+  for (const Shape& s : shapes) {
+    if (!replicated_) {
+      out.push_back(Share{RingMatrix::Zero(s.rows, s.cols), RingMatrix()});
+      continue;
+    }
+    RingMatrix y0 = prg_p0_->random(s.rows, s.cols), y2 = prg_p1_->random(s.rows, s.cols);
+    out.push_back(Share{std::move(y2), std::move(y0)});
+  }
+  return out;
+}
+
+}  // namespace protocols::fss

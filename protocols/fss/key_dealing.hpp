@@ -1,0 +1,64 @@
+// What the FSS gates (comparison, lookup) have in common: the key dealer (the 2PC dealer, or P2
+// in 3PC under the honest majority) and the two evaluating parties P0 and P1, the seeds the dealer
+// shares with each of them, the AES PRG of the keys, and the moves between the backend's shares
+// and the two parties' additive shares:
+//  - a gate's input becomes a 2-out-of-2 additive sharing between P0 and P1 locally (3PC: x_0 + x_1
+//    at P0, x_2 at P1), masked by a value whose two parts come from the seeds, and opened between
+//    P0 and P1 in one round (P2 never sees it);
+//  - the gate's additive result is the backend's share directly in 2PC; in 3PC one more round
+//    between P0 and P1 turns it into replicated shares whose components y_0, y_2 come from the
+//    seeds P2 shares with P0 and P1 (P2 learns nothing: it only sends).
+// Every party constructs one at the same point of the program; gates drawing from it must run in
+// the same order everywhere, as every operator does.
+#pragma once
+
+#include "mpc/prg.hpp"
+#include "protocols/common/matrix_codec.hpp"
+#include "protocols/fss/fixed_key_aes.hpp"
+#include "protocols/protocol.hpp"
+
+#include <optional>
+#include <vector>
+
+namespace protocols::fss {
+
+class KeyDealing {
+ public:
+  // Agrees fresh seeds with the key dealer: one message to each of P0 and P1, "offline".
+  explicit KeyDealing(Protocol& proto);
+
+  Protocol& protocol() { return proto_; }
+  int self() const { return self_; }
+  bool is_key_dealer() const;
+  FixedKeyAes& aes() { return aes_; }
+  // The PRG shared by the key dealer and P0 (P1): present at the dealer and at P0 (P1).
+  mpc::Prg* with_p0() { return prg_p0_ ? &*prg_p0_ : nullptr; }
+  mpc::Prg* with_p1() { return prg_p1_ ? &*prg_p1_ : nullptr; }
+
+  // Key material to P0 and P1, each one frame, in the "offline" phase (dealer only).
+  void send_keys(std::span<const RingMatrix> to_p0, std::span<const RingMatrix> to_p1);
+  // The dealer's frame at P0 or P1.
+  MatrixReader receive_keys(const char* what);
+
+  // This party's part of the 2-out-of-2 sharing of x between P0 and P1 (P0 or P1 only).
+  RingMatrix additive_share(const Share& x) const;
+  // P0's and P1's masked parts summed: both send theirs to the other, one round.
+  RingMatrix open_between_parties(const RingMatrix& masked_part, const char* what);
+  // P0's and P1's additive results as the backend's shares: nothing in 2PC, one round in 3PC.
+  std::vector<Share> as_shares(std::vector<RingMatrix> parts);
+  // The key dealer's shares of results of these shapes, matching what as_shares gives P0 and P1.
+  std::vector<Share> dealer_shares(std::span<const Shape> shapes);
+
+ private:
+  Protocol& proto_;
+  int self_;
+  bool replicated_;  // 3PC: P2 is the key dealer
+  std::optional<mpc::Prg> prg_p0_, prg_p1_;
+  FixedKeyAes aes_;
+};
+
+// n pseudorandom blocks or words from a PRG.
+std::vector<Block> blocks_from(mpc::Prg& prg, std::size_t n);
+std::vector<std::uint64_t> words_from(mpc::Prg& prg, std::size_t n);
+
+}  // namespace protocols::fss

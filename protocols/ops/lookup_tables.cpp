@@ -1,0 +1,64 @@
+#include "protocols/ops/lookup_tables.hpp"
+
+#include "protocols/common/share_components.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace protocols::ops {
+
+namespace {
+
+u64 encode(double v, int frac_bits) { return static_cast<u64>(std::llround(std::ldexp(v, frac_bits))); }
+
+int bits_for(int entries) {
+  int b = 0;
+  while ((1 << b) < entries) ++b;
+  return b;
+}
+
+fss::LookupTable table_of(int bits, const auto& value) {
+  fss::LookupTable t;
+  t.bits = bits;
+  t.entries.resize(std::size_t{1} << bits);
+  for (std::size_t i = 0; i < t.entries.size(); ++i) t.entries[i] = value(static_cast<long>(i));
+  return t;
+}
+
+// Cell i of the mantissa tables stands for m in [i, i + components) / 2^g (the carry shifts the
+// index down by up to components - 1), so its guess is f at the middle of that range. Indices below
+// 2^(g-1) - components cannot occur.
+fss::LookupTable mantissa_table(int frac_bits, int components, double (*f)(double)) {
+  const int g = kMantissaTableBits;
+  const long lowest = (1L << (g - 1)) - components;
+  return table_of(g, [&](long i) {
+    const double m = std::ldexp(static_cast<double>(std::max(i, lowest)) + components / 2.0, -g);
+    return encode(f(m), frac_bits);
+  });
+}
+
+}  // namespace
+
+int share_components(Backend backend) { return backend == Backend::ThreePartyReplicated ? 3 : 2; }
+
+Share shift_components_right(const Share& x, int bits) {
+  return map_components(x, [bits](const RingMatrix& m) -> RingMatrix { return m.unaryExpr([bits](u64 v) { return v >> bits; }); });
+}
+
+LookupTables make_lookup_tables(int frac_bits, int components) {
+  if (components < 2 || components > 3) throw std::invalid_argument("lookup tables: shares have 2 or 3 components");
+  LookupTables t;
+  const double mid_step = 1.0 / 128.0;  // mid counts units of 2^(c - F) = 1/128
+  t.exp_mid = table_of(bits_for(128 * components), [&](long i) { return encode(std::exp(-mid_step * i), kExpTableBits); });
+  // top counts whole units; a carry makes it at least -components, so the last entries stand for -4..-1.
+  constexpr int kTopBits = 8;
+  t.exp_top = table_of(kTopBits, [&](long i) {
+    const long top = i < (1L << kTopBits) - 4 ? i : i - (1L << kTopBits);
+    return encode(std::exp(-static_cast<double>(top)), kExpTableBits);
+  });
+  t.reciprocal = mantissa_table(frac_bits, components, [](double m) { return 1.0 / m; });
+  t.rsqrt = mantissa_table(frac_bits, components, [](double m) { return 1.0 / std::sqrt(m); });
+  return t;
+}
+
+}  // namespace protocols::ops

@@ -1,0 +1,103 @@
+// FSS lookup tables on both backends over TLS: every table entry read exactly from any share whose
+// low bits are the index, all tables of a batch in one round (3PC: two), and the local index
+// arithmetic (shifted components) within its stated carry.
+#include "protocols/fss/fss_lookup.hpp"
+#include "protocols/fss/key_dealing.hpp"
+#include "protocols/ops/lookup_tables.hpp"
+#include "tests/ops/ops_harness.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+namespace ops_test {
+namespace {
+
+using protocols::fss::FssLookup;
+using protocols::fss::KeyDealing;
+using protocols::fss::LookupTable;
+
+class Lookup : public ::testing::TestWithParam<Backend> {};
+
+RingMatrix random_words(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
+  std::mt19937_64 gen(seed);
+  RingMatrix m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = gen();
+  const mpc::u64 edges[] = {0, 1, ~mpc::u64{0}, mpc::u64{1} << 63, 4095, 4096};
+  for (std::size_t i = 0; i < std::size(edges); ++i) m.data()[i] = edges[i];
+  return m;
+}
+
+LookupTable random_table(int bits, unsigned seed) {
+  std::mt19937_64 gen(seed);
+  LookupTable t;
+  t.bits = bits;
+  for (std::size_t i = 0; i < (std::size_t{1} << bits); ++i) t.entries.push_back(gen());
+  return t;
+}
+
+TEST_P(Lookup, EveryEntryIsReadExactlyAndABatchTakesOneRound) {
+  const int widths[] = {1, 5, 9, 12};
+  std::vector<RingMatrix> inputs;
+  std::vector<LookupTable> tables;
+  for (std::size_t i = 0; i < std::size(widths); ++i) {
+    inputs.push_back(random_words(3, 50 + static_cast<Eigen::Index>(i), 10 + static_cast<unsigned>(i)));
+    tables.push_back(random_table(widths[i], 20 + static_cast<unsigned>(i)));
+  }
+  // The whole domain of the 9-bit table, so that every entry is read once.
+  inputs[2].resize(1, 512);
+  for (Eigen::Index j = 0; j < 512; ++j) inputs[2](0, j) = static_cast<mpc::u64>(j) + (mpc::u64{7} << 40);
+  const auto out = run_session(GetParam(), 16, inputs, [&](Session& s) {
+    KeyDealing dealing(s.proto());
+    FssLookup gate(dealing);
+    std::vector<Share> indices;
+    std::vector<const LookupTable*> table_ptrs;
+    for (std::size_t i = 0; i < std::size(widths); ++i) indices.push_back(s.input(i)), table_ptrs.push_back(&tables[i]);
+    net::Stats& stats = s.proto().mesh().stats();
+    std::vector<Share> read;
+    {
+      net::PhaseScope phase(stats, kOnline);
+      const auto before = stats.rounds(kOnline);
+      read = gate.lookup(indices, table_ptrs);
+      if (s.proto().mesh().self() == 0) (*s.rounds)["lookup"] = stats.rounds(kOnline) - before;
+    }
+    for (std::size_t i = 0; i < read.size(); ++i) s.record("t" + std::to_string(i), read[i]);
+  });
+  EXPECT_EQ(out.rounds.at("lookup"), GetParam() == Backend::TwoPartyDealer ? 1u : 2u);
+  for (std::size_t i = 0; i < std::size(widths); ++i) {
+    const RingMatrix& got = out.results.at("t" + std::to_string(i));
+    ASSERT_EQ(got.size(), inputs[i].size());
+    const mpc::u64 mask = (mpc::u64{1} << widths[i]) - 1;
+    for (Eigen::Index j = 0; j < got.size(); ++j)
+      ASSERT_EQ(got.data()[j], tables[i].entries[inputs[i].data()[j] & mask]) << "table " << i << " element " << j;
+  }
+  EXPECT_EQ(FssLookup::dealer_bytes_per_lookup(9), 2u * 16 * 9);
+}
+
+// Shifting every component right by s gives floor(v / 2^s) - c with 0 <= c < components, modulo
+// 2^(64 - s), for signed v of any size, negative ones and the ring's edges included.
+TEST_P(Lookup, ShiftedComponentsGiveTheQuotientLessACarry) {
+  const int shifts[] = {1, 7, 9, 32};
+  RingMatrix v = random_words(4, 64, 3);
+  for (Eigen::Index j = 0; j < 64; ++j) v(3, j) = static_cast<mpc::u64>(j - 32);  // small, around 0
+  const auto out = run_session(GetParam(), 16, {v}, [&](Session& s) {
+    for (int shift : shifts) s.record("s" + std::to_string(shift), protocols::ops::shift_components_right(s.input(0), shift));
+  });
+  const int components = protocols::ops::share_components(GetParam());
+  for (int shift : shifts) {
+    const RingMatrix& got = out.results.at("s" + std::to_string(shift));
+    const mpc::u64 modulus_mask = (mpc::u64{1} << (64 - shift)) - 1;
+    for (Eigen::Index j = 0; j < v.size(); ++j) {
+      const mpc::u64 quotient = static_cast<mpc::u64>(static_cast<std::int64_t>(v.data()[j]) >> shift);
+      const mpc::u64 carry = (quotient - got.data()[j]) & modulus_mask;
+      ASSERT_LT(carry, static_cast<mpc::u64>(components)) << "shift " << shift << " element " << j;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Lookup, ::testing::Values(Backend::TwoPartyDealer, Backend::ThreePartyReplicated),
+                         [](const auto& info) { return backend_name(info.param); });
+
+}  // namespace
+}  // namespace ops_test
