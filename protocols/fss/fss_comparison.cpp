@@ -74,11 +74,19 @@ std::size_t FssComparison::dealer_bytes_per_comparison(int value_bits) {
 }
 
 Share FssComparison::less_than_zero(const Share& x, int value_bits) {
-  if (value_bits < 2 || value_bits > 64) throw std::invalid_argument("FSS less_than_zero: value bits must be in [2, 64]");
-  return dealing_.is_key_dealer() ? as_dealer(x, value_bits) : as_party(x, value_bits);
+  FssRound round(dealing_);
+  round.add(prepare(x, value_bits), shape_of(x.first));
+  return std::move(round.run().front());
 }
 
-Share FssComparison::as_dealer(const Share& x, int value_bits) {
+std::optional<MaskedGate> FssComparison::prepare(const Share& x, int value_bits) {
+  if (value_bits < 2 || value_bits > 64) throw std::invalid_argument("FSS less_than_zero: value bits must be in [2, 64]");
+  if (!dealing_.is_key_dealer()) return receive(x, value_bits);
+  deal(x, value_bits);
+  return std::nullopt;
+}
+
+void FssComparison::deal(const Share& x, int value_bits) {
   const std::size_t n = static_cast<std::size_t>(x.first.size());
   const Material m = draw_material(n);
   const int dcf_bits = value_bits - 1;
@@ -95,17 +103,15 @@ Share FssComparison::as_dealer(const Share& x, int value_bits) {
   std::vector<RingMatrix> to_p1 = frame;
   to_p1.push_back(std::move(top1));
   dealing_.send_keys(frame, to_p1);
-  const Shape shape[] = {shape_of(x.first)};
-  return std::move(dealing_.dealer_shares(shape).front());
 }
 
-Share FssComparison::as_party(const Share& x, int value_bits) {
+MaskedGate FssComparison::receive(const Share& x, int value_bits) {
   const std::size_t n = static_cast<std::size_t>(x.first.size());
-  const Material m = draw_material(n);
+  Material m = draw_material(n);
   const int dcf_bits = value_bits - 1;
   const int self = dealing_.self();
   MatrixReader reader = dealing_.receive_keys(kWhat);
-  const DcfCorrections keys = read_corrections(reader, n, dcf_bits);
+  DcfCorrections keys = read_corrections(reader, n, dcf_bits);
   RingMatrix top_share(x.rows(), x.cols());
   if (self == 0) {
     for (std::size_t i = 0; i < n; ++i) top_share.data()[i] = m.top0[i];
@@ -113,26 +119,29 @@ Share FssComparison::as_party(const Share& x, int value_bits) {
     top_share = reader.next(x.rows(), x.cols());
   }
   reader.expect_end();
-  // Open y = x + r mod 2^w. The whole 64-bit share of x + r travels: uniform, whatever w.
+  // y = x + r mod 2^w is opened. The whole 64-bit share of x + r travels: uniform, whatever w.
   const std::vector<u64>& mask = self == 0 ? m.mask0 : m.mask1;
-  RingMatrix masked = dealing_.additive_share(x);
-  for (std::size_t i = 0; i < n; ++i) masked.data()[i] += mask[i];
-  const RingMatrix opened = dealing_.open_between_parties(masked, "FSS masked input");
-  std::vector<u64> low(n), top(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const u64 y = opened.data()[i] & low_mask(value_bits);
-    low[i] = y & low_mask(dcf_bits);
-    top[i] = y >> dcf_bits;
-  }
-  const std::vector<u64> below = dcf_evaluate(dealing_.aes(), self, self == 0 ? m.root0 : m.root1, keys, low);
-  RingMatrix bit(x.rows(), x.cols());
-  for (std::size_t i = 0; i < n; ++i) {
-    const u64 z = top_share.data()[i] + below[i];  // share of r_top xor [y' < r']
-    bit.data()[i] = top[i] ? (self == 0 ? u64{1} : u64{0}) - z : z;
-  }
-  std::vector<RingMatrix> parts;
-  parts.push_back(std::move(bit));
-  return std::move(dealing_.as_shares(std::move(parts)).front());
+  MaskedGate gate;
+  gate.masked = dealing_.additive_share(x);
+  for (std::size_t i = 0; i < n; ++i) gate.masked.data()[i] += mask[i];
+  std::vector<Block> root = std::move(self == 0 ? m.root0 : m.root1);
+  gate.evaluate = [this, self, n, value_bits, dcf_bits, keys = std::move(keys), top_share = std::move(top_share),
+                   root = std::move(root)](const RingMatrix& opened) {
+    std::vector<u64> low(n), top(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const u64 y = opened.data()[i] & low_mask(value_bits);
+      low[i] = y & low_mask(dcf_bits);
+      top[i] = y >> dcf_bits;
+    }
+    const std::vector<u64> below = dcf_evaluate(dealing_.aes(), self, root, keys, low);
+    RingMatrix bit(opened.rows(), opened.cols());
+    for (std::size_t i = 0; i < n; ++i) {
+      const u64 z = top_share.data()[i] + below[i];  // share of r_top xor [y' < r']
+      bit.data()[i] = top[i] ? (self == 0 ? u64{1} : u64{0}) - z : z;
+    }
+    return bit;
+  };
+  return gate;
 }
 
 }  // namespace protocols::fss

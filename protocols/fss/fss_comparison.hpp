@@ -23,6 +23,8 @@
 #include "protocols/fss/key_dealing.hpp"
 #include "protocols/protocol.hpp"
 
+#include <optional>
+
 namespace protocols::fss {
 
 class FssComparison {
@@ -31,6 +33,9 @@ class FssComparison {
 
   // [x < 0] as arithmetic shares of 0 or 1, for |x| < 2^(value_bits - 1); one round (3PC: two).
   Share less_than_zero(const Share& x, int value_bits);
+  // The same as a gate of a round shared with other gates (key_dealing.hpp): the keys are dealt
+  // now; nothing at the key dealer.
+  std::optional<MaskedGate> prepare(const Share& x, int value_bits);
 
   // Dealer bytes of one comparison on `value_bits`-bit values (both parties together).
   static std::size_t dealer_bytes_per_comparison(int value_bits);
@@ -38,8 +43,8 @@ class FssComparison {
  private:
   struct Material;
   Material draw_material(std::size_t n);
-  Share as_dealer(const Share& x, int value_bits);
-  Share as_party(const Share& x, int value_bits);
+  void deal(const Share& x, int value_bits);
+  MaskedGate receive(const Share& x, int value_bits);
 
   KeyDealing& dealing_;
 };

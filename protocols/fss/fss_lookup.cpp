@@ -46,32 +46,32 @@ DpfCorrections read_corrections(MatrixReader& reader, std::size_t n, int bits) {
   return keys;
 }
 
-void check_requests(std::span<const Share> indices, std::span<const LookupTable* const> tables) {
-  if (indices.size() != tables.size()) throw std::invalid_argument("FSS lookup: one table per index tensor");
-  for (const LookupTable* t : tables) {
-    if (t == nullptr || t->bits < 1 || t->bits > kMaxDpfBits)
-      throw std::invalid_argument("FSS lookup: table bits must be in [1, " + std::to_string(kMaxDpfBits) + "]");
-    if (t->entries.size() != (std::size_t{1} << t->bits)) throw std::invalid_argument("FSS lookup: a table holds 2^bits entries");
-  }
+void check_table(const LookupTable& t) {
+  if (t.bits < 1 || t.bits > kMaxDpfBits)
+    throw std::invalid_argument("FSS lookup: table bits must be in [1, " + std::to_string(kMaxDpfBits) + "]");
+  if (t.entries.size() != (std::size_t{1} << t.bits)) throw std::invalid_argument("FSS lookup: a table holds 2^bits entries");
 }
 
-// Party b's share of T[(y_k - r_k) mod 2^bits] for every key k: the domain evaluation of the key
-// against the table read backwards from y_k.
-std::vector<u64> table_shares(FixedKeyAes& aes, int party, std::span<const Block> root, const DpfCorrections& keys,
-                              const RingMatrix& opened, const LookupTable& table) {
-  const std::size_t n = keys.keys(), domain = std::size_t{1} << table.bits;
+// Party b's share of T[(y_k - r_k) mod 2^bits] for every key k and table T: the domain evaluation of
+// the key against each table read backwards from y_k.
+std::vector<std::vector<u64>> table_shares(FixedKeyAes& aes, int party, std::span<const Block> root, const DpfCorrections& keys,
+                                           const RingMatrix& opened, const std::vector<const LookupTable*>& tables) {
+  const std::size_t n = keys.keys(), domain = std::size_t{1} << keys.bits;
   const std::size_t chunk = std::max<std::size_t>(1, kDomainEntriesPerChunk / domain);
-  std::vector<u64> out(n);
+  std::vector<std::vector<u64>> out(tables.size(), std::vector<u64>(n));
   for (std::size_t first = 0; first < n; first += chunk) {
     const std::size_t count = std::min(chunk, n - first);
     const std::vector<u64> e = dpf_evaluate_domain(aes, party, root, keys, first, count);
     for (std::size_t k = 0; k < count; ++k) {
       const u64* ek = e.data() + k * domain;
-      const std::size_t y = static_cast<std::size_t>(opened.data()[first + k] & low_mask(table.bits));
-      u64 sum = 0;
-      for (std::size_t z = 0; z <= y; ++z) sum += table.entries[y - z] * ek[z];
-      for (std::size_t z = y + 1; z < domain; ++z) sum += table.entries[y + domain - z] * ek[z];
-      out[first + k] = sum;
+      const std::size_t y = static_cast<std::size_t>(opened.data()[first + k] & low_mask(keys.bits));
+      for (std::size_t t = 0; t < tables.size(); ++t) {
+        const std::vector<u64>& entries = tables[t]->entries;
+        u64 sum = 0;
+        for (std::size_t z = 0; z <= y; ++z) sum += entries[y - z] * ek[z];
+        for (std::size_t z = y + 1; z < domain; ++z) sum += entries[y + domain - z] * ek[z];
+        out[t][first + k] = sum;
+      }
     }
   }
   return out;
@@ -79,78 +79,73 @@ std::vector<u64> table_shares(FixedKeyAes& aes, int party, std::span<const Block
 
 }  // namespace
 
-// What both sides expand from the seeds, per request: masks and DPF roots of P0 and P1.
+// What both sides expand from the seeds: masks and DPF roots of P0 and P1.
 struct FssLookup::Material {
   std::vector<u64> mask0, mask1;
   std::vector<Block> root0, root1;
 };
 
-std::vector<FssLookup::Material> FssLookup::draw_material(std::span<const Share> indices,
-                                                          std::span<const LookupTable* const> tables) {
-  check_requests(indices, tables);
-  std::vector<Material> out(indices.size());
-  for (std::size_t i = 0; i < indices.size(); ++i) {
-    const std::size_t n = static_cast<std::size_t>(indices[i].first.size());
-    if (mpc::Prg* p0 = dealing_.with_p0()) out[i].mask0 = words_from(*p0, n), out[i].root0 = blocks_from(*p0, n);
-    if (mpc::Prg* p1 = dealing_.with_p1()) out[i].mask1 = words_from(*p1, n), out[i].root1 = blocks_from(*p1, n);
-  }
-  return out;
+FssLookup::Material FssLookup::draw_material(std::size_t n) {
+  Material m;
+  if (mpc::Prg* p0 = dealing_.with_p0()) m.mask0 = words_from(*p0, n), m.root0 = blocks_from(*p0, n);
+  if (mpc::Prg* p1 = dealing_.with_p1()) m.mask1 = words_from(*p1, n), m.root1 = blocks_from(*p1, n);
+  return m;
 }
 
 std::size_t FssLookup::dealer_bytes_per_lookup(int bits) { return 2 * DpfCorrections::bytes_per_key(bits); }
 
 std::vector<Share> FssLookup::lookup(std::span<const Share> indices, std::span<const LookupTable* const> tables) {
-  return dealing_.is_key_dealer() ? as_dealer(indices, tables) : as_party(indices, tables);
+  if (indices.size() != tables.size()) throw std::invalid_argument("FSS lookup: one table per index tensor");
+  FssRound round(dealing_);
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    if (tables[i] == nullptr) throw std::invalid_argument("FSS lookup: no table");
+    round.add(prepare(indices[i], tables.subspan(i, 1)), shape_of(indices[i].first));
+  }
+  return round.run();
 }
 
-std::vector<Share> FssLookup::as_dealer(std::span<const Share> indices, std::span<const LookupTable* const> tables) {
-  const std::vector<Material> material = draw_material(indices, tables);
-  std::vector<RingMatrix> frame;
-  std::vector<Shape> shapes;
-  for (std::size_t i = 0; i < indices.size(); ++i) {
-    const Material& m = material[i];
-    const int bits = tables[i]->bits;
-    std::vector<u64> alpha(m.mask0.size()), beta(m.mask0.size(), 1);
-    for (std::size_t k = 0; k < alpha.size(); ++k) alpha[k] = (m.mask0[k] + m.mask1[k]) & low_mask(bits);
-    for (RingMatrix& part : as_matrices(dpf_generate(dealing_.aes(), bits, alpha, beta, m.root0, m.root1)))
-      frame.push_back(std::move(part));
-    shapes.push_back(shape_of(indices[i].first));
+std::optional<MaskedGate> FssLookup::prepare(const Share& index, std::span<const LookupTable* const> tables) {
+  if (tables.empty()) throw std::invalid_argument("FSS lookup: no table");
+  for (const LookupTable* t : tables) {
+    if (t == nullptr) throw std::invalid_argument("FSS lookup: no table");
+    check_table(*t);
+    if (t->bits != tables.front()->bits) throw std::invalid_argument("FSS lookup: the tables of one index differ in bits");
   }
+  Material m = draw_material(static_cast<std::size_t>(index.first.size()));
+  if (!dealing_.is_key_dealer()) return receive(index, std::move(m), {tables.begin(), tables.end()});
+  deal(m, tables.front()->bits);
+  return std::nullopt;
+}
+
+void FssLookup::deal(const Material& m, int bits) {
+  std::vector<u64> alpha(m.mask0.size()), beta(m.mask0.size(), 1);
+  for (std::size_t k = 0; k < alpha.size(); ++k) alpha[k] = (m.mask0[k] + m.mask1[k]) & low_mask(bits);
+  const std::vector<RingMatrix> frame = as_matrices(dpf_generate(dealing_.aes(), bits, alpha, beta, m.root0, m.root1));
   dealing_.send_keys(frame, frame);
-  return dealing_.dealer_shares(shapes);
 }
 
-std::vector<Share> FssLookup::as_party(std::span<const Share> indices, std::span<const LookupTable* const> tables) {
-  const std::vector<Material> material = draw_material(indices, tables);
+MaskedGate FssLookup::receive(const Share& index, Material m, std::vector<const LookupTable*> tables) {
   const int self = dealing_.self();
+  const std::size_t n = static_cast<std::size_t>(index.first.size());
   MatrixReader reader = dealing_.receive_keys(kWhat);
-  std::vector<DpfCorrections> keys;
-  for (std::size_t i = 0; i < indices.size(); ++i) keys.push_back(read_corrections(reader, static_cast<std::size_t>(indices[i].first.size()), tables[i]->bits));
+  DpfCorrections keys = read_corrections(reader, n, tables.front()->bits);
   reader.expect_end();
-  // All masked inputs in one column, opened in one round.
-  Eigen::Index total = 0;
-  for (const Share& x : indices) total += x.first.size();
-  RingMatrix masked(total, 1);
-  Eigen::Index at = 0;
-  for (std::size_t i = 0; i < indices.size(); ++i) {
-    const RingMatrix part = dealing_.additive_share(indices[i]);
-    const std::vector<u64>& mask = self == 0 ? material[i].mask0 : material[i].mask1;
-    for (Eigen::Index e = 0; e < part.size(); ++e) masked(at + e, 0) = part.data()[e] + mask[static_cast<std::size_t>(e)];
-    at += part.size();
-  }
-  const RingMatrix opened = dealing_.open_between_parties(masked, "FSS lookup masked input");
-  std::vector<RingMatrix> results;
-  at = 0;
-  for (std::size_t i = 0; i < indices.size(); ++i) {
-    const Eigen::Index n = indices[i].first.size();
-    const RingMatrix y = opened.middleRows(at, n);
-    const std::vector<u64> s = table_shares(dealing_.aes(), self, self == 0 ? material[i].root0 : material[i].root1, keys[i], y, *tables[i]);
-    RingMatrix r(indices[i].first.rows(), indices[i].first.cols());
-    for (Eigen::Index e = 0; e < n; ++e) r.data()[e] = s[static_cast<std::size_t>(e)];
-    results.push_back(std::move(r));
-    at += n;
-  }
-  return dealing_.as_shares(std::move(results));
+  MaskedGate gate;
+  gate.masked = dealing_.additive_share(index);
+  const std::vector<u64>& mask = self == 0 ? m.mask0 : m.mask1;
+  for (std::size_t e = 0; e < n; ++e) gate.masked.data()[e] += mask[e];
+  std::vector<Block> root = std::move(self == 0 ? m.root0 : m.root1);
+  gate.evaluate = [this, self, tables = std::move(tables), keys = std::move(keys), root = std::move(root)](const RingMatrix& opened) {
+    const std::vector<std::vector<u64>> s = table_shares(dealing_.aes(), self, root, keys, opened, tables);
+    const Eigen::Index rows = opened.rows(), cols = opened.cols();
+    RingMatrix r(rows * static_cast<Eigen::Index>(tables.size()), cols);
+    for (std::size_t t = 0; t < tables.size(); ++t) {
+      // Row-major placement of table t's results in rows [t * rows, (t + 1) * rows).
+      for (Eigen::Index e = 0; e < rows * cols; ++e) r(static_cast<Eigen::Index>(t) * rows + e / cols, e % cols) = s[t][static_cast<std::size_t>(e)];
+    }
+    return r;
+  };
+  return gate;
 }
 
 }  // namespace protocols::fss

@@ -19,6 +19,7 @@
 #include "protocols/fss/key_dealing.hpp"
 #include "protocols/protocol.hpp"
 
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -36,15 +37,20 @@ class FssLookup {
   // For every i, shares of tables[i][indices[i] mod 2^bits] elementwise (the shape of indices[i]).
   // All lookups share one round (3PC: two).
   std::vector<Share> lookup(std::span<const Share> indices, std::span<const LookupTable* const> tables);
+  // Lookups of one index in several tables of the same bits, as a gate of a round shared with
+  // other gates (key_dealing.hpp): one DPF key per element serves all the tables. The gate's result
+  // stacks the tables' results by rows (tables x index rows, index columns). The keys are dealt now;
+  // nothing at the key dealer. The tables must outlive the round.
+  std::optional<MaskedGate> prepare(const Share& index, std::span<const LookupTable* const> tables);
 
   // Dealer bytes of one lookup on `bits` bits (both parties together).
   static std::size_t dealer_bytes_per_lookup(int bits);
 
  private:
   struct Material;
-  std::vector<Material> draw_material(std::span<const Share> indices, std::span<const LookupTable* const> tables);
-  std::vector<Share> as_dealer(std::span<const Share> indices, std::span<const LookupTable* const> tables);
-  std::vector<Share> as_party(std::span<const Share> indices, std::span<const LookupTable* const> tables);
+  Material draw_material(std::size_t n);
+  void deal(const Material& m, int bits);
+  MaskedGate receive(const Share& index, Material m, std::vector<const LookupTable*> tables);
 
   KeyDealing& dealing_;
 };

@@ -50,12 +50,15 @@ RingMatrix KeyDealing::additive_share(const Share& x) const {
   return self_ == 0 ? RingMatrix(x.first + x.second) : x.second;
 }
 
-RingMatrix KeyDealing::open_between_parties(const RingMatrix& masked_part, const char* what) {
+std::vector<RingMatrix> KeyDealing::open_between_parties(std::span<const RingMatrix> masked_parts, const char* what) {
   const int peer = 1 - self_;
-  const net::Bytes payload = pack(std::span<const RingMatrix>(&masked_part, 1));
+  const net::Bytes payload = pack(masked_parts);
   const net::Outgoing out[] = {{peer, payload}};
   const int from[] = {peer};
-  return masked_part + unpack_one(proto_.mesh().exchange(out, from).at(0), shape_of(masked_part), what);
+  const std::vector<Shape> shapes = shapes_of(masked_parts);
+  std::vector<RingMatrix> opened = unpack(proto_.mesh().exchange(out, from).at(0), shapes, what);
+  for (std::size_t i = 0; i < opened.size(); ++i) opened[i] += masked_parts[i];
+  return opened;
 }
 
 // 3PC: y_0 comes from P0's seed with P2 and y_2 from P1's, y_1 = (z_0 - y_0) + (z_1 - y_2): each of
@@ -96,6 +99,23 @@ std::vector<Share> KeyDealing::dealer_shares(std::span<const Shape> shapes) {
     out.push_back(Share{std::move(y2), std::move(y0)});
   }
   return out;
+}
+
+std::size_t FssRound::add(std::optional<MaskedGate> gate, Shape result) {
+  if (gate.has_value() == dealing_.is_key_dealer()) throw std::logic_error("FssRound: only P0 and P1 evaluate gates");
+  if (gate) gates_.push_back(std::move(*gate));
+  shapes_.push_back(result);
+  return shapes_.size() - 1;
+}
+
+std::vector<Share> FssRound::run() {
+  if (dealing_.is_key_dealer()) return dealing_.dealer_shares(shapes_);
+  std::vector<RingMatrix> masked;
+  for (MaskedGate& g : gates_) masked.push_back(std::move(g.masked));
+  const std::vector<RingMatrix> opened = dealing_.open_between_parties(masked, "FSS masked inputs");
+  std::vector<RingMatrix> results;
+  for (std::size_t i = 0; i < gates_.size(); ++i) results.push_back(gates_[i].evaluate(opened[i]));
+  return dealing_.as_shares(std::move(results));
 }
 
 }  // namespace protocols::fss

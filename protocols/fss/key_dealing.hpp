@@ -17,6 +17,7 @@
 #include "protocols/fss/fixed_key_aes.hpp"
 #include "protocols/protocol.hpp"
 
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -42,8 +43,8 @@ class KeyDealing {
 
   // This party's part of the 2-out-of-2 sharing of x between P0 and P1 (P0 or P1 only).
   RingMatrix additive_share(const Share& x) const;
-  // P0's and P1's masked parts summed: both send theirs to the other, one round.
-  RingMatrix open_between_parties(const RingMatrix& masked_part, const char* what);
+  // P0's and P1's masked parts summed: both send theirs to the other, one round for all.
+  std::vector<RingMatrix> open_between_parties(std::span<const RingMatrix> masked_parts, const char* what);
   // P0's and P1's additive results as the backend's shares: nothing in 2PC, one round in 3PC.
   std::vector<Share> as_shares(std::vector<RingMatrix> parts);
   // The key dealer's shares of results of these shapes, matching what as_shares gives P0 and P1.
@@ -55,6 +56,28 @@ class KeyDealing {
   bool replicated_;  // 3PC: P2 is the key dealer
   std::optional<mpc::Prg> prg_p0_, prg_p1_;
   FixedKeyAes aes_;
+};
+
+// A gate at P0 or P1 between the opening of its masked input and its evaluation.
+struct MaskedGate {
+  RingMatrix masked;                                               // this party's part of x + r
+  std::function<RingMatrix(const RingMatrix& opened)> evaluate;    // its additive result, given x + r
+};
+
+// Gates of any kind whose inputs are ready together: their masked inputs open in one round and
+// (3PC) their results reshare in one more, whatever their number. Every party adds the same gates
+// in the same order (the key dealer's are empty: its keys went out when the gate was prepared).
+class FssRound {
+ public:
+  explicit FssRound(KeyDealing& dealing) : dealing_(dealing) {}
+  // Returns the gate's position in run()'s results.
+  std::size_t add(std::optional<MaskedGate> gate, Shape result);
+  std::vector<Share> run();
+
+ private:
+  KeyDealing& dealing_;
+  std::vector<MaskedGate> gates_;
+  std::vector<Shape> shapes_;
 };
 
 // n pseudorandom blocks or words from a PRG.

@@ -63,7 +63,34 @@ Share SecureOps::piecewise_odd_plus_even(const Share& x, const EvenPolynomial& p
   return proto_.add(pieces[0], pieces[1]);
 }
 
-Share SecureOps::gelu(const Share& x) { return piecewise_odd_plus_even(x, gelu_poly_); }
-Share SecureOps::silu(const Share& x) { return piecewise_odd_plus_even(x, silu_poly_); }
+// With FSS: the two range comparisons and the cell's line (intercept and slope, one DPF key) in one
+// round; then inside * intercept, inside * slope and above * x (integer bits: no truncation), the
+// slope's product with x, and its truncation: 4 rounds (3PC: 6) instead of 11 (17).
+Share SecureOps::activation_by_lookup(const Share& x, const ActivationTable& table) {
+  const int f = proto_.fixed_point().frac_bits();
+  const auto r = x.rows(), c = x.cols();
+  const Share bounds[] = {proto_.add_public(x, fixed_matrix(r, c, table.threshold)),
+                          proto_.add_public(proto_.neg(x), fixed_matrix(r, c, table.threshold))};
+  const Share index = shift_components_right(proto_.add_public(x, fixed_matrix(r, c, table.offset)), f - table.step_log2);
+  fss::FssRound round(*fss_dealing_);
+  round.add(fss_->prepare(concat_rows(bounds), 64), Shape{2 * r, c});
+  const fss::LookupTable* lines[] = {&table.intercept, &table.slope};
+  round.add(fss_lookup_->prepare(index, lines), Shape{2 * r, c});
+  const std::vector<Share> out = round.run();
+  const Share below = rows_of(out[0], 0, r), above = rows_of(out[0], r, r);
+  const Share inside = proto_.add_public(proto_.neg(proto_.add(below, above)), filled(r, c, 1));
+  const Share bits[] = {inside, inside, above};
+  const Share values[] = {rows_of(out[1], 0, r), rows_of(out[1], r, r), x};
+  const std::vector<Share> pieces = proto_.mul(bits, values);
+  const Share sloped = proto_.truncate(proto_.mul(pieces[1], x), f + kSlopeExtraBits);
+  return proto_.add(proto_.add(pieces[0], sloped), pieces[2]);
+}
+
+Share SecureOps::gelu(const Share& x) {
+  return tables_ ? activation_by_lookup(x, tables_->gelu) : piecewise_odd_plus_even(x, gelu_poly_);
+}
+Share SecureOps::silu(const Share& x) {
+  return tables_ ? activation_by_lookup(x, tables_->silu) : piecewise_odd_plus_even(x, silu_poly_);
+}
 
 }  // namespace protocols::ops

@@ -163,18 +163,18 @@ Share SecureOps::newton_rsqrt(const Share& m) {
   return y;
 }
 
-Share SecureOps::reciprocal(const Share& x) {
+Share SecureOps::reciprocal(const Share& x, Refinement refinement) {
   const int f = proto_.fixed_point().frac_bits();
   const Normalized n = normalize(x);
-  const Share y = tables_ ? reciprocal_by_lookup(n.scaled) : newton_reciprocal(mantissa(n));
+  const Share y = tables_ ? reciprocal_by_lookup(n.scaled, refinement) : newton_reciprocal(mantissa(n));
   return proto_.truncate(scale_by_exponent(y, n.one_hot, {}, x.rows(), x.cols()), normalize_bits_ - f);
 }
 
 Share SecureOps::rsqrt(const Share& x) { return rsqrt_scaled(x, proto_.fixed_point().frac_bits()); }
 
-Share SecureOps::rsqrt_scaled(const Share& x, int input_frac_bits) {
+Share SecureOps::rsqrt_scaled(const Share& x, int input_frac_bits, Refinement refinement) {
   const Normalized n = normalize(x);
-  const Share y = tables_ ? rsqrt_by_lookup(n.scaled) : newton_rsqrt(mantissa(n));
+  const Share y = tables_ ? rsqrt_by_lookup(n.scaled, refinement) : newton_rsqrt(mantissa(n));
   std::vector<double> factors(static_cast<std::size_t>(normalize_bits_));
   for (int j = 0; j < normalize_bits_; ++j) {
     factors[static_cast<std::size_t>(j)] = std::ldexp(std::pow(2.0, (input_frac_bits - j - 1) / 2.0), kRsqrtFactorBits);

@@ -52,21 +52,24 @@ Share mantissa_index(const Share& scaled, int normalize_bits) {
 }
 }  // namespace
 
-// y0 = 1/m of m's cell (relative error below 3/4096), then one Newton step y0 (2 - m y0) with m at
-// K bits (m y0 = scaled y0 / 2^K: no truncation of m first): error below 6e-7 in 5 rounds.
-Share SecureOps::reciprocal_by_lookup(const Share& scaled) {
+// y0 = 1/m of m's cell (relative error below 3 * 2^-(kMantissaTableBits+1)), then one Newton step
+// y0 (2 - m y0) with m at K bits (m y0 = scaled y0 / 2^K: no truncation of m first): the error
+// squared, in 4 rounds more.
+Share SecureOps::reciprocal_by_lookup(const Share& scaled, Refinement refinement) {
   const int K = normalize_bits_;
   const Share y0 = lookup(mantissa_index(scaled, K), tables_->reciprocal);
+  if (refinement == Refinement::none) return y0;
   const Share my = proto_.truncate(proto_.mul(scaled, y0), K);
   return mul_fp(y0, proto_.add_public(proto_.neg(my), fixed_matrix(scaled.rows(), scaled.cols(), 2.0)));
 }
 
 // y0 = 1/sqrt(m) of m's cell, then one Newton step (3 y0 - m y0^3) / 2: y0^2 (raised to K bits)
 // and scaled y0 in one round, both truncated by K in one more, their product, and one truncation
-// that also halves: 5 rounds.
-Share SecureOps::rsqrt_by_lookup(const Share& scaled) {
+// that also halves: 4 rounds more.
+Share SecureOps::rsqrt_by_lookup(const Share& scaled, Refinement refinement) {
   const int K = normalize_bits_, f = proto_.fixed_point().frac_bits();
   const Share y0 = lookup(mantissa_index(scaled, K), tables_->rsqrt);
+  if (refinement == Refinement::none) return y0;
   const Share lhs[] = {y0, scaled}, rhs[] = {y0, y0};
   const std::vector<Share> products = proto_.mul(lhs, rhs);
   const Share to_truncate[] = {proto_.scale(products[0], u64{1} << (K - f)), products[1]};

@@ -1,6 +1,9 @@
 #include "protocols/ops/lookup_tables.hpp"
 
 #include "protocols/common/share_components.hpp"
+#include "protocols/ops/polynomial.hpp"
+
+#include <Eigen/Dense>
 
 #include <cmath>
 #include <stdexcept>
@@ -37,7 +40,36 @@ fss::LookupTable mantissa_table(int frac_bits, int components, double (*f)(doubl
   });
 }
 
+// Least-squares line through f on [lo, hi).
+std::pair<double, double> fitted_line(double (*f)(double), double lo, double hi) {
+  constexpr int kSamples = 33;
+  Eigen::MatrixXd design(kSamples, 2);
+  Eigen::VectorXd target(kSamples);
+  for (int i = 0; i < kSamples; ++i) {
+    const double x = lo + (hi - lo) * i / (kSamples - 1);
+    design(i, 0) = 1.0, design(i, 1) = x, target(i) = f(x);
+  }
+  const Eigen::Vector2d c = design.colPivHouseholderQr().solve(target);
+  return {c(0), c(1)};
+}
+
 }  // namespace
+
+ActivationTable make_activation_table(double (*f)(double), int bits, int step_log2, int frac_bits, int components) {
+  ActivationTable t;
+  const double step = std::ldexp(1.0, -step_log2);
+  t.offset = std::ldexp(step, bits - 1);
+  t.threshold = t.offset - 4 * step;
+  t.step_log2 = step_log2;
+  std::vector<std::pair<double, double>> lines(std::size_t{1} << bits);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const double lo = static_cast<double>(i) * step - t.offset;
+    lines[i] = fitted_line(f, lo, lo + components * step);
+  }
+  t.intercept = table_of(bits, [&](long i) { return encode(lines[static_cast<std::size_t>(i)].first, frac_bits); });
+  t.slope = table_of(bits, [&](long i) { return encode(lines[static_cast<std::size_t>(i)].second, frac_bits + kSlopeExtraBits); });
+  return t;
+}
 
 int share_components(Backend backend) { return backend == Backend::ThreePartyReplicated ? 3 : 2; }
 
@@ -58,6 +90,8 @@ LookupTables make_lookup_tables(int frac_bits, int components) {
   });
   t.reciprocal = mantissa_table(frac_bits, components, [](double m) { return 1.0 / m; });
   t.rsqrt = mantissa_table(frac_bits, components, [](double m) { return 1.0 / std::sqrt(m); });
+  t.gelu = make_activation_table(gelu_reference, 10, 6, frac_bits, components);
+  t.silu = make_activation_table(silu_reference, 10, 5, frac_bits, components);
   return t;
 }
 

@@ -17,8 +17,27 @@ namespace protocols::ops {
 inline constexpr int kExpTableBits = 28;
 // exp(x) by lookup holds for x >= -kExpLookupRange (beyond, the top table wraps around).
 inline constexpr double kExpLookupRange = 250.0;
-// Bits of the mantissa tables of 1/m and 1/sqrt(m), m in [0.5, 1).
-inline constexpr int kMantissaTableBits = 12;
+// Bits of the mantissa tables of 1/m and 1/sqrt(m), m in [0.5, 1): a guess within 3 * 2^-17
+// relative error (3PC; 2PC 2^-16), used alone where that suffices. Lookups of 1/x run once per
+// row (softmax sums, variances), so the 65,536 entries cost little.
+inline constexpr int kMantissaTableBits = 16;
+
+// Fraction bits of the activation tables' slopes beyond F.
+inline constexpr int kSlopeExtraBits = 8;
+
+// A GeLU-like f (0 far below, x far above) as one line per cell of width 2^-step_log2 on
+// [-threshold, threshold]: f(x) ~ intercept[i] + slope[i] x for the cell i of x + offset (a local
+// shift of the components, less a carry: each line is fitted over every x a carry can bring into its
+// cell). Outside, 0 below and x above, by two comparisons.
+struct ActivationTable {
+  double threshold = 0;
+  double offset = 0;   // x + offset is at least 4 cells above 0 inside [-threshold, threshold]
+  int step_log2 = 0;
+  fss::LookupTable intercept;  // F fraction bits
+  fss::LookupTable slope;      // F + kSlopeExtraBits fraction bits
+};
+
+ActivationTable make_activation_table(double (*f)(double), int bits, int step_log2, int frac_bits, int components);
 
 struct LookupTables {
   // exp(-u) = exp(-lo) * exp(-mid / 128) * exp(-top) for u = lo + 2^c mid + 2^(c+7) top, c = F - 7
@@ -27,6 +46,9 @@ struct LookupTables {
   // The first guesses of Newton's 1/m and 1/sqrt(m) for the cell of m's top kMantissaTableBits bits,
   // at F fraction bits.
   fss::LookupTable reciprocal, rsqrt;
+  // GeLU: 1024 cells of 1/64 (threshold 7.94; lines within 1.2e-4 in 3PC, 5e-5 in 2PC); SiLU: 1024
+  // cells of 1/32 (threshold 15.9; within 2.7e-4 and 1.2e-4).
+  ActivationTable gelu, silu;
 };
 
 // The tables for `frac_bits` F and shares of `components` additive components (2 or 3).

@@ -133,11 +133,15 @@ class SecureOps {
   // --- smooth functions ----------------------------------------------------------------------
   Share exp_negative(const Share& x, const ExpOptions& options = {});
   // 1/x and 1/sqrt(x) for 0 < x < 2^max_input_log2() (in real units).
-  Share reciprocal(const Share& x);
+  // How 1/x and 1/sqrt(x) finish with FSS: one Newton step on the table's guess, or none (the guess
+  // alone, within 3 * 2^-(kMantissaTableBits+1) relative error, 4 rounds fewer; what softmax and the
+  // normalisations use). The boolean path always runs its Newton step.
+  enum class Refinement { newton, none };
+  Share reciprocal(const Share& x, Refinement refinement = Refinement::newton);
   Share rsqrt(const Share& x);
   // 1/sqrt(x) for x encoded with `input_frac_bits` fraction bits (result with F): lets callers keep
   // small variances at a higher precision.
-  Share rsqrt_scaled(const Share& x, int input_frac_bits);
+  Share rsqrt_scaled(const Share& x, int input_frac_bits, Refinement refinement = Refinement::newton);
   int max_input_log2() const { return normalize_bits_ - proto_.fixed_point().frac_bits(); }
   Share gelu(const Share& x);
   Share silu(const Share& x);
@@ -172,9 +176,10 @@ class SecureOps {
   Share mantissa(const Normalized& n);
   // With FSS: exp, and 1/m and 1/sqrt(m) of the mantissa, by table lookups (lookup_approximations.cpp).
   Share exp_by_lookup(const Share& x);
-  Share reciprocal_by_lookup(const Share& scaled);
-  Share rsqrt_by_lookup(const Share& scaled);
+  Share reciprocal_by_lookup(const Share& scaled, Refinement refinement);
+  Share rsqrt_by_lookup(const Share& scaled, Refinement refinement);
   Share lookup(const Share& index, const fss::LookupTable& table);
+  Share activation_by_lookup(const Share& x, const ActivationTable& table);
   Share piecewise_odd_plus_even(const Share& x, const EvenPolynomial& poly);
   Share mul_fp(const Share& x, const Share& y);
   RingMatrix fixed_matrix(Eigen::Index rows, Eigen::Index cols, double value) const;

@@ -1,6 +1,7 @@
 // FSS lookup tables on both backends over TLS: every table entry read exactly from any share whose
 // low bits are the index, all tables of a batch in one round (3PC: two), and the local index
 // arithmetic (shifted components) within its stated carry.
+#include "protocols/fss/fss_comparison.hpp"
 #include "protocols/fss/fss_lookup.hpp"
 #include "protocols/fss/key_dealing.hpp"
 #include "protocols/ops/lookup_tables.hpp"
@@ -73,6 +74,42 @@ TEST_P(Lookup, EveryEntryIsReadExactlyAndABatchTakesOneRound) {
       ASSERT_EQ(got.data()[j], tables[i].entries[inputs[i].data()[j] & mask]) << "table " << i << " element " << j;
   }
   EXPECT_EQ(FssLookup::dealer_bytes_per_lookup(9), 2u * 16 * 9);
+}
+
+// A comparison and a lookup prepared together open their inputs in one round (3PC: and reshare
+// in one more), with the same results as on their own.
+TEST_P(Lookup, GatesOfDifferentKindsShareOneRound) {
+  RingMatrix x = random_words(2, 40, 5);
+  for (Eigen::Index j = 0; j < x.size(); ++j) x.data()[j] = static_cast<mpc::u64>(static_cast<std::int64_t>(x.data()[j]) >> 2);
+  const LookupTable table = random_table(7, 6);
+  const auto out = run_session(GetParam(), 16, {x}, [&](Session& s) {
+    KeyDealing dealing(s.proto());
+    protocols::fss::FssComparison comparison(dealing);
+    FssLookup gate(dealing);
+    const LookupTable* tables[] = {&table, &table};
+    net::Stats& stats = s.proto().mesh().stats();
+    std::vector<Share> read;
+    {
+      net::PhaseScope phase(stats, kOnline);
+      const auto before = stats.rounds(kOnline);
+      protocols::fss::FssRound round(dealing);
+      round.add(comparison.prepare(s.input(0), 64), protocols::shape_of(s.input(0).first));
+      round.add(gate.prepare(s.input(0), tables), protocols::Shape{2 * x.rows(), x.cols()});
+      read = round.run();
+      if (s.proto().mesh().self() == 0) (*s.rounds)["round"] = stats.rounds(kOnline) - before;
+    }
+    s.record("sign", read[0]);
+    s.record("twice", read[1]);
+  });
+  EXPECT_EQ(out.rounds.at("round"), GetParam() == Backend::TwoPartyDealer ? 1u : 2u);
+  const RingMatrix& sign = out.results.at("sign");
+  const RingMatrix& twice = out.results.at("twice");
+  for (Eigen::Index j = 0; j < x.size(); ++j) {
+    EXPECT_EQ(sign.data()[j], static_cast<std::int64_t>(x.data()[j]) < 0 ? 1u : 0u) << j;
+    const mpc::u64 want = table.entries[x.data()[j] & 127];
+    EXPECT_EQ(twice.data()[j], want) << j;
+    EXPECT_EQ(twice.data()[x.size() + j], want) << j;
+  }
 }
 
 // Shifting every component right by s gives floor(v / 2^s) - c with 0 <= c < components, modulo
