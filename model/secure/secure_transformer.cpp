@@ -37,7 +37,11 @@ SecureTransformer::SecureTransformer(Protocol& proto, const ModelConfig& config,
     : proto_(proto),
       config_(config),
       ops_(proto, options),
-      weights_(share_weights(proto, config, owner_weights)) {}
+      weights_([&] {
+        if (owner_weights && options.comparisons == protocols::ops::Comparisons::fss)
+          check_norm_gains(*owner_weights, protocols::ops::kMaxNormGain);
+        return share_weights(proto, config, owner_weights);
+      }()) {}
 
 net::ProfileScope SecureTransformer::profiled(const char* operator_class) {
   return net::ProfileScope(proto_.mesh().profile(), operator_class);

@@ -144,6 +144,22 @@ void check_encodable(const std::string& name, const FloatMatrix& value, int frac
     }
 }
 
+void check_norm_gains(const TransformerWeights& w, double limit) {
+  const auto check = [limit](const std::string& name, const auto& gain) {
+    for (Eigen::Index i = 0; i < gain.size(); ++i) {
+      if (std::abs(gain(i)) < limit) continue;
+      throw std::invalid_argument(name + " has the gain " + std::to_string(gain(i)) + " at [" + std::to_string(i) +
+                                  "]; normalisations with FSS need gains below " + std::to_string(limit) +
+                                  " in magnitude (use --nonlinear boolean)");
+    }
+  };
+  for (std::size_t l = 0; l < w.layers.size(); ++l) {
+    check("layer " + std::to_string(l) + " attention norm", w.layers[l].attn_norm_weight);
+    check("layer " + std::to_string(l) + " MLP norm", w.layers[l].mlp_norm_weight);
+  }
+  check("final norm", w.final_norm_weight);
+}
+
 SecureWeights share_weights(Protocol& proto, const ModelConfig& c, const TransformerWeights* owner_weights) {
   check_parties(proto, c, owner_weights);
   net::PhaseScope phase(proto.mesh().stats(), kWeightsPhase);

@@ -64,6 +64,10 @@ double max_weight_magnitude(int frac_bits);
 // max_weight_magnitude(frac_bits).
 void check_encodable(const std::string& name, const FloatMatrix& value, int frac_bits);
 
+// Throws std::invalid_argument naming the norm when a LayerNorm/RMSNorm gain reaches `limit` in
+// magnitude (the FSS normalisation's bound, protocols::ops::kMaxNormGain).
+void check_norm_gains(const TransformerWeights& w, double limit);
+
 // The traffic phase of sharing and masking the weights.
 inline constexpr const char* kWeightsPhase = "weights";
 

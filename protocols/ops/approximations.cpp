@@ -79,8 +79,7 @@ Share SecureOps::bits_as_arithmetic(const BoolShare& x, int count) {
 // (prefix OR from the top, then the difference of neighbours), and m = x * 2^(K-1-j) / 2^(K-F).
 // With FSS comparisons: c_j = [x >= 2^j] for all j in one batch (|x - 2^j| < 2^K, so K + 1 bits),
 // and the highest set bit is c_j - c_(j+1): one round instead of a bit decomposition and an OR tree.
-Share SecureOps::highest_bit_by_comparisons(const Share& x) {
-  const int K = normalize_bits_;
+Share SecureOps::highest_bit_by_comparisons(const Share& x, int K) {
   const Eigen::Index n = x.rows() * x.cols();
   RingMatrix powers(n, K);
   for (int j = 0; j < K; ++j) powers.col(j).setConstant(u64{0} - (u64{1} << j));
@@ -93,7 +92,7 @@ Share SecureOps::highest_bit_by_comparisons(const Share& x) {
 SecureOps::Normalized SecureOps::normalize(const Share& x) {
   const int K = normalize_bits_;
   if (fss_) {
-    Share one_hot_bits = highest_bit_by_comparisons(x);
+    Share one_hot_bits = highest_bit_by_comparisons(x, K);
     Share scaled = scale_by_exponent(x, one_hot_bits, {}, x.rows(), x.cols());
     return Normalized{std::move(scaled), std::move(one_hot_bits)};
   }
@@ -163,18 +162,18 @@ Share SecureOps::newton_rsqrt(const Share& m) {
   return y;
 }
 
-Share SecureOps::reciprocal(const Share& x, Refinement refinement) {
+Share SecureOps::reciprocal(const Share& x) {
   const int f = proto_.fixed_point().frac_bits();
   const Normalized n = normalize(x);
-  const Share y = tables_ ? reciprocal_by_lookup(n.scaled, refinement) : newton_reciprocal(mantissa(n));
+  const Share y = tables_ ? reciprocal_by_lookup(n.scaled) : newton_reciprocal(mantissa(n));
   return proto_.truncate(scale_by_exponent(y, n.one_hot, {}, x.rows(), x.cols()), normalize_bits_ - f);
 }
 
 Share SecureOps::rsqrt(const Share& x) { return rsqrt_scaled(x, proto_.fixed_point().frac_bits()); }
 
-Share SecureOps::rsqrt_scaled(const Share& x, int input_frac_bits, Refinement refinement) {
+Share SecureOps::rsqrt_scaled(const Share& x, int input_frac_bits) {
   const Normalized n = normalize(x);
-  const Share y = tables_ ? rsqrt_by_lookup(n.scaled, refinement) : newton_rsqrt(mantissa(n));
+  const Share y = tables_ ? rsqrt_by_lookup(n.scaled) : newton_rsqrt(mantissa(n));
   std::vector<double> factors(static_cast<std::size_t>(normalize_bits_));
   for (int j = 0; j < normalize_bits_; ++j) {
     factors[static_cast<std::size_t>(j)] = std::ldexp(std::pow(2.0, (input_frac_bits - j - 1) / 2.0), kRsqrtFactorBits);

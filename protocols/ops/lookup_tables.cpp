@@ -31,13 +31,14 @@ fss::LookupTable table_of(int bits, const auto& value) {
 // Cell i of the mantissa tables stands for m in [i, i + components) / 2^g (the carry shifts the
 // index down by up to components - 1), so its guess is f at the middle of that range. Indices below
 // 2^(g-1) - components cannot occur.
-fss::LookupTable mantissa_table(int frac_bits, int components, double (*f)(double)) {
+double cell_mantissa(long i, int components) {
   const int g = kMantissaTableBits;
   const long lowest = (1L << (g - 1)) - components;
-  return table_of(g, [&](long i) {
-    const double m = std::ldexp(static_cast<double>(std::max(i, lowest)) + components / 2.0, -g);
-    return encode(f(m), frac_bits);
-  });
+  return std::ldexp(static_cast<double>(std::max(i, lowest)) + components / 2.0, -g);
+}
+
+fss::LookupTable mantissa_table(int frac_bits, int components, double (*f)(double)) {
+  return table_of(kMantissaTableBits, [&](long i) { return encode(f(cell_mantissa(i, components)), frac_bits); });
 }
 
 // Least-squares line through f on [lo, hi).
@@ -69,6 +70,16 @@ ActivationTable make_activation_table(double (*f)(double), int bits, int step_lo
   t.intercept = table_of(bits, [&](long i) { return encode(lines[static_cast<std::size_t>(i)].first, frac_bits); });
   t.slope = table_of(bits, [&](long i) { return encode(lines[static_cast<std::size_t>(i)].second, frac_bits + kSlopeExtraBits); });
   return t;
+}
+
+fss::LookupTable norm_rsqrt_table(Eigen::Index d, int frac_bits, int components) {
+  const double root = std::sqrt(static_cast<double>(d));
+  const double r_d = root / std::ldexp(1.0, std::ilogb(root));
+  const long cells = 1L << kMantissaTableBits;
+  return table_of(kMantissaTableBits + 1, [&](long i) {
+    const double parity = i >= cells ? std::sqrt(2.0) : 1.0;
+    return encode(parity * r_d / std::sqrt(cell_mantissa(i % cells, components)), frac_bits);
+  });
 }
 
 int share_components(Backend backend) { return backend == Backend::ThreePartyReplicated ? 3 : 2; }

@@ -18,8 +18,9 @@ inline constexpr int kExpTableBits = 28;
 // exp(x) by lookup holds for x >= -kExpLookupRange (beyond, the top table wraps around).
 inline constexpr double kExpLookupRange = 250.0;
 // Bits of the mantissa tables of 1/m and 1/sqrt(m), m in [0.5, 1): a guess within 3 * 2^-17
-// relative error (3PC; 2PC 2^-16), used alone where that suffices. Lookups of 1/x run once per
-// row (softmax sums, variances), so the 65,536 entries cost little.
+// relative error (3PC; 2PC 2^-16), used alone by softmax and the normalisations and refined by a
+// Newton step in reciprocal and rsqrt. Such lookups run once per row (softmax sums, variances), so
+// the 65,536 entries cost little.
 inline constexpr int kMantissaTableBits = 16;
 
 // Fraction bits of the activation tables' slopes beyond F.
@@ -50,6 +51,14 @@ struct LookupTables {
   // cells of 1/32 (threshold 15.9; within 2.7e-4 and 1.2e-4).
   ActivationTable gelu, silu;
 };
+
+// Normalisation width of the FSS normalisations (LayerNorm, RMSNorm): inputs below 2^60.
+inline constexpr int kWideNormalizeBits = 60;
+
+// 1/sqrt of the mantissa for LayerNorm/RMSNorm over rows of d: entry p * 2^16 + i holds
+// m^(-1/2) 2^(p/2) r_d at F fraction bits for m's cell i and the exponent's parity p, where
+// sqrt(d) = 2^a r_d, r_d in [1, 2) (SecureOps::normalize_rows_by_lookup).
+fss::LookupTable norm_rsqrt_table(Eigen::Index d, int frac_bits, int components);
 
 // The tables for `frac_bits` F and shares of `components` additive components (2 or 3).
 LookupTables make_lookup_tables(int frac_bits, int components);

@@ -13,8 +13,6 @@ namespace {
 constexpr double kMaskedOffset = 4096.0;
 // Extra fraction bits of the public constant 1/d in means (2^-14 relative error is too coarse at F).
 constexpr int kMeanBits = 14;
-// Extra fraction bits kept in variances, so that variances near 1e-2 keep ~16 significant bits.
-constexpr int kVarianceExtraBits = 8;
 // Fraction bits of the constant 1/d applied to the sum of squares.
 constexpr int kVarianceConstBits = 24;
 
@@ -52,8 +50,8 @@ Share SecureOps::softmax(const Share& x, const SoftmaxMask& mask) {
   if (const auto* pub = std::get_if<RingMatrix>(&mask)) e = proto_.mul_public(e, *pub);
   if (const auto* secret = std::get_if<Share>(&mask)) e = proto_.mul(e, *secret);
   // The maximum contributes exp(0) = 1, so the sum lies in [1, c].
-  // With FSS the table's guess alone: its relative error (below 5e-5) scales probabilities <= 1.
-  const Share inverse = reciprocal(row_sum(e), Refinement::none);
+  if (tables_) return divide_by_row_sum_by_lookup(e);
+  const Share inverse = reciprocal(row_sum(e));
   return mul_fp(e, broadcast_column(inverse, c));
 }
 
@@ -106,7 +104,7 @@ Share SecureOps::normalize_rows(const Share& scaled, const Share& mean_square, d
   const int fv = proto_.fixed_point().frac_bits() + kVarianceExtraBits;
   const auto r = scaled.rows(), c = scaled.cols();
   const Share shifted = proto_.add_public(mean_square, filled(r, 1, static_cast<u64>(std::llround(std::ldexp(eps, fv)))));
-  const Share inv_std = rsqrt_scaled(shifted, fv, Refinement::none);
+  const Share inv_std = rsqrt_scaled(shifted, fv);
   return proto_.truncate(proto_.mul(scaled, broadcast_column(inv_std, c)), fv);
 }
 
@@ -128,6 +126,7 @@ Share SecureOps::layer_norm(const Share& x, const Share& gain, const Share& bias
   const auto truncated = proto_.truncate(std::span<const Share>(to_truncate), f - kVarianceExtraBits);
   const Share& sum_sq = truncated[0];
   const Share& centered_gain = truncated[1];
+  if (tables_) return proto_.add(normalize_rows_by_lookup(centered_gain, sum_sq, c, eps), replicate_rows(bias, r));
   const u64 inv_d_var = static_cast<u64>(std::llround(std::ldexp(1.0 / static_cast<double>(c), kVarianceConstBits)));
   const Share variance = proto_.truncate(proto_.scale(sum_sq, inv_d_var), kVarianceConstBits);
   return proto_.add(normalize_rows(centered_gain, variance, eps), replicate_rows(bias, r));
@@ -144,6 +143,7 @@ Share SecureOps::rms_norm(const Share& x, const Share& gain, double eps) {
   const auto truncated = proto_.truncate(std::span<const Share>(to_truncate), f - kVarianceExtraBits);
   const Share& sum_sq = truncated[0];
   const Share& x_gain = truncated[1];
+  if (tables_) return normalize_rows_by_lookup(x_gain, sum_sq, c, eps);
   const u64 inv_d = static_cast<u64>(std::llround(std::ldexp(1.0 / static_cast<double>(c), kVarianceConstBits)));
   const Share mean_square = proto_.truncate(proto_.scale(sum_sq, inv_d), kVarianceConstBits);
   return normalize_rows(x_gain, mean_square, eps);

@@ -18,6 +18,7 @@
 #include "protocols/ops/polynomial.hpp"
 #include "protocols/protocol.hpp"
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +39,13 @@ RingMatrix causal_mask(int heads, Eigen::Index first_position, Eigen::Index new_
 // Scores per block of causal_softmax: GPT-2 small's 12 heads over a 512-token prompt are one block;
 // the operator's peak memory on a party is about 500 bytes per score (both backends).
 inline constexpr Eigen::Index kCausalSoftmaxBlockElements = Eigen::Index{1} << 22;
+
+// With FSS comparisons, layer_norm and rms_norm need gains below this in magnitude (their
+// products stay below 2^62; lookup_approximations.cpp).
+inline constexpr double kMaxNormGain = 64.0;
+
+// Extra fraction bits kept in variances, so that variances near 1e-2 keep ~16 significant bits.
+inline constexpr int kVarianceExtraBits = 8;
 
 struct ExpOptions {
   // exp(x) ~ (1 + t + t^2/2)^(2^n), t = x / 2^n: n squarings; see docs/operators.md for the error.
@@ -133,15 +141,11 @@ class SecureOps {
   // --- smooth functions ----------------------------------------------------------------------
   Share exp_negative(const Share& x, const ExpOptions& options = {});
   // 1/x and 1/sqrt(x) for 0 < x < 2^max_input_log2() (in real units).
-  // How 1/x and 1/sqrt(x) finish with FSS: one Newton step on the table's guess, or none (the guess
-  // alone, within 3 * 2^-(kMantissaTableBits+1) relative error, 4 rounds fewer; what softmax and the
-  // normalisations use). The boolean path always runs its Newton step.
-  enum class Refinement { newton, none };
-  Share reciprocal(const Share& x, Refinement refinement = Refinement::newton);
+  Share reciprocal(const Share& x);
   Share rsqrt(const Share& x);
   // 1/sqrt(x) for x encoded with `input_frac_bits` fraction bits (result with F): lets callers keep
   // small variances at a higher precision.
-  Share rsqrt_scaled(const Share& x, int input_frac_bits, Refinement refinement = Refinement::newton);
+  Share rsqrt_scaled(const Share& x, int input_frac_bits);
   int max_input_log2() const { return normalize_bits_ - proto_.fixed_point().frac_bits(); }
   Share gelu(const Share& x);
   Share silu(const Share& x);
@@ -168,7 +172,8 @@ class SecureOps {
   BoolShare carries(const BoolShare& a, const BoolShare& b, int width, const LaneLayout& lanes);
   Share bits_as_arithmetic(const BoolShare& x, int count);
   Normalized normalize(const Share& x);
-  Share highest_bit_by_comparisons(const Share& x);
+  // One-hot (rows*cols x K) of the highest set bit of x, 0 < x < 2^K, by one batch of FSS comparisons.
+  Share highest_bit_by_comparisons(const Share& x, int K);
   Share scale_by_exponent(const Share& y, const Share& one_hot, const std::vector<double>& factors, Eigen::Index rows,
                           Eigen::Index cols);
   Share newton_reciprocal(const Share& m);
@@ -176,10 +181,13 @@ class SecureOps {
   Share mantissa(const Normalized& n);
   // With FSS: exp, and 1/m and 1/sqrt(m) of the mantissa, by table lookups (lookup_approximations.cpp).
   Share exp_by_lookup(const Share& x);
-  Share reciprocal_by_lookup(const Share& scaled, Refinement refinement);
-  Share rsqrt_by_lookup(const Share& scaled, Refinement refinement);
+  Share reciprocal_by_lookup(const Share& scaled);
+  Share rsqrt_by_lookup(const Share& scaled);
   Share lookup(const Share& index, const fss::LookupTable& table);
   Share activation_by_lookup(const Share& x, const ActivationTable& table);
+  Share divide_by_row_sum_by_lookup(const Share& e);
+  Share normalize_rows_by_lookup(const Share& scaled, const Share& sum_sq, Eigen::Index d, double eps);
+  const fss::LookupTable& norm_table(Eigen::Index d);
   Share piecewise_odd_plus_even(const Share& x, const EvenPolynomial& poly);
   Share mul_fp(const Share& x, const Share& y);
   RingMatrix fixed_matrix(Eigen::Index rows, Eigen::Index cols, double value) const;
@@ -193,6 +201,7 @@ class SecureOps {
   std::unique_ptr<fss::FssComparison> fss_;
   std::unique_ptr<fss::FssLookup> fss_lookup_;
   std::optional<LookupTables> tables_;
+  std::map<Eigen::Index, fss::LookupTable> norm_tables_;  // by row length d (norm_rsqrt_table)
   int normalize_bits_;
   EvenPolynomial gelu_poly_;
   EvenPolynomial silu_poly_;

@@ -1,6 +1,7 @@
 // The public-config digest that the parties of a secure inference agree on at start.
 #include "model/secure/secure_weights.hpp"
 #include "model/secure/session_config.hpp"
+#include "model/weights.hpp"
 
 #include <gtest/gtest.h>
 
@@ -57,6 +58,20 @@ TEST(SecureWeights, ValuesOutsideTheFixedPointRangeAreRejectedNamingTheWeight) {
   EXPECT_NO_THROW(model::secure::check_encodable("layer 0 qkv", w, 8));  // 2^47 at 8 fraction bits
   w(0, 0) = std::numeric_limits<double>::quiet_NaN();
   EXPECT_THROW(model::secure::check_encodable("layer 0 qkv", w, 8), std::invalid_argument);
+}
+
+// The FSS normalisation's bound on gains is checked on the owner's weights, naming the norm.
+TEST(SecureWeights, NormGainsBeyondTheFssBoundAreRejectedNamingTheNorm) {
+  model::TransformerWeights w = model::random_weights(tiny_config(), 3);
+  EXPECT_NO_THROW(model::secure::check_norm_gains(w, 64.0));
+  w.layers[1].mlp_norm_weight(5) = -70.0;
+  try {
+    model::secure::check_norm_gains(w, 64.0);
+    FAIL() << "-70 exceeds the bound";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("layer 1 MLP norm"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("[5]"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
