@@ -20,6 +20,8 @@ int bit_of(u64 x, int bits, int level) { return static_cast<int>((x >> (bits - 1
 
 u64 signed_by(int negative, u64 v) { return negative ? u64{0} - v : v; }
 
+u64 word(Block b, std::size_t w) { return w == 0 ? b.lo : b.hi; }
+
 void check_sizes(int bits, std::size_t a, std::size_t b, std::size_t c, const char* what) {
   if (bits < 1 || bits > 64) throw std::invalid_argument(std::string(what) + ": input bits must be in [1, 64]");
   if (a != b || a != c) throw std::invalid_argument(std::string(what) + ": batch sizes differ");
@@ -28,17 +30,19 @@ void check_sizes(int bits, std::size_t a, std::size_t b, std::size_t c, const ch
 }  // namespace
 
 DcfCorrections dcf_generate(FixedKeyAes& aes, int bits, std::span<const u64> alpha, std::span<const u64> beta,
-                            std::span<const Block> root0, std::span<const Block> root1) {
-  check_sizes(bits, alpha.size(), beta.size(), root0.size(), "dcf_generate");
-  if (root1.size() != alpha.size()) throw std::invalid_argument("dcf_generate: batch sizes differ");
-  const std::size_t n = alpha.size();
+                            std::span<const Block> root0, std::span<const Block> root1, int width) {
+  check_sizes(bits, alpha.size(), root0.size(), root1.size(), "dcf_generate");
+  if (width < 1 || width > 2) throw std::invalid_argument("dcf_generate: payload width must be 1 or 2");
+  if (beta.size() != alpha.size() * static_cast<std::size_t>(width)) throw std::invalid_argument("dcf_generate: batch sizes differ");
+  const std::size_t n = alpha.size(), wd = static_cast<std::size_t>(width);
   DcfCorrections keys;
   keys.bits = bits;
+  keys.width = width;
   keys.seed.resize(n * bits);
-  keys.value.resize(n * bits);
-  keys.final.resize(n);
+  keys.value.resize(n * bits * wd);
+  keys.final.resize(n * wd);
   std::vector<Block> s[2], hashed(8 * n);
-  std::vector<u64> v_alpha(n, 0);
+  std::vector<u64> v_alpha(n * wd, 0);
   for (int b = 0; b < 2; ++b) s[b].resize(n);
   for (std::size_t k = 0; k < n; ++k) s[0][k] = root_of(root0[k], 0), s[1][k] = root_of(root1[k], 1);
   for (int level = 0; level < bits; ++level) {
@@ -52,20 +56,25 @@ DcfCorrections dcf_generate(FixedKeyAes& aes, int bits, std::span<const u64> alp
       const int keep = bit_of(alpha[k], bits, level), lose = 1 - keep;
       const int t0 = s[0][k].lsb(), t1 = s[1][k].lsb();
       const Block seed_cw = (h0[lose] ^ h1[lose]).without_low_bits(2);
-      u64 value_cw = signed_by(t1, h1[2 + lose].lo - h0[2 + lose].lo - v_alpha[k]);
-      if (lose == kLeft) value_cw += signed_by(t1, beta[k]);  // inputs to the left of alpha's path are below alpha
-      v_alpha[k] = v_alpha[k] - h1[2 + keep].lo + h0[2 + keep].lo + signed_by(t1, value_cw);
+      for (std::size_t w = 0; w < wd; ++w) {
+        u64& va = v_alpha[k * wd + w];
+        u64 value_cw = signed_by(t1, word(h1[2 + lose], w) - word(h0[2 + lose], w) - va);
+        if (lose == kLeft) value_cw += signed_by(t1, beta[k * wd + w]);  // inputs left of alpha's path are below alpha
+        va = va - word(h1[2 + keep], w) + word(h0[2 + keep], w) + signed_by(t1, value_cw);
+        keys.value[(k * bits + level) * wd + w] = value_cw;
+      }
       const u64 t_left = static_cast<u64>((h0[kLeft] ^ h1[kLeft]).lsb() ^ keep ^ 1);
       const u64 t_right = static_cast<u64>((h0[kRight] ^ h1[kRight]).lsb() ^ keep);
       keys.seed[k * bits + level] = seed_cw.with_low_bits((t_left << 1) | t_right);
-      keys.value[k * bits + level] = value_cw;
       const Block keep_cw = seed_cw.with_low_bits(keep == kLeft ? t_left : t_right);
       s[0][k] = h0[keep] ^ (t0 ? keep_cw : Block{});
       s[1][k] = h1[keep] ^ (t1 ? keep_cw : Block{});
     }
   }
   for (std::size_t k = 0; k < n; ++k)
-    keys.final[k] = signed_by(s[1][k].lsb(), s[1][k].without_low_bits(2).lo - s[0][k].without_low_bits(2).lo - v_alpha[k]);
+    for (std::size_t w = 0; w < wd; ++w)
+      keys.final[k * wd + w] = signed_by(s[1][k].lsb(), word(s[1][k].without_low_bits(2), w) -
+                                                            word(s[0][k].without_low_bits(2), w) - v_alpha[k * wd + w]);
   return keys;
 }
 
@@ -73,10 +82,10 @@ std::vector<u64> dcf_evaluate(FixedKeyAes& aes, int party, std::span<const Block
                               std::span<const u64> x) {
   check_sizes(keys.bits, root.size(), keys.keys(), x.size(), "dcf_evaluate");
   if (party != 0 && party != 1) throw std::invalid_argument("dcf_evaluate: party must be 0 or 1");
-  const std::size_t n = x.size();
+  const std::size_t n = x.size(), wd = static_cast<std::size_t>(keys.width);
   const int bits = keys.bits;
   std::vector<Block> s(n), hashed(2 * n);
-  std::vector<u64> v(n, 0);
+  std::vector<u64> v(n * wd, 0);
   for (std::size_t k = 0; k < n; ++k) s[k] = root_of(root[k], party);
   for (int level = 0; level < bits; ++level) {
     for (std::size_t k = 0; k < n; ++k) {
@@ -90,12 +99,14 @@ std::vector<u64> dcf_evaluate(FixedKeyAes& aes, int party, std::span<const Block
       const int t = s[k].lsb();
       const Block cw = keys.seed[k * bits + level];
       const u64 t_cw = bit == 0 ? (cw.lo >> 1) & 1 : cw.lo & 1;
-      v[k] += signed_by(party, hashed[2 * k + 1].lo + (t ? keys.value[k * bits + level] : 0));
+      for (std::size_t w = 0; w < wd; ++w)
+        v[k * wd + w] += signed_by(party, word(hashed[2 * k + 1], w) + (t ? keys.value[(k * bits + level) * wd + w] : 0));
       s[k] = hashed[2 * k] ^ (t ? cw.without_low_bits(2).with_low_bits(t_cw) : Block{});
     }
   }
   for (std::size_t k = 0; k < n; ++k)
-    v[k] += signed_by(party, s[k].without_low_bits(2).lo + (s[k].lsb() ? keys.final[k] : 0));
+    for (std::size_t w = 0; w < wd; ++w)
+      v[k * wd + w] += signed_by(party, word(s[k].without_low_bits(2), w) + (s[k].lsb() ? keys.final[k * wd + w] : 0));
   return v;
 }
 

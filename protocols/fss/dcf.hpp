@@ -25,22 +25,27 @@ namespace protocols::fss {
 
 using u64 = std::uint64_t;
 
+// A payload of `width` words (1 or 2) per key: the second word uses the other half of the same
+// value block, so it costs no AES work, only 8 more bytes per level.
 struct DcfCorrections {
   int bits = 0;
+  int width = 1;
   std::vector<Block> seed;   // keys x bits, key-major
-  std::vector<u64> value;    // keys x bits
-  std::vector<u64> final;    // keys
+  std::vector<u64> value;    // keys x bits x width
+  std::vector<u64> final;    // keys x width
 
-  std::size_t keys() const { return final.size(); }
-  static std::size_t bytes_per_key(int bits) { return 24 * static_cast<std::size_t>(bits) + 8; }
+  std::size_t keys() const { return final.size() / static_cast<std::size_t>(width); }
+  static std::size_t bytes_per_key(int bits, int width = 1) {
+    return (16 + 8 * static_cast<std::size_t>(width)) * static_cast<std::size_t>(bits) + 8 * static_cast<std::size_t>(width);
+  }
 };
 
 // Correction words of keys[k] = DCF(alpha[k], beta[k]) for root seeds root0[k] (party 0) and
-// root1[k] (party 1). 1 <= bits <= 64; alpha below 2^bits.
+// root1[k] (party 1). 1 <= bits <= 64; alpha below 2^bits; beta holds keys x width words.
 DcfCorrections dcf_generate(FixedKeyAes& aes, int bits, std::span<const u64> alpha, std::span<const u64> beta,
-                            std::span<const Block> root0, std::span<const Block> root1);
+                            std::span<const Block> root0, std::span<const Block> root1, int width = 1);
 
-// Party `party` (0 or 1)'s shares of f_k(x[k]) for every key k.
+// Party `party` (0 or 1)'s shares of f_k(x[k]) for every key k (keys x width words).
 std::vector<u64> dcf_evaluate(FixedKeyAes& aes, int party, std::span<const Block> root, const DcfCorrections& keys,
                               std::span<const u64> x);
 

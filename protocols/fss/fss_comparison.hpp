@@ -33,18 +33,25 @@ class FssComparison {
 
   // [x < 0] as arithmetic shares of 0 or 1, for |x| < 2^(value_bits - 1); one round (3PC: two).
   Share less_than_zero(const Share& x, int value_bits);
-  // The same as a gate of a round shared with other gates (key_dealing.hpp): the keys are dealt
-  // now; nothing at the key dealer.
-  std::optional<MaskedGate> prepare(const Share& x, int value_bits);
+  // ReLU(x) = x [x >= 0] for |x| < 2^(value_bits - 1), also in one round (3PC: two): the DCF carries
+  // a second payload word, r (1 - 2 r_top), so that the product of the bit with x = y - r is linear
+  // in the keys' outputs.
+  Share relu(const Share& x, int value_bits);
+
+  enum class Output { sign_bit, relu };
+  // Either as a gate of a round shared with other gates (key_dealing.hpp): the keys are dealt now;
+  // nothing at the key dealer.
+  std::optional<MaskedGate> prepare(const Share& x, int value_bits, Output output = Output::sign_bit);
 
   // Dealer bytes of one comparison on `value_bits`-bit values (both parties together).
   static std::size_t dealer_bytes_per_comparison(int value_bits);
+  static std::size_t dealer_bytes_per_relu(int value_bits);
 
  private:
   struct Material;
-  Material draw_material(std::size_t n);
-  void deal(const Share& x, int value_bits);
-  MaskedGate receive(const Share& x, int value_bits);
+  Material draw_material(std::size_t n, Output output);
+  void deal(const Share& x, int value_bits, Output output);
+  MaskedGate receive(const Share& x, int value_bits, Output output);
 
   KeyDealing& dealing_;
 };

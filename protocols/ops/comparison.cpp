@@ -118,7 +118,10 @@ Share SecureOps::select(const Share& bit, const Share& x, const Share& y) {
   return proto_.add(y, proto_.mul(bit, proto_.sub(x, y)));
 }
 
-Share SecureOps::relu(const Share& x) { return proto_.sub(x, proto_.mul(less_than_zero(x), x)); }
+Share SecureOps::relu(const Share& x) {
+  if (fss_) return fss_->relu(x, kWordBits);
+  return proto_.sub(x, proto_.mul(less_than_zero(x), x));
+}
 
 Share SecureOps::equal_public(const Share& x, const RingMatrix& c, int width) {
   if (width < 1 || width > kWordBits) throw std::invalid_argument("equal_public: width must be in [1, 64]");

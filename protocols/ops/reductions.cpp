@@ -176,9 +176,23 @@ Tournament play_level(SecureOps& ops, const Tournament& t, Eigen::Index arity, i
 
 Share SecureOps::max(const Share& x) { return max(x, kWordBits); }
 
+// With FSS and pairs: max(a, b) = b + ReLU(a - b), one ReLU gate per pair, so a level is the
+// gate's round alone (3PC: two) instead of a comparison and a selection.
+Share SecureOps::max_by_relu(const Share& x, int value_bits) {
+  Share values = x;
+  while (values.cols() > 1) {
+    const Eigen::Index pairs = (values.cols() + 1) / 2;
+    const Share padded = padded_to(proto_, values, 2 * pairs, lowest_value(value_bits));
+    const Share a = gather_columns(padded, strided(0, pairs, 2)), b = gather_columns(padded, strided(1, pairs, 2));
+    values = proto_.add(b, fss_->relu(proto_.sub(a, b), value_bits));
+  }
+  return values;
+}
+
 Share SecureOps::max(const Share& x, int value_bits) {
   if (x.cols() < 1) throw std::invalid_argument("max: empty rows");
   if (value_bits < 3 || value_bits > kWordBits) throw std::invalid_argument("max: value bits must be in [3, 64]");
+  if (fss_ && tournament_arity() == 2) return max_by_relu(x, value_bits);
   Tournament t{x, std::nullopt};
   while (t.values.cols() > 1) t = play_level(*this, t, tournament_arity(), value_bits);
   return t.values;

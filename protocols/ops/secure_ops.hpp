@@ -185,6 +185,7 @@ class SecureOps {
   Share rsqrt_by_lookup(const Share& scaled);
   Share lookup(const Share& index, const fss::LookupTable& table);
   Share activation_by_lookup(const Share& x, const ActivationTable& table);
+  Share max_by_relu(const Share& x, int value_bits);
   Share divide_by_row_sum_by_lookup(const Share& e);
   Share normalize_rows_by_lookup(const Share& scaled, const Share& sum_sq, Eigen::Index d, double eps);
   const fss::LookupTable& norm_table(Eigen::Index d);

@@ -151,14 +151,14 @@ TEST_P(Approximation, OperatorsMatchDoublePrecision) {
   // ceil(log4 n) max levels (comparison, 2 AND levels, bit conversion, multiplication) + exp
   // (1 + 7 squaring levels) + reciprocal (A2B, prefix OR, bit conversion, normalisation, a cubic
   // initial guess, 1 Newton step) + 1 product. A multiplication level is mul + truncate: 2 rounds in 2PC, 3 in 3PC.
-  // With FSS comparisons (2PC): binary levels of one comparison round and one multiplication; exp by
+  // With FSS (2PC): binary levels of one ReLU gate, max(a, b) = b + ReLU(a - b); exp by
   // lookups (lookup, products, truncation, product, truncation: 5); the division by the row sum: one
   // comparison round, the scalings of the sum and of the entries in one round, a lookup of 1/m, the
   // product and its truncation: 5.
   const bool two_party = setting.backend == Backend::TwoPartyDealer;
   // In 3PC an FSS comparison takes a second round (the resharing) and a product one round.
   if (fss_comparisons(setting.backend)) {
-    const std::uint64_t level = two_party ? 1 + 1 : 2 + 1, rest = two_party ? 5 + 5 : 8 + 8;
+    const std::uint64_t level = two_party ? 1 : 2, rest = two_party ? 5 + 5 : 8 + 8;
     EXPECT_EQ(out.rounds.at("softmax"), 8 * level + rest);
     EXPECT_EQ(out.rounds.at("softmax_4096"), 12 * level + rest);
     // GeLU/SiLU: the comparisons and the line lookup in one round, two products, one truncation.

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <random>
 #include <string>
 
@@ -110,6 +111,45 @@ TEST_P(Lookup, GatesOfDifferentKindsShareOneRound) {
     EXPECT_EQ(twice.data()[j], want) << j;
     EXPECT_EQ(twice.data()[x.size() + j], want) << j;
   }
+}
+
+// ReLU by one FSS gate: exact on every value inside the bound, the bound's edges included, in one
+// round (3PC: two).
+TEST_P(Lookup, ReluGateIsExactInsideItsBoundInOneRound) {
+  const int widths[] = {20, 64};
+  std::vector<RingMatrix> inputs;
+  for (int w : widths) {
+    RingMatrix x = random_words(2, 30, 40 + static_cast<unsigned>(w));
+    const std::int64_t bound = w == 64 ? std::numeric_limits<std::int64_t>::max() : (std::int64_t{1} << (w - 1)) - 1;
+    for (Eigen::Index j = 0; j < x.size(); ++j) {
+      const std::int64_t v = static_cast<std::int64_t>(x.data()[j]);
+      x.data()[j] = static_cast<mpc::u64>(w == 64 ? v : v % (bound + 1));
+    }
+    x(0, 0) = static_cast<mpc::u64>(bound), x(0, 1) = static_cast<mpc::u64>(-bound), x(0, 2) = 0, x(0, 3) = 1;
+    x(0, 4) = ~mpc::u64{0};
+    inputs.push_back(x);
+  }
+  const auto out = run_session(GetParam(), 16, inputs, [&](Session& s) {
+    KeyDealing dealing(s.proto());
+    protocols::fss::FssComparison gate(dealing);
+    net::Stats& stats = s.proto().mesh().stats();
+    for (std::size_t i = 0; i < std::size(widths); ++i) {
+      net::PhaseScope phase(stats, kOnline);
+      const auto before = stats.rounds(kOnline);
+      const Share r = gate.relu(s.input(i), widths[i]);
+      if (s.proto().mesh().self() == 0) (*s.rounds)["relu" + std::to_string(i)] = stats.rounds(kOnline) - before;
+      s.record("relu" + std::to_string(i), r);
+    }
+  });
+  for (std::size_t i = 0; i < std::size(widths); ++i) {
+    EXPECT_EQ(out.rounds.at("relu" + std::to_string(i)), GetParam() == Backend::TwoPartyDealer ? 1u : 2u);
+    const RingMatrix& got = out.results.at("relu" + std::to_string(i));
+    for (Eigen::Index j = 0; j < got.size(); ++j) {
+      const std::int64_t v = static_cast<std::int64_t>(inputs[i].data()[j]);
+      ASSERT_EQ(got.data()[j], v < 0 ? 0u : static_cast<mpc::u64>(v)) << "width " << widths[i] << " element " << j;
+    }
+  }
+  EXPECT_EQ(protocols::fss::FssComparison::dealer_bytes_per_relu(64), 2u * (32 * 63 + 16) + 16);
 }
 
 // Shifting every component right by s gives floor(v / 2^s) - c with 0 <= c < components, modulo

@@ -29,11 +29,11 @@ TEST_P(Reduction, MaxAndArgmaxOfAttentionLogits) {
     for (Eigen::Index j = 0; j < logits.cols(); ++j) EXPECT_EQ(out.results.at("argmax")(r, j), j == best ? 1u : 0u);
   }
   // ceil(log4 37) = 3 tournament levels of comparison + 2 AND levels + bit conversion + one multiplication.
-  // FSS comparisons: a binary tree of ceil(log2 37) = 6 levels of one comparison (two rounds in
-  // 3PC) and one multiplication.
+  // FSS: a binary tree of ceil(log2 37) = 6 levels of one ReLU gate each, max(a, b) = b + ReLU(a - b)
+  // (one round; two in 3PC).
   const bool two_party = GetParam() == Backend::TwoPartyDealer;
   const std::uint64_t per_level = two_party ? 7 + 2 + 1 + 1 : 8 + 2 + 2 + 1;
-  EXPECT_EQ(out.rounds.at("max"), fss_comparisons(GetParam()) ? 6 * (two_party ? 2 : 3) : 3 * per_level);
+  EXPECT_EQ(out.rounds.at("max"), fss_comparisons(GetParam()) ? 6 * (two_party ? 1 : 2) : 3 * per_level);
 }
 
 TEST_P(Reduction, EveryTournamentArityFindsTheFirstMaximum) {
@@ -59,11 +59,12 @@ TEST_P(Reduction, EveryTournamentArityFindsTheFirstMaximum) {
     }
   }
   // Binary: 6 levels of 9 / 11 rounds; arity 8: 2 levels with 3 AND rounds each.
-  // With FSS comparisons: 1 comparison round + the AND levels + 1 multiplication per level.
+  // With FSS: pairs by one ReLU gate per level; larger groups by 1 comparison round + the AND levels
+  // + 1 multiplication per level.
   const bool two_party = GetParam() == Backend::TwoPartyDealer;
   const bool fss = fss_comparisons(GetParam());
   const std::uint64_t comparison = two_party ? 1 : 2;
-  EXPECT_EQ(out.rounds.at("arity2"), 6u * (fss ? comparison + 1 : two_party ? 9 : 11));
+  EXPECT_EQ(out.rounds.at("arity2"), 6u * (fss ? comparison : two_party ? 9 : 11));
   EXPECT_EQ(out.rounds.at("arity8"), 2u * (fss ? comparison + 4 : two_party ? 12 : 14));
 }
 
