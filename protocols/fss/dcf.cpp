@@ -1,5 +1,6 @@
 #include "protocols/fss/dcf.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -22,9 +23,83 @@ u64 signed_by(int negative, u64 v) { return negative ? u64{0} - v : v; }
 
 u64 word(Block b, std::size_t w) { return w == 0 ? b.lo : b.hi; }
 
+constexpr std::size_t kChunkKeys = 2048;
+
 void check_sizes(int bits, std::size_t a, std::size_t b, std::size_t c, const char* what) {
   if (bits < 1 || bits > 64) throw std::invalid_argument(std::string(what) + ": input bits must be in [1, 64]");
   if (a != b || a != c) throw std::invalid_argument(std::string(what) + ": batch sizes differ");
+}
+
+// Keys first .. first + count - 1 of a batch; batches are worked through in chunks of kChunkKeys
+// keys, all levels of a chunk at a time, so that the working arrays stay in cache.
+void generate_chunk(FixedKeyAes& aes, int bits, std::span<const u64> alpha, std::span<const u64> beta,
+                    std::span<const Block> root0, std::span<const Block> root1, std::size_t first, std::size_t n,
+                    DcfCorrections& keys) {
+  const std::size_t wd = static_cast<std::size_t>(keys.width);
+  std::vector<Block> s[2], hashed(8 * n);
+  std::vector<u64> v_alpha(n * wd, 0);
+  for (int b = 0; b < 2; ++b) s[b].resize(n);
+  for (std::size_t k = 0; k < n; ++k) s[0][k] = root_of(root0[first + k], 0), s[1][k] = root_of(root1[first + k], 1);
+  for (int level = 0; level < bits; ++level) {
+    for (std::size_t k = 0; k < n; ++k)
+      for (int b = 0; b < 2; ++b)
+        for (u64 part = 0; part < 4; ++part) hashed[8 * k + 4 * b + part] = prg_input(s[b][k], part);
+    aes.hash(hashed, hashed);
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t key = first + k;
+      const Block* h0 = &hashed[8 * k];
+      const Block* h1 = h0 + 4;
+      const int keep = bit_of(alpha[key], bits, level), lose = 1 - keep;
+      const int t0 = s[0][k].lsb(), t1 = s[1][k].lsb();
+      const Block seed_cw = (h0[lose] ^ h1[lose]).without_low_bits(2);
+      for (std::size_t w = 0; w < wd; ++w) {
+        u64& va = v_alpha[k * wd + w];
+        u64 value_cw = signed_by(t1, word(h1[2 + lose], w) - word(h0[2 + lose], w) - va);
+        if (lose == kLeft) value_cw += signed_by(t1, beta[key * wd + w]);  // inputs left of alpha's path are below alpha
+        va = va - word(h1[2 + keep], w) + word(h0[2 + keep], w) + signed_by(t1, value_cw);
+        keys.value[(key * bits + level) * wd + w] = value_cw;
+      }
+      const u64 t_left = static_cast<u64>((h0[kLeft] ^ h1[kLeft]).lsb() ^ keep ^ 1);
+      const u64 t_right = static_cast<u64>((h0[kRight] ^ h1[kRight]).lsb() ^ keep);
+      keys.seed[key * bits + level] = seed_cw.with_low_bits((t_left << 1) | t_right);
+      const Block keep_cw = seed_cw.with_low_bits(keep == kLeft ? t_left : t_right);
+      s[0][k] = h0[keep] ^ (t0 ? keep_cw : Block{});
+      s[1][k] = h1[keep] ^ (t1 ? keep_cw : Block{});
+    }
+  }
+  for (std::size_t k = 0; k < n; ++k)
+    for (std::size_t w = 0; w < wd; ++w)
+      keys.final[(first + k) * wd + w] = signed_by(s[1][k].lsb(), word(s[1][k].without_low_bits(2), w) -
+                                                                      word(s[0][k].without_low_bits(2), w) - v_alpha[k * wd + w]);
+}
+
+void evaluate_chunk(FixedKeyAes& aes, int party, std::span<const Block> root, const DcfCorrections& keys,
+                    std::span<const u64> x, std::size_t first, std::size_t n, std::vector<u64>& v) {
+  const std::size_t wd = static_cast<std::size_t>(keys.width);
+  const int bits = keys.bits;
+  std::vector<Block> s(n), hashed(2 * n);
+  for (std::size_t k = 0; k < n; ++k) s[k] = root_of(root[first + k], party);
+  for (int level = 0; level < bits; ++level) {
+    for (std::size_t k = 0; k < n; ++k) {
+      const u64 bit = static_cast<u64>(bit_of(x[first + k], bits, level));
+      hashed[2 * k] = prg_input(s[k], bit);
+      hashed[2 * k + 1] = prg_input(s[k], 2 + bit);
+    }
+    aes.hash(hashed, hashed);
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t key = first + k;
+      const int bit = bit_of(x[key], bits, level);
+      const int t = s[k].lsb();
+      const Block cw = keys.seed[key * bits + level];
+      const u64 t_cw = bit == 0 ? (cw.lo >> 1) & 1 : cw.lo & 1;
+      for (std::size_t w = 0; w < wd; ++w)
+        v[key * wd + w] += signed_by(party, word(hashed[2 * k + 1], w) + (t ? keys.value[(key * bits + level) * wd + w] : 0));
+      s[k] = hashed[2 * k] ^ (t ? cw.without_low_bits(2).with_low_bits(t_cw) : Block{});
+    }
+  }
+  for (std::size_t k = 0; k < n; ++k)
+    for (std::size_t w = 0; w < wd; ++w)
+      v[(first + k) * wd + w] += signed_by(party, word(s[k].without_low_bits(2), w) + (s[k].lsb() ? keys.final[(first + k) * wd + w] : 0));
 }
 
 }  // namespace
@@ -41,40 +116,8 @@ DcfCorrections dcf_generate(FixedKeyAes& aes, int bits, std::span<const u64> alp
   keys.seed.resize(n * bits);
   keys.value.resize(n * bits * wd);
   keys.final.resize(n * wd);
-  std::vector<Block> s[2], hashed(8 * n);
-  std::vector<u64> v_alpha(n * wd, 0);
-  for (int b = 0; b < 2; ++b) s[b].resize(n);
-  for (std::size_t k = 0; k < n; ++k) s[0][k] = root_of(root0[k], 0), s[1][k] = root_of(root1[k], 1);
-  for (int level = 0; level < bits; ++level) {
-    for (std::size_t k = 0; k < n; ++k)
-      for (int b = 0; b < 2; ++b)
-        for (u64 part = 0; part < 4; ++part) hashed[8 * k + 4 * b + part] = prg_input(s[b][k], part);
-    aes.hash(hashed, hashed);
-    for (std::size_t k = 0; k < n; ++k) {
-      const Block* h0 = &hashed[8 * k];
-      const Block* h1 = h0 + 4;
-      const int keep = bit_of(alpha[k], bits, level), lose = 1 - keep;
-      const int t0 = s[0][k].lsb(), t1 = s[1][k].lsb();
-      const Block seed_cw = (h0[lose] ^ h1[lose]).without_low_bits(2);
-      for (std::size_t w = 0; w < wd; ++w) {
-        u64& va = v_alpha[k * wd + w];
-        u64 value_cw = signed_by(t1, word(h1[2 + lose], w) - word(h0[2 + lose], w) - va);
-        if (lose == kLeft) value_cw += signed_by(t1, beta[k * wd + w]);  // inputs left of alpha's path are below alpha
-        va = va - word(h1[2 + keep], w) + word(h0[2 + keep], w) + signed_by(t1, value_cw);
-        keys.value[(k * bits + level) * wd + w] = value_cw;
-      }
-      const u64 t_left = static_cast<u64>((h0[kLeft] ^ h1[kLeft]).lsb() ^ keep ^ 1);
-      const u64 t_right = static_cast<u64>((h0[kRight] ^ h1[kRight]).lsb() ^ keep);
-      keys.seed[k * bits + level] = seed_cw.with_low_bits((t_left << 1) | t_right);
-      const Block keep_cw = seed_cw.with_low_bits(keep == kLeft ? t_left : t_right);
-      s[0][k] = h0[keep] ^ (t0 ? keep_cw : Block{});
-      s[1][k] = h1[keep] ^ (t1 ? keep_cw : Block{});
-    }
-  }
-  for (std::size_t k = 0; k < n; ++k)
-    for (std::size_t w = 0; w < wd; ++w)
-      keys.final[k * wd + w] = signed_by(s[1][k].lsb(), word(s[1][k].without_low_bits(2), w) -
-                                                            word(s[0][k].without_low_bits(2), w) - v_alpha[k * wd + w]);
+  for (std::size_t first = 0; first < n; first += kChunkKeys)
+    generate_chunk(aes, bits, alpha, beta, root0, root1, first, std::min(kChunkKeys, n - first), keys);
   return keys;
 }
 
@@ -82,31 +125,9 @@ std::vector<u64> dcf_evaluate(FixedKeyAes& aes, int party, std::span<const Block
                               std::span<const u64> x) {
   check_sizes(keys.bits, root.size(), keys.keys(), x.size(), "dcf_evaluate");
   if (party != 0 && party != 1) throw std::invalid_argument("dcf_evaluate: party must be 0 or 1");
-  const std::size_t n = x.size(), wd = static_cast<std::size_t>(keys.width);
-  const int bits = keys.bits;
-  std::vector<Block> s(n), hashed(2 * n);
-  std::vector<u64> v(n * wd, 0);
-  for (std::size_t k = 0; k < n; ++k) s[k] = root_of(root[k], party);
-  for (int level = 0; level < bits; ++level) {
-    for (std::size_t k = 0; k < n; ++k) {
-      const u64 bit = static_cast<u64>(bit_of(x[k], bits, level));
-      hashed[2 * k] = prg_input(s[k], bit);
-      hashed[2 * k + 1] = prg_input(s[k], 2 + bit);
-    }
-    aes.hash(hashed, hashed);
-    for (std::size_t k = 0; k < n; ++k) {
-      const int bit = bit_of(x[k], bits, level);
-      const int t = s[k].lsb();
-      const Block cw = keys.seed[k * bits + level];
-      const u64 t_cw = bit == 0 ? (cw.lo >> 1) & 1 : cw.lo & 1;
-      for (std::size_t w = 0; w < wd; ++w)
-        v[k * wd + w] += signed_by(party, word(hashed[2 * k + 1], w) + (t ? keys.value[(k * bits + level) * wd + w] : 0));
-      s[k] = hashed[2 * k] ^ (t ? cw.without_low_bits(2).with_low_bits(t_cw) : Block{});
-    }
-  }
-  for (std::size_t k = 0; k < n; ++k)
-    for (std::size_t w = 0; w < wd; ++w)
-      v[k * wd + w] += signed_by(party, word(s[k].without_low_bits(2), w) + (s[k].lsb() ? keys.final[k * wd + w] : 0));
+  std::vector<u64> v(x.size() * static_cast<std::size_t>(keys.width), 0);
+  for (std::size_t first = 0; first < x.size(); first += kChunkKeys)
+    evaluate_chunk(aes, party, root, keys, x, first, std::min(kChunkKeys, x.size() - first), v);
   return v;
 }
 
