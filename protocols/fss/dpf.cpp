@@ -1,5 +1,7 @@
 #include "protocols/fss/dpf.hpp"
 
+#include "protocols/fss/key_tree.hpp"
+
 #include <stdexcept>
 #include <string>
 
@@ -7,20 +9,11 @@ namespace protocols::fss {
 
 namespace {
 
+using namespace key_tree;
+
 // The PRG inputs of a node: its left and right children, and the output block of a leaf pair,
 // from H(s | j) with the seed's two low bits cleared.
 enum Part : std::uint64_t { kLeft = 0, kRight = 1, kOutput = 2 };
-
-Block prg_input(Block seed, std::uint64_t part) { return seed.without_low_bits(2).with_low_bits(part); }
-
-// The root of party b has control bit b, so that the two roots differ in it.
-Block root_of(Block seed, int party) { return seed.without_low_bits(1).with_low_bits(static_cast<u64>(party)); }
-
-int bit_of(u64 x, int bits, int level) { return static_cast<int>((x >> (bits - 1 - level)) & 1); }
-
-u64 signed_by(int negative, u64 v) { return negative ? u64{0} - v : v; }
-
-u64 word(Block b, int w) { return w == 0 ? b.lo : b.hi; }
 
 void check_bits(int bits, const char* what) {
   if (bits < 1 || bits > kMaxDpfBits)
