@@ -209,6 +209,10 @@ std::map<std::string, net::ProfileFigures> prefill_profile(Backend backend, cons
         mesh.profile().reset();
         engine.prefill(mesh.self() == 1 ? prompt : std::vector<int>{}, kPromptLength);
         if (mesh.self() == 1) profile = mesh.profile().classes();
+        // The 2PC dealer only sends: without this it may leave while P1 still reads its frames, and
+        // its socket, holding P1's unread keep-alive beats, would reset the connection.
+        if (mesh.self() == 1) mesh.send(2, net::Bytes{1});
+        if (mesh.self() == 2) mesh.recv(1);
       },
       test_support::test_mesh_options());
   return profile;
