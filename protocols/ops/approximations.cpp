@@ -33,16 +33,8 @@ Share SecureOps::mul_fp(const Share& x, const Share& y) { return proto_.truncate
 
 // exp(x) = exp(t)^(2^n) with t = x / 2^n and exp(t) ~ 1 + t + t^2/2: the relative error is about
 // |x|^3 / (6 * 4^n), far below the first-order base's x^2 / 2^(n+1) at the same number of rounds.
-Share SecureOps::exp_negative(const Share& x, const ExpOptions& options) {
-  if (tables_) {
-    Share y = exp_by_lookup(x);
-    if (options.cutoff) {
-      const Share below = less_than_zero(proto_.add_public(x, fixed_matrix(x.rows(), x.cols(), -*options.cutoff)));
-      y = proto_.sub(y, proto_.mul(below, y));
-    }
-    return y;
-  }
-  const int n = options.squarings, f = proto_.fixed_point().frac_bits();
+Share SecureOps::exp_by_squaring(const Share& x, int squarings) {
+  const int n = squarings, f = proto_.fixed_point().frac_bits();
   if (n < 1 || n > 12) throw std::invalid_argument("exp_negative: squarings must be in [1, 12]");
   // The base at kExpBits fraction bits: x/2^n is a shift of x's encoding, t^2/2 one truncation.
   const int shift = kExpBits - f - n;
@@ -56,6 +48,12 @@ Share SecureOps::exp_negative(const Share& x, const ExpOptions& options) {
     // The last squaring also drops back from kExpBits to F fraction bits.
     y = proto_.truncate(proto_.mul(y, y), last ? 2 * kExpBits - f : kExpBits);
   }
+  return y;
+}
+
+// With FSS by table lookups (lookup_approximations.cpp), otherwise by squaring; then the cut-off.
+Share SecureOps::exp_negative(const Share& x, const ExpOptions& options) {
+  Share y = tables_ ? exp_by_lookup(x) : exp_by_squaring(x, options.squarings);
   if (options.cutoff) {
     const Share below = less_than_zero(proto_.add_public(x, fixed_matrix(x.rows(), x.cols(), -*options.cutoff)));
     y = proto_.sub(y, proto_.mul(below, y));

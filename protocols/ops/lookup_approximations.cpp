@@ -76,10 +76,6 @@ Share SecureOps::rsqrt_by_lookup(const Share& scaled) {
   return proto_.truncate(proto_.sub(proto_.scale(y0, u64{3} << f), my3), f + 1);
 }
 
-}  // namespace protocols::ops
-
-namespace protocols::ops {
-
 namespace {
 // sum_j one_hot_j * values[j] for every row of a one-hot (n x K): a local public product.
 Share select_by_one_hot(const Protocol& proto, const Share& one_hot, const std::vector<u64>& values) {

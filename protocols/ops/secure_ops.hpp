@@ -181,6 +181,7 @@ class SecureOps {
   Share mantissa(const Normalized& n);
   // With FSS: exp, and 1/m and 1/sqrt(m) of the mantissa, by table lookups (lookup_approximations.cpp).
   Share exp_by_lookup(const Share& x);
+  Share exp_by_squaring(const Share& x, int squarings);
   Share reciprocal_by_lookup(const Share& scaled);
   Share rsqrt_by_lookup(const Share& scaled);
   Share lookup(const Share& index, const fss::LookupTable& table);
