@@ -1,6 +1,7 @@
 #include "parties/local_parties.hpp"
 
 #include "net/keygen.hpp"
+#include "net/listening_ports.hpp"
 #include "parties/cli_options.hpp"
 #include "parties/process_launcher.hpp"
 
@@ -10,7 +11,6 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
-#include <random>
 #include <stdexcept>
 
 namespace parties {
@@ -18,11 +18,6 @@ namespace parties {
 namespace fs = std::filesystem;
 
 namespace {
-
-int pick_base_port() {
-  std::random_device rd;  // only spreads concurrent runs over ports; nothing secret depends on it
-  return 20000 + static_cast<int>(rd() % 20000);
-}
 
 
 std::vector<ChildSpec> party_processes(const LocalPartiesRun& run) {
@@ -157,7 +152,7 @@ double median(std::vector<double> v) {
 
 std::vector<nlohmann::json> run_local_parties(const LocalPartiesRun& run) {
   fs::create_directories(run.dir);
-  const int base_port = run.base_port ? run.base_port + (run.protocol == "3pc" ? 10 : 0) : pick_base_port();
+  const int base_port = run.base_port ? run.base_port + (run.protocol == "3pc" ? 10 : 0) : net::pick_listening_ports(3);
   net::generate_deployment(run.dir.string(), 3, "127.0.0.1", static_cast<std::uint16_t>(base_port));
   std::cout << "[" << run.protocol << "] fresh CA and certificates in " << run.dir << "; starting 3 processes on ports "
             << base_port << "-" << base_port + 2 << "\n"

@@ -20,7 +20,29 @@ expect_error() {
   echo "ok: $(head -c 300 <<<"$*") -> exit $rc: $(head -c 200 <<<"$out" | tr '\n' ' ')"
 }
 
-port() { echo $((20000 + RANDOM % 20000)); }
+# Sets base_port to the first of three consecutive loopback ports that this script holds until it
+# ends. They lie below the kernel's ephemeral range, so no outgoing connection can take them, and
+# each has a lock file shared with the C++ test harness (tests/support/reserved_ports.hpp), locked
+# here with flock, so no other test listens on them; a port something already listens on is skipped.
+port_locks="${TMPDIR:-/tmp}/mpcache-test-ports"
+read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || ephemeral_low=32768
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+lock_port() {
+  local fd
+  exec {fd}>"$port_locks/$1.lock" || return 1
+  flock -n "$fd" && ! port_in_use "$1" && return 0
+  exec {fd}>&-
+  return 1
+}
+reserve_ports() {
+  mkdir -p "$port_locks"
+  local attempt
+  for attempt in $(seq 1000); do
+    base_port=$((10000 + (RANDOM * 32768 + RANDOM) % (ephemeral_low - 10000 - 3)))
+    lock_port "$base_port" && lock_port $((base_port + 1)) && lock_port $((base_port + 2)) && return 0
+  done
+  fail "no three free loopback ports below $ephemeral_low"
+}
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
@@ -214,7 +236,8 @@ case "$case_name" in
     expect_error "job" "$exe" demo --job train
     echo '{"ca": "ca.crt", "parties": [' > "$work/broken.json"
     expect_error "broken.json" "$exe" party --id 0 --parties "$work/broken.json"
-    "$exe" keygen --parties 3 --out "$work/d" --base-port "$(port)" >/dev/null || fail "keygen failed"
+    reserve_ports
+    "$exe" keygen --parties 3 --out "$work/d" --base-port "$base_port" >/dev/null || fail "keygen failed"
     expect_error "config.json" "$exe" party --id 0 --parties "$work/d/parties.json" --model "$work"
     expect_error "subcommand|required" "$exe"
     # Invalid cache budgets and ratios, and prompts longer than the model's context.
@@ -225,7 +248,8 @@ case "$case_name" in
       expect_error "ratio" "$exe" generate --model "$model" --prompt "In the beginning" --policy mpcache --mpcache-dyn-ratio -0.2
       long_prompt=$(for i in $(seq 1 400); do printf 'And God said, Let there be light. '; done)
       expect_error "context" "$exe" generate --model "$model" --prompt "$long_prompt" --max-new-tokens 4
-      "$exe" keygen --parties 3 --out "$work/long" --base-port "$(port)" >/dev/null || fail "keygen failed"
+      reserve_ports
+      "$exe" keygen --parties 3 --out "$work/long" --base-port "$base_port" >/dev/null || fail "keygen failed"
       # P1 refuses before connecting: the public prompt length would exceed the context.
       expect_error "context" "$exe" party --id 1 --parties "$work/long/parties.json" --model "$model" \
         --prompt "$long_prompt" --connect-timeout 2
@@ -233,7 +257,8 @@ case "$case_name" in
     fi
     ;;
   missing-peer)
-    "$exe" keygen --parties 3 --out "$work/d" --base-port "$(port)" >/dev/null || fail "keygen failed"
+    reserve_ports
+    "$exe" keygen --parties 3 --out "$work/d" --base-port "$base_port" >/dev/null || fail "keygen failed"
     # The dealer never starts: both parties must give up with a message naming it.
     "$exe" party --job matmul --id 0 --parties "$work/d/parties.json" --connect-timeout 3 >"$work/p0.log" 2>&1 &
     p0=$!
@@ -242,7 +267,8 @@ case "$case_name" in
     grep -Eq "party 2|dealer" "$work/p0.log" || fail "P0's error should name the missing peer: $(cat "$work/p0.log")"
     ;;
   peer-killed)
-    "$exe" keygen --parties 3 --out "$work/d" --base-port "$(port)" >/dev/null || fail "keygen failed"
+    reserve_ports
+    "$exe" keygen --parties 3 --out "$work/d" --base-port "$base_port" >/dev/null || fail "keygen failed"
     args=(--parties "$work/d/parties.json" --job matmul --protocol 3pc --rows 64 --inner 768 --cols 3072 --repeats 1000 --io-timeout 30)
     "$exe" --log-level info party --id 0 "${args[@]}" >"$work/p0.log" 2>&1 & p0=$!
     "$exe" --log-level info party --id 1 "${args[@]}" >"$work/p1.log" 2>&1 & p1=$!
@@ -275,7 +301,8 @@ case "$case_name" in
     IFS=- read -r _ phase kind protocol who <<<"$case_name"
     faulty="${who#p}"
     require_kjv_model
-    "$exe" keygen --parties 3 --out "$work/d" --base-port "$(port)" >/dev/null || fail "keygen failed"
+    reserve_ports
+    "$exe" keygen --parties 3 --out "$work/d" --base-port "$base_port" >/dev/null || fail "keygen failed"
     io_timeout=30; [[ $kind == stall ]] && io_timeout=3
     PROMPT="In the beginning God created" FAULTY_ID="$faulty" FAULT="$phase:$kind" \
       start_generate_parties "$protocol" --model "$model" --max-new-tokens 3 --io-timeout "$io_timeout"
@@ -332,7 +359,8 @@ case "$case_name" in
       || fail "cannot sample weight values"
     for run in "2pc:" "2pc:trace" "3pc:trace"; do
       protocol="${run%%:*}"; level="${run#*:}"
-      "$exe" keygen --parties 3 --out "$work/d" --force --base-port "$(port)" >/dev/null || fail "keygen failed"
+      reserve_ports
+      "$exe" keygen --parties 3 --out "$work/d" --force --base-port "$base_port" >/dev/null || fail "keygen failed"
       LOG_LEVEL="$level" start_generate_parties "$protocol" --model "$model" --max-new-tokens 2 --io-timeout 60
       for id in 0 1 2; do
         wait "${pids[$id]}" || fail "[$run] party $id failed: $(cat "$work/p$id.log")"
@@ -391,13 +419,15 @@ case "$case_name" in
     out=$("$exe" demo --model "$model" --prompt "In the beginning" --max-new-tokens 2000 2>&1) && fail "demo accepted 2000 tokens"
     grep -Eq "$msg" <<<"$out" || fail "demo: expected /$msg/: $out"
     grep -q "fresh CA" <<<"$out" && fail "demo started parties before refusing: $out"
-    "$exe" keygen --parties 3 --out "$work/d" --base-port "$(port)" >/dev/null || fail "keygen failed"
+    reserve_ports
+    "$exe" keygen --parties 3 --out "$work/d" --base-port "$base_port" >/dev/null || fail "keygen failed"
     expect_error "$msg" "$exe" party --id 1 --parties "$work/d/parties.json" --model "$model" --prompt "In the beginning" \
       --max-new-tokens 2000 --connect-timeout 2
     ;;
   prompt-required)
     require_kjv_model
-    "$exe" keygen --parties 3 --out "$work/d" --base-port "$(port)" >/dev/null || fail "keygen failed"
+    reserve_ports
+    "$exe" keygen --parties 3 --out "$work/d" --base-port "$base_port" >/dev/null || fail "keygen failed"
     party1=("$exe" party --id 1 --parties "$work/d/parties.json" --model "$model" --connect-timeout 2)
     expect_error "P1 needs the user's prompt" "${party1[@]}"
     expect_error "excludes" "${party1[@]}" --prompt x --prompt-file "$work/none"
@@ -435,7 +465,8 @@ case "$case_name" in
     ;;
   party-decode-bench)
     # A standalone party of the benchmark prints progress at the default log level and its table.
-    "$exe" keygen --parties 3 --out "$work/d" --base-port "$(port)" >/dev/null || fail "keygen failed"
+    reserve_ports
+    "$exe" keygen --parties 3 --out "$work/d" --base-port "$base_port" >/dev/null || fail "keygen failed"
     for id in 0 1 2; do
       "$exe" party --id "$id" --parties "$work/d/parties.json" --protocol 2pc --job decode-bench --shape tiny \
         --cache-lengths 32,48 --steps 2 --text "$source_dir/bench/data/kjv_ruth_ecclesiastes_jonah.txt" \

@@ -30,19 +30,6 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ignored);
 }
 
-std::vector<std::uint16_t> free_loopback_ports(int count) {
-  // Binding port 0 lets the kernel choose a free port; all sockets stay open until every port is
-  // chosen, so the ports are distinct.
-  boost::asio::io_context io;
-  std::vector<boost::asio::ip::tcp::acceptor> held;
-  std::vector<std::uint16_t> ports;
-  for (int i = 0; i < count; ++i) {
-    auto& acceptor = held.emplace_back(io, boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
-    ports.push_back(acceptor.local_endpoint().port());
-  }
-  return ports;
-}
-
 net::Credential TestDeployment::ca() const { return net::load_credential(file("ca.crt"), file("ca.key")); }
 
 void TestDeployment::replace_party_certificate(int id, const net::CertificateSpec& spec, const net::Credential* issuer) {
@@ -56,10 +43,9 @@ void TestDeployment::replace_party_certificate(int id, const net::CertificateSpe
 std::unique_ptr<TestDeployment> make_test_deployment(int parties) {
   auto deployment = std::make_unique<TestDeployment>();
   const std::string dir = deployment->dir.path().string();
-  net::generate_deployment(dir, parties, "127.0.0.1", 47000, 30);
+  deployment->ports = std::make_unique<ReservedPorts>(parties);
+  net::generate_deployment(dir, parties, "127.0.0.1", deployment->ports->port(0), 30);
   deployment->config = net::PartiesConfig::load(deployment->file("parties.json"));
-  const std::vector<std::uint16_t> ports = free_loopback_ports(parties);
-  for (int id = 0; id < parties; ++id) deployment->config.parties[id].port = ports[id];
   return deployment;
 }
 

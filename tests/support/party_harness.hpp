@@ -7,6 +7,7 @@
 #include "net/mesh.hpp"
 #include "net/parties_config.hpp"
 #include "net/tls_mesh.hpp"
+#include "tests/support/reserved_ports.hpp"
 
 #include <cstdint>
 #include <exception>
@@ -32,11 +33,9 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// `count` distinct loopback ports that were free a moment ago.
-std::vector<std::uint16_t> free_loopback_ports(int count);
-
 struct TestDeployment {
   TempDir dir;
+  std::unique_ptr<ReservedPorts> ports;  // party i listens on ports->port(i) while the deployment lives
   net::PartiesConfig config;
 
   std::string file(const std::string& name) const { return (dir.path() / name).string(); }
@@ -47,7 +46,7 @@ struct TestDeployment {
   void replace_party_certificate(int id, const net::CertificateSpec& spec, const net::Credential* issuer = nullptr);
 };
 
-// generate_deployment() for `parties` parties on free loopback ports in a new temp folder.
+// generate_deployment() for `parties` parties on reserved loopback ports in a new temp folder.
 std::unique_ptr<TestDeployment> make_test_deployment(int parties);
 
 // Timeouts short enough for tests on a loaded machine, long enough not to flake.
