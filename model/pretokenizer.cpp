@@ -1,5 +1,6 @@
 #include "model/pretokenizer.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace model {
@@ -35,15 +36,19 @@ constexpr Range kOther[] = {
     {0xFE10, 0xFE6F}, {0xFEFF, 0xFEFF}, {0xFF01, 0xFF0F}, {0xFF1A, 0xFF20}, {0xFF3B, 0xFF40}, {0xFF5B, 0xFF65},
     {0xFFE0, 0xFFFF}, {0x1F000, 0x1FAFF}, {0xE0000, 0xE007F}};
 
-bool is_contraction_at(const std::u32string& s, std::size_t i, std::size_t& length) {
+char32_t ascii_lower(char32_t c) { return c >= U'A' && c <= U'Z' ? c + (U'a' - U'A') : c; }
+
+// "'s|'t|'re|'ve|'m|'ll|'d" at i (with `any_case`, as "(?i:...)"); its length in `length`.
+bool is_contraction_at(const std::u32string& s, std::size_t i, bool any_case, std::size_t& length) {
   if (s[i] != U'\'' || i + 1 >= s.size()) return false;
-  const char32_t a = s[i + 1];
+  const auto fold = [any_case](char32_t c) { return any_case ? ascii_lower(c) : c; };
+  const char32_t a = fold(s[i + 1]);
   if (a == U's' || a == U't' || a == U'm' || a == U'd') {
     length = 2;
     return true;
   }
   if (i + 2 < s.size()) {
-    const char32_t b = s[i + 2];
+    const char32_t b = fold(s[i + 2]);
     if ((a == U'r' && b == U'e') || (a == U'v' && b == U'e') || (a == U'l' && b == U'l')) {
       length = 3;
       return true;
@@ -57,20 +62,61 @@ std::size_t run_end(const std::u32string& s, std::size_t i, CharClass cls) {
   return i;
 }
 
-// Length of the piece starting at i.
-std::size_t piece_length(const std::u32string& s, std::size_t i) {
+bool is_line_break(char32_t c) { return c == U'\r' || c == U'\n'; }
+
+// "\s+(?!\S)|\s+" for the whitespace run s[i, end): a run followed by non-space gives up its last
+// character, which then starts the next piece (as " word" when it is a space).
+std::size_t trailing_whitespace_length(const std::u32string& s, std::size_t i, std::size_t end) {
+  if (end == s.size() || end - i == 1) return end - i;
+  return end - i - 1;
+}
+
+// GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+std::size_t gpt2_piece_length(const std::u32string& s, std::size_t i) {
   std::size_t contraction = 0;
-  if (is_contraction_at(s, i, contraction)) return contraction;
+  if (is_contraction_at(s, i, false, contraction)) return contraction;
   const CharClass here = classify(s[i]);
-  // " ?\p{L}+", " ?\p{N}+", " ?[^\s\p{L}\p{N}]+": an optional single space, then a run of one class.
   if (s[i] == U' ' && i + 1 < s.size() && classify(s[i + 1]) != CharClass::Whitespace)
     return run_end(s, i + 1, classify(s[i + 1])) - i;
   if (here != CharClass::Whitespace) return run_end(s, i, here) - i;
-  // "\s+(?!\S)|\s+": a whitespace run followed by non-space gives up its last character, which
-  // then starts the next piece (as " word" when it is a space).
+  return trailing_whitespace_length(s, i, run_end(s, i, CharClass::Whitespace));
+}
+
+// LLaMA-3 (max_digits 3) and Qwen2 (max_digits 1):
+//   (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,max_digits}|
+//   ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+// The alternatives are tried in order, as the regex does.
+std::size_t digit_group_piece_length(const std::u32string& s, std::size_t i, std::size_t max_digits) {
+  std::size_t contraction = 0;
+  if (is_contraction_at(s, i, true, contraction)) return contraction;
+  const CharClass here = classify(s[i]);
+  const bool next_is_letter = i + 1 < s.size() && classify(s[i + 1]) == CharClass::Letter;
+  if (here == CharClass::Letter) return run_end(s, i, CharClass::Letter) - i;
+  if (here != CharClass::Number && !is_line_break(s[i]) && next_is_letter) return run_end(s, i + 1, CharClass::Letter) - i;
+  if (here == CharClass::Number) return std::min(run_end(s, i, CharClass::Number) - i, max_digits);
+  const std::size_t symbols_from = s[i] == U' ' && i + 1 < s.size() && classify(s[i + 1]) == CharClass::Other ? i + 1 : i;
+  if (classify(s[symbols_from]) == CharClass::Other) {
+    std::size_t end = run_end(s, symbols_from, CharClass::Other);
+    while (end < s.size() && is_line_break(s[end])) ++end;
+    return end - i;
+  }
+  // Whitespace: up to its last line break when the run holds one ("\s*[\r\n]+"), else as GPT-2.
   const std::size_t end = run_end(s, i, CharClass::Whitespace);
-  if (end == s.size() || end - i == 1) return end - i;
-  return end - i - 1;
+  for (std::size_t k = end; k > i; --k)
+    if (is_line_break(s[k - 1])) return k - i;
+  return trailing_whitespace_length(s, i, end);
+}
+
+std::size_t piece_length(const std::u32string& s, std::size_t i, PretokenizerPattern pattern) {
+  switch (pattern) {
+    case PretokenizerPattern::gpt2:
+      return gpt2_piece_length(s, i);
+    case PretokenizerPattern::llama3:
+      return digit_group_piece_length(s, i, 3);
+    case PretokenizerPattern::qwen2:
+      return digit_group_piece_length(s, i, 1);
+  }
+  throw std::logic_error("unknown pre-tokenizer pattern");
 }
 
 }  // namespace
@@ -133,15 +179,27 @@ std::string encode_utf8(std::u32string_view text) {
   return out;
 }
 
-std::vector<std::string> pretokenize(std::string_view text) {
+std::vector<std::string> pretokenize(std::string_view text, PretokenizerPattern pattern) {
   const std::u32string s = decode_utf8(text);
   std::vector<std::string> pieces;
   for (std::size_t i = 0; i < s.size();) {
-    const std::size_t length = piece_length(s, i);
+    const std::size_t length = piece_length(s, i, pattern);
     pieces.push_back(encode_utf8(std::u32string_view(s).substr(i, length)));
     i += length;
   }
   return pieces;
+}
+
+std::optional<PretokenizerPattern> pattern_of_regex(std::string_view regex) {
+  static constexpr std::string_view kGpt2 = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+  static constexpr std::string_view kLlama3 =
+      R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+  static constexpr std::string_view kQwen2 =
+      R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+  if (regex == kGpt2) return PretokenizerPattern::gpt2;
+  if (regex == kLlama3) return PretokenizerPattern::llama3;
+  if (regex == kQwen2) return PretokenizerPattern::qwen2;
+  return std::nullopt;
 }
 
 }  // namespace model

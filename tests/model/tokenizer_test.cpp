@@ -1,5 +1,6 @@
 #include "model/pretokenizer.hpp"
 #include "model/tokenizer.hpp"
+#include "model/byte_level_bpe.hpp"
 
 #include "test_paths.hpp"
 
