@@ -26,6 +26,11 @@ bool mpcache_selects_itself(int layer, const PolicyConfig& config) {
   return layer < skip || (layer - skip) % config.mpcache_share_interval == 0;
 }
 
+int mpcache_sharing_leader(int layer, const PolicyConfig& config) {
+  while (!mpcache_selects_itself(layer, config)) --layer;
+  return layer;
+}
+
 ClusterSelection reuse_cluster_selection(const ClusterSelection& previous, int len,
                                          const ClusterSelectionParams& params) {
   if (previous.shape.len != len) {
@@ -59,6 +64,7 @@ void MpcachePolicy::begin(const ModelShape& shape, int prompt_length) {
   static_ = rules::mpcache_static_counts(config_, prompt_length);
   selections_.assign(static_cast<std::size_t>(shape.layers),
                      std::vector<ClusterSelection>(static_cast<std::size_t>(shape.kv_heads)));
+  static_kept_.assign(static_cast<std::size_t>(shape.layers), {});
 }
 
 std::vector<int> MpcachePolicy::static_keep_rows(const std::vector<FloatMatrix>& queries,
@@ -67,16 +73,16 @@ std::vector<int> MpcachePolicy::static_keep_rows(const std::vector<FloatMatrix>&
   if (size != prompt_length_)
     throw std::logic_error("mpcache: static eviction runs on the prompt's " + std::to_string(prompt_length_) +
                            " rows, the cache holds " + std::to_string(size));
-  const int window = static_.window, sinks = static_.sinks;
+  const int sinks = static_.sinks, recent = static_.recent;
   std::vector<double> votes(static_cast<std::size_t>(size), 0.0);
   for (int g = 0; g < cache.kv_heads(); ++g) {
-    const std::vector<double> group_votes = window_votes(queries, cache.heads[g], g, shape_, window);
+    const std::vector<double> group_votes = window_votes(queries, cache.heads[g], g, shape_, static_.window);
     for (int r = 0; r < size; ++r) votes[r] += group_votes[r] / shape_.query_heads;
   }
-  const std::vector<double> middle(votes.begin() + sinks, votes.end() - window);
+  const std::vector<double> middle(votes.begin() + sinks, votes.end() - recent);
   std::vector<int> kept = top_k(middle, static_.middle_kept());
   for (int& row : kept) row += sinks;
-  return merge_sorted(merge_sorted(index_range(0, sinks), kept), index_range(size - window, size));
+  return merge_sorted(merge_sorted(index_range(0, sinks), kept), index_range(size - recent, size));
 }
 
 void MpcachePolicy::on_prefill(int layer, const std::vector<FloatMatrix>& queries, LayerCache& cache) {
@@ -87,7 +93,12 @@ void MpcachePolicy::on_prefill(int layer, const std::vector<FloatMatrix>& querie
       throw std::invalid_argument("mpcache: heads must hold the same prompt rows at prefill");
     }
   }
-  const std::vector<int> kept = static_keep_rows(queries, cache);
+  // A layer that reuses its group leader's cluster indices also keeps the leader's rows, so that a
+  // reused index names the same tokens in both layers.
+  const int leader = mpcache_sharing_leader(layer, config_);
+  std::vector<int>& kept = static_kept_.at(static_cast<std::size_t>(layer));
+  kept = leader == layer ? static_keep_rows(queries, cache) : static_kept_.at(static_cast<std::size_t>(leader));
+  if (kept.empty()) throw std::logic_error("mpcache: layer " + std::to_string(layer) + " prefilled before its group's first layer");
   for (auto& head : cache.heads) head.keep(kept);
 }
 

@@ -2,9 +2,13 @@
 //
 // 1. Static look-once eviction at prefill: the last `mpcache_observation_ratio` of the prompt
 //    queries vote with their causal attention, averaged over ALL query heads, so every head keeps
-//    the same tokens; the kept set is the sinks, the observation window and the top-voted rest, in
-//    total round(static_ratio * n) tokens (sinks and window inside that count unless
-//    window_outside_budget). Generated tokens are never statically evicted.
+//    the same tokens; the kept set is the sinks, the newest `mpcache_recent` rows and the
+//    top-voted rest (observation window included: its rows compete for the budget like the
+//    others), in total round(static_ratio * n) tokens (sinks and recent rows inside that count
+//    unless window_outside_budget). The recent rows are forced because causal votes favour early
+//    rows: the last prompt row gets one query's vote, a row W back gets W. Generated tokens are
+//    never statically evicted. Layers that share cluster indices (3.) keep the rows their group's
+//    first layer keeps.
 // 2. Dynamic selection at every decode step, per key/value head: the fixed-count hierarchical
 //    cluster selection of kvcache/cluster_selection.hpp (`select_clusters`), exactly what the
 //    secure engine runs, on the head's current cache (the statically kept prompt rows in position
@@ -14,8 +18,9 @@
 //    cluster INDICES chosen by the layer before it (its `attending` clusters, forced ones
 //    included) and attends those clusters' rows in its own cache plus its own tail rows. Every
 //    layer keeps the same number of prompt tokens, so all caches have the same length and the
-//    same cluster boundaries; sharing indices needs no positions, which the secure engine would
-//    have to compare obliviously.
+//    same cluster boundaries; and every layer of a group keeps the same prompt tokens (the first
+//    layer's static choice), so a reused index names the same tokens. Sharing indices needs no
+//    positions, which the secure engine would have to compare obliviously.
 //
 // Differences from the authors' PyTorch code (zwxandy/MPCache):
 //  - static eviction there keeps every token whose head-averaged window attention reaches a
@@ -30,8 +35,8 @@
 //    length is not a multiple of size1; here the level-2 clusters 0 and C2-1 (the first and last
 //    complete ones) always attend, as do the tail rows after the last complete cluster. Nothing is
 //    forced at level 1. Caches with fewer than 3 level-2 or no level-1 cluster attend entirely.
-//  - cross-layer sharing is described in the paper, not in the released code; here it shares
-//    cluster indices, not token positions.
+//  - cross-layer sharing is described in the paper, not in the released code; here a group
+//    shares its static keep-set and its cluster indices.
 #pragma once
 
 #include "kvcache/cluster_selection.hpp"
@@ -43,6 +48,9 @@ namespace kvcache {
 
 // Whether `layer` computes its own dynamic selection (otherwise it reuses the previous layer's).
 bool mpcache_selects_itself(int layer, const PolicyConfig& config);
+// The first layer of `layer`'s sharing group (the nearest layer <= `layer` that selects itself):
+// its static eviction decides the kept prompt rows of the whole group.
+int mpcache_sharing_leader(int layer, const PolicyConfig& config);
 
 // The selection a layer that reuses `previous` (the previous layer's selection for the same
 // key/value head) makes on its own cache of `len` rows: the same attending level-2 clusters plus
@@ -73,6 +81,7 @@ class MpcachePolicy final : public CachePolicy {
   ClusterSelectionParams params_;
   rules::StaticEvictionCounts static_;
   std::vector<std::vector<ClusterSelection>> selections_;  // [layer][kv head] at the current step
+  std::vector<std::vector<int>> static_kept_;  // [layer] prompt rows kept by static eviction
 };
 
 }  // namespace kvcache

@@ -54,6 +54,7 @@ void validate(const PolicyConfig& c) {
   require_ratio(c.mpcache_dyn_ratio, "mpcache_dyn_ratio");
   require_ratio(c.mpcache_static_ratio, "mpcache_static_ratio");
   require_ratio(c.mpcache_observation_ratio, "mpcache_observation_ratio");
+  require_non_negative(c.mpcache_recent, "mpcache_recent");
   require_positive(c.mpcache_share_interval, "mpcache_share_interval");
   require_non_negative(c.mpcache_share_skip_layers, "mpcache_share_skip_layers");
 }
@@ -70,7 +71,7 @@ std::string describe(const PolicyConfig& c) {
       << "/" << c.rpc_selector_window << "/" << c.rpc_keep_fraction << " mustafar " << c.mustafar_sparsity << "/"
       << c.mustafar_dense_window << " mpcache " << c.mpcache_alpha << "/" << c.mpcache_cluster_size1 << "/"
       << c.mpcache_cluster_size2 << "/" << c.mpcache_level1_ratio << "/" << c.mpcache_dyn_ratio << "/"
-      << c.mpcache_static_ratio << "/" << c.mpcache_observation_ratio << "/" << c.mpcache_share_interval << "/"
+      << c.mpcache_static_ratio << "/" << c.mpcache_observation_ratio << "/" << c.mpcache_recent << "/" << c.mpcache_share_interval << "/"
       << c.mpcache_share_skip_layers;
   return out.str();
 }

@@ -38,6 +38,7 @@ struct PolicyConfig {
   double mpcache_dyn_ratio = 0.2;          // fraction of level-2 clusters attended
   double mpcache_static_ratio = 0.3;       // fraction of the prompt kept by static eviction
   double mpcache_observation_ratio = 0.2;  // observation window as a fraction of the prompt
+  int mpcache_recent = 32;                 // newest prompt rows static eviction always keeps
   int mpcache_share_interval = 2;          // a layer group of this size shares one selection
   int mpcache_share_skip_layers = 2;       // the first layers always select for themselves
 };

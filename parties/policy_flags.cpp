@@ -34,6 +34,7 @@ void add_policy_flags(CLI::App& app, kvcache::PolicyConfig& c) {
   add("--mpcache-dyn-ratio", c.mpcache_dyn_ratio, "MPCache: fraction of level-2 clusters attended");
   add("--mpcache-static-ratio", c.mpcache_static_ratio, "MPCache: fraction of the prompt kept at prefill");
   add("--mpcache-observation-ratio", c.mpcache_observation_ratio, "MPCache: observation window, fraction of the prompt");
+  add("--mpcache-recent", c.mpcache_recent, "MPCache: newest prompt tokens static eviction always keeps");
   add("--mpcache-share-interval", c.mpcache_share_interval, "MPCache: layers sharing one dynamic selection");
   add("--mpcache-share-skip-layers", c.mpcache_share_skip_layers, "MPCache: first layers that never share");
 }

@@ -56,11 +56,13 @@ int quest_page_budget(const PolicyConfig& config, int prompt_length) {
 StaticEvictionCounts mpcache_static_counts(const PolicyConfig& config, int prompt_length) {
   check_prompt_length(prompt_length, "mpcache");
   const int observed = static_cast<int>(std::floor(config.mpcache_observation_ratio * prompt_length));
-  const int extras = config.window_outside_budget ? config.sinks + std::max(1, observed) : 0;
+  const int extras = config.window_outside_budget ? config.sinks + config.mpcache_recent : 0;
   StaticEvictionCounts counts;
   counts.capacity = std::min(prompt_length, Budget{config.mpcache_static_ratio, 0}.resolve(prompt_length) + extras);
-  counts.window = std::clamp(observed, 1, counts.capacity);
-  counts.sinks = std::clamp(config.sinks, 0, counts.capacity - counts.window);
+  counts.window = std::clamp(observed, 1, prompt_length);
+  // Sinks first, then the recent rows, within the capacity.
+  counts.sinks = std::clamp(config.sinks, 0, counts.capacity);
+  counts.recent = std::clamp(config.mpcache_recent, 0, counts.capacity - counts.sinks);
   return counts;
 }
 

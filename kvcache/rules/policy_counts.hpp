@@ -37,12 +37,17 @@ int snapkv_capacity(const PolicyConfig& config, int prompt_length);
 int quest_page_budget(const PolicyConfig& config, int prompt_length);
 
 // MPCache's look-once static eviction of a prompt: `capacity` rows kept, the first `sinks` and the
-// last `window` (the observation window, whose queries vote) always among them.
+// newest `recent` always among them; the rest of the capacity goes to the best-voted of the rows
+// between, observation window included (its rows compete like the others, as in the authors'
+// algorithm). The last `window` queries vote.
 struct StaticEvictionCounts {
   int capacity = 0;
   int sinks = 0;
+  int recent = 0;
   int window = 0;
-  int middle_kept() const { return capacity - sinks - window; }
+  // Rows chosen by vote, and the rows they are chosen from (sinks and recent rows excluded).
+  int middle_kept() const { return capacity - sinks - recent; }
+  int middle_rows(int prompt_length) const { return prompt_length - sinks - recent; }
 };
 StaticEvictionCounts mpcache_static_counts(const PolicyConfig& config, int prompt_length);
 

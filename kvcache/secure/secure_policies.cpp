@@ -68,7 +68,8 @@ void SecureMpcachePolicy::on_prefill(int layer, const PromptAttention& prompt, S
   // never statically evicted).
   if (prompt.empty()) return;
   checks::expect_count(kMpcache, "heads of prompt attention", prompt.heads(), shape_.query_heads);
-  if (static_.capacity >= cache.rows()) return;
+  // Only the first layer of each sharing group votes: the group keeps its rows.
+  if (static_.capacity >= cache.rows() || mpcache_sharing_leader(layer, config_) != layer) return;
   const auto scope = profiled(ops_, kProfileEviction);
   votes_.at(static_cast<std::size_t>(layer)) = static_eviction_votes(ops_.protocol(), prompt, static_.window);
 }
@@ -76,17 +77,24 @@ void SecureMpcachePolicy::on_prefill(int layer, const PromptAttention& prompt, S
 void SecureMpcachePolicy::on_prefill_done(std::span<SecureLayerCache> layers) {
   checks::expect_count(kMpcache, "layers at the end of the prefill", static_cast<long long>(layers.size()),
                        static_cast<long long>(boxes_.size()));
+  // Every layer keeps the rows its sharing group's first layer chooses (one top-k per group).
   std::vector<Share> votes;
+  std::vector<int> vote_row_of_leader(layers.size(), -1), vote_of;
   std::vector<SecureLayerCache*> evicted;
   for (std::size_t l = 0; l < layers.size(); ++l) {
-    if (!votes_[l]) continue;
-    votes.push_back(std::move(*votes_[l]));
+    const auto leader = static_cast<std::size_t>(mpcache_sharing_leader(static_cast<int>(l), config_));
+    if (leader == l && votes_[l]) {
+      vote_row_of_leader[l] = static_cast<int>(votes.size());
+      votes.push_back(std::move(*votes_[l]));
+      votes_[l].reset();
+    }
+    if (vote_row_of_leader[leader] < 0) continue;
     evicted.push_back(&layers[l]);
-    votes_[l].reset();
+    vote_of.push_back(vote_row_of_leader[leader]);
   }
   if (!evicted.empty()) {
     const auto scope = profiled(ops_, kProfileEviction);
-    secure_static_eviction(ops_, votes, shape_.query_heads, evicted, static_);
+    secure_static_eviction(ops_, votes, shape_.query_heads, evicted, vote_of, static_);
   }
   build_boxes(layers);
 }

@@ -70,10 +70,11 @@ void check_window(int window, int rows) {
 }
 
 void check_params(const StaticEvictionParams& params) {
-  if (params.window < 1 || params.sinks < 0 || params.middle_kept() < 0)
-    throw std::invalid_argument(std::string(kWho) + "need window >= 1, sinks >= 0 and sinks + window <= capacity, got " +
-                                "capacity " + std::to_string(params.capacity) + ", sinks " +
-                                std::to_string(params.sinks) + ", window " + std::to_string(params.window));
+  if (params.window < 1 || params.sinks < 0 || params.recent < 0 || params.middle_kept() < 0)
+    throw std::invalid_argument(std::string(kWho) + "need window >= 1, sinks >= 0, recent >= 0 and sinks + recent <= " +
+                                "capacity, got capacity " + std::to_string(params.capacity) + ", sinks " +
+                                std::to_string(params.sinks) + ", recent " + std::to_string(params.recent) +
+                                ", window " + std::to_string(params.window));
 }
 
 // Votes are at most heads * window (each softmax row sums to 1, up to rounding; factor 2 of
@@ -140,11 +141,11 @@ std::vector<Share> ordered_middle_rows(SecureOps& ops, const Share& middle_votes
 }
 
 // [0 | middle | 0]: the middle rows' one-hot over all n rows.
-Share widened(const Protocol& p, const Share& middle, int sinks, int window) {
+Share widened(const Protocol& p, const Share& middle, int sinks, int recent) {
   std::vector<Share> parts;
   if (sinks > 0) parts.push_back(layout::zeros(p, middle.rows(), sinks));
   parts.push_back(middle);
-  if (window > 0) parts.push_back(layout::zeros(p, middle.rows(), window));
+  if (recent > 0) parts.push_back(layout::zeros(p, middle.rows(), recent));
   return layout::concat_columns(parts);
 }
 
@@ -161,22 +162,23 @@ std::vector<Share> keep_matrices_of(SecureOps& ops, std::span<const Share> votes
   const Eigen::Index n = votes.front().cols(), k = params.middle_kept();
   std::vector<Share> middle_rows;
   if (k > 0) {
-    const Eigen::Index middle = n - params.sinks - params.window;
+    const Eigen::Index middle = params.middle_rows(static_cast<int>(n));
     std::vector<Share> middles;
     for (const Share& v : votes) middles.push_back(layout::columns(v, params.sinks, middle));
     const int value_bits = vote_value_bits(heads, params.window, p.fixed_point().frac_bits());
     middle_rows = ordered_middle_rows(ops, layout::concat_rows(middles), k, value_bits);
   }
-  // The sinks' and the window's rows are public and the same in every layer.
-  const std::optional<Share> sink_rows =
-      params.sinks > 0 ? std::optional(identity_rows(p, 0, params.sinks, n)) : std::nullopt;
-  const Share window_rows = identity_rows(p, n - params.window, params.window, n);
+  // The sinks' and the recent rows are public and the same in every layer.
+  const auto public_rows = [&](Eigen::Index first, int count) {
+    return count > 0 ? std::optional(identity_rows(p, first, count, n)) : std::nullopt;
+  };
+  const std::optional<Share> sink_rows = public_rows(0, params.sinks), recent_rows = public_rows(n - params.recent, params.recent);
   std::vector<Share> keeps;
   for (std::size_t l = 0; l < votes.size(); ++l) {
     std::vector<Share> parts;
     if (sink_rows) parts.push_back(*sink_rows);
-    if (k > 0) parts.push_back(widened(p, middle_rows[l], params.sinks, params.window));
-    parts.push_back(window_rows);
+    if (k > 0) parts.push_back(widened(p, middle_rows[l], params.sinks, params.recent));
+    if (recent_rows) parts.push_back(*recent_rows);
     keeps.push_back(layout::concat_rows(parts));
   }
   return keeps;
@@ -185,7 +187,7 @@ std::vector<Share> keep_matrices_of(SecureOps& ops, std::span<const Share> votes
 void validate(const SecureLayerCache& cache, const StaticEvictionParams& params) {
   check_cache(cache);
   check_params(params);
-  check_window(params.window, std::min(cache.rows(), params.capacity));
+  check_window(params.window, cache.rows());
 }
 
 void check_votes(const Share& votes, const SecureLayerCache& cache) {
@@ -223,13 +225,18 @@ void compact_unscoped(Protocol& proto, std::span<const Share> keeps, std::span<S
   }
 }
 
-void check_layers(std::span<const Share> votes, std::span<SecureLayerCache* const> caches, const StaticEvictionParams& params) {
-  if (votes.empty() || votes.size() != caches.size())
-    throw std::invalid_argument(std::string(kWho) + std::to_string(votes.size()) + " vote rows for " +
-                                std::to_string(caches.size()) + " layers (need one per layer, at least one)");
+void check_layers(std::span<const Share> votes, std::span<SecureLayerCache* const> caches, std::span<const int> vote_of,
+                  const StaticEvictionParams& params) {
+  if (votes.empty() || caches.size() != vote_of.size())
+    throw std::invalid_argument(std::string(kWho) + std::to_string(votes.size()) + " vote rows and " +
+                                std::to_string(vote_of.size()) + " vote indices for " + std::to_string(caches.size()) +
+                                " layers (need at least one vote row and an index per layer)");
   for (std::size_t l = 0; l < caches.size(); ++l) {
     validate(*caches[l], params);
-    check_votes(votes[l], *caches[l]);
+    if (vote_of[l] < 0 || static_cast<std::size_t>(vote_of[l]) >= votes.size())
+      throw std::invalid_argument(std::string(kWho) + "layer " + std::to_string(l) + " names vote row " +
+                                  std::to_string(vote_of[l]) + " of " + std::to_string(votes.size()));
+    check_votes(votes[vote_of[l]], *caches[l]);
     if (caches[l]->rows() != caches.front()->rows())
       throw std::invalid_argument(std::string(kWho) + "every layer must hold the same number of rows");
   }
@@ -272,11 +279,22 @@ void compact(Protocol& proto, const Share& keep, SecureLayerCache& cache) {
 }
 
 void secure_static_eviction(SecureOps& ops, std::span<const Share> votes, int heads,
-                            std::span<SecureLayerCache* const> caches, const StaticEvictionParams& params) {
-  check_layers(votes, caches, params);
+                            std::span<SecureLayerCache* const> caches, std::span<const int> vote_of,
+                            const StaticEvictionParams& params) {
+  check_layers(votes, caches, vote_of, params);
   if (params.capacity >= caches.front()->rows()) return;
   const auto scope = eviction_scope(ops.protocol());
-  compact_unscoped(ops.protocol(), keep_matrices_of(ops, votes, heads, params), caches);
+  const std::vector<Share> keeps = keep_matrices_of(ops, votes, heads, params);
+  std::vector<Share> keep_of_layer;
+  for (const int v : vote_of) keep_of_layer.push_back(keeps[static_cast<std::size_t>(v)]);
+  compact_unscoped(ops.protocol(), keep_of_layer, caches);
+}
+
+void secure_static_eviction(SecureOps& ops, std::span<const Share> votes, int heads,
+                            std::span<SecureLayerCache* const> caches, const StaticEvictionParams& params) {
+  std::vector<int> own(caches.size());
+  for (std::size_t l = 0; l < own.size(); ++l) own[l] = static_cast<int>(l);
+  secure_static_eviction(ops, votes, heads, caches, own, params);
 }
 
 void secure_static_eviction(SecureOps& ops, const Share& votes, int heads, SecureLayerCache& cache,

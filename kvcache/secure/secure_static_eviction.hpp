@@ -5,14 +5,15 @@
 //
 // The last W prompt queries of every query head vote with their causal attention (one softmax
 // over all heads' rows, public causal mask); the votes are summed over ALL query heads, so every
-// key/value head keeps the same rows. Kept: the first `sinks` rows, the last `window` rows and the
-// top-voted rows of the middle, in position order, `capacity` rows in all.
+// key/value head keeps the same rows. Kept: the first `sinks` rows, the last `recent` rows and the
+// top-voted rows between them (the observation window's rows compete too), in position order,
+// `capacity` rows in all.
 //
 // Cost, every head in the same rounds (the number of rounds depends on n and capacity only):
 //  - votes: none on a private prefill (the window rows of the prompt pass's own attention); else
 //    one matmul_fixed_transposed round (only the window queries are opened), one truncation, one
 //    softmax over (heads * W) x n;
-//  - top-k of the middle rows: SecureOps::top_k (bitonic network) with k = capacity - sinks - W;
+//  - top-k of the middle rows: SecureOps::top_k (bitonic network) with k = capacity - sinks - recent;
 //  - position order: no second sort. The kept mask b of the middle is the column sum of the
 //    top-k one-hot (local), the rank of each row its prefix sum (local), one one_hot of the ranks
 //    and one multiplication by b give the rows of the position-ordered one-hot;
@@ -61,6 +62,11 @@ void compact(protocols::Protocol& proto, const Share& keep, SecureLayerCache& ca
 // masking round), instead of those rounds once per layer.
 void secure_static_eviction(protocols::ops::SecureOps& ops, std::span<const Share> votes, int heads,
                             std::span<SecureLayerCache* const> caches, const StaticEvictionParams& params);
+// The same where layer l keeps the rows that vote row vote_of[l] chooses (layers sharing one
+// choice): one top-k per vote row, one compaction round for all layers.
+void secure_static_eviction(protocols::ops::SecureOps& ops, std::span<const Share> votes, int heads,
+                            std::span<SecureLayerCache* const> caches, std::span<const int> vote_of,
+                            const StaticEvictionParams& params);
 void secure_static_eviction(protocols::ops::SecureOps& ops, const Share& votes, int heads, SecureLayerCache& cache,
                             const StaticEvictionParams& params);
 

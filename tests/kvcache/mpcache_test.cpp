@@ -3,11 +3,14 @@
 // expected selections are computed by hand in the comments.
 #include "kvcache/cluster_boxes.hpp"
 #include "kvcache/mpcache_policy.hpp"
+#include "kvcache/rules/policy_counts.hpp"
 #include "kvcache/selection_util.hpp"
 #include "fake_engine.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 #include <stdexcept>
 
@@ -130,10 +133,12 @@ TEST(Mpcache, ShortCachesAttendEveryRowInEveryLayer) {
   }
 }
 
-// Prompt of 10 tokens, 1 sink, static ratio 0.5 (5 kept), observation window of the last 2.
+// Prompt of 10 tokens, 1 sink, static ratio 0.5 (5 kept), observation window of the last 2 queries,
+// the last 2 rows forced.
 PolicyConfig static_eviction_config() {
   PolicyConfig config;
   config.sinks = 1;
+  config.mpcache_recent = 2;
   config.mpcache_static_ratio = 0.5;
   config.mpcache_observation_ratio = 0.2;
   return config;
@@ -153,7 +158,7 @@ FloatMatrix ones_queries() {
   return queries;
 }
 
-TEST(Mpcache, StaticEvictionIsSharedAcrossHeadsAndKeepsSinksAndWindow) {
+TEST(Mpcache, StaticEvictionIsSharedAcrossHeadsAndKeepsSinksAndRecentRows) {
   MpcachePolicy policy(static_eviction_config());
   const ModelShape shape{1, 2, 2, 2};
   FakeEngine engine(policy, shape, 10);
@@ -224,7 +229,14 @@ TEST(Mpcache, OddLayerReusesPreviousLayerClusterIndices) {
   EXPECT_EQ(own.attending, (Indices{0, 5, 6, 7, 11}));
 }
 
-TEST(Mpcache, ReuseIsByClusterIndexEvenWhenLayersKeptDifferentTokens) {
+// Positions of the rows a selection attends.
+Indices attended_positions(FakeEngine& engine, int layer, const Indices& rows) {
+  Indices positions;
+  for (int r : rows) positions.push_back(engine.layer(layer).heads[0].positions[static_cast<std::size_t>(r)]);
+  return positions;
+}
+
+TEST(Mpcache, LayersSharingIndicesKeepTheirLeadersTokensAndAttendTheSamePositions) {
   PolicyConfig config = static_eviction_config();
   config.mpcache_cluster_size1 = 2;
   config.mpcache_cluster_size2 = 1;
@@ -235,18 +247,75 @@ TEST(Mpcache, ReuseIsByClusterIndexEvenWhenLayersKeptDifferentTokens) {
   FakeEngine engine(policy, ModelShape{2, 1, 1, 2}, 10);
   const FloatMatrix zeros = FloatMatrix::Zero(10, 2);
   engine.prefill(0, {hot_keys(3)}, {zeros}, {ones_queries()});
-  engine.prefill(1, {hot_keys(1)}, {zeros}, {ones_queries()});
-  // Sink 0, window 8, 9, the hot row and the lowest tied middle row.
+  engine.prefill(1, {hot_keys(1)}, {zeros}, {ones_queries()});  // its own votes would favour row 1
+  // Sink 0, recent 8, 9, the hot row 3 and the lowest tied middle row 1, in both layers.
   ASSERT_EQ(engine.layer(0).heads[0].positions, (Indices{0, 1, 3, 8, 9}));
-  ASSERT_EQ(engine.layer(1).heads[0].positions, (Indices{0, 1, 2, 8, 9}));
+  ASSERT_EQ(engine.layer(1).heads[0].positions, engine.layer(0).heads[0].positions);
   decode_one_head(engine, 0, 0, 10);
   // Layer 0 keys x = [0, 0, 8, 0, 0, 0]: parent 1 wins, candidate 2 beats 3 -> clusters {0, 2, 5}.
   EXPECT_EQ(*engine.last_selection().rows[0], (Indices{0, 2, 5}));
+  const Indices layer0 = attended_positions(engine, 0, *engine.last_selection().rows[0]);
   decode_one_head(engine, 1, 0, 10);
-  // Layer 1 on its own would pick {0, 1, 5} (x = [0, 8, 0, 0, 0, 0]); it reuses clusters {0, 2, 5},
-  // i.e. its positions 0, 2, 10, although position 3 (layer 0's row 2) is not in its cache.
   EXPECT_EQ(policy.last_selection(1, 0).attending, (Indices{0, 2, 5}));
-  EXPECT_EQ(*engine.last_selection().rows[0], (Indices{0, 2, 5}));
+  EXPECT_EQ(attended_positions(engine, 1, *engine.last_selection().rows[0]), layer0);
+  EXPECT_EQ(layer0, (Indices{0, 3, 10}));
+}
+
+TEST(Mpcache, EveryLayerOfASharingGroupKeepsTheFirstLayersRows) {
+  PolicyConfig config = static_eviction_config();
+  config.mpcache_share_skip_layers = 1;  // layer 0 alone; layers 1-2 and 3-4 share
+  config.mpcache_share_interval = 2;
+  EXPECT_EQ(mpcache_sharing_leader(0, config), 0);
+  EXPECT_EQ(mpcache_sharing_leader(2, config), 1);
+  EXPECT_EQ(mpcache_sharing_leader(4, config), 3);
+  MpcachePolicy policy(config);
+  FakeEngine engine(policy, ModelShape{5, 1, 1, 2}, 10);
+  const FloatMatrix zeros = FloatMatrix::Zero(10, 2);
+  const int hot[] = {5, 2, 6, 4, 7};
+  for (int l = 0; l < 5; ++l) engine.prefill(l, {hot_keys(hot[l])}, {zeros}, {ones_queries()});
+  EXPECT_EQ(engine.layer(0).heads[0].positions, (Indices{0, 1, 5, 8, 9}));
+  EXPECT_EQ(engine.layer(1).heads[0].positions, (Indices{0, 1, 2, 8, 9}));
+  EXPECT_EQ(engine.layer(2).heads[0].positions, engine.layer(1).heads[0].positions);
+  EXPECT_EQ(engine.layer(3).heads[0].positions, (Indices{0, 1, 4, 8, 9}));
+  EXPECT_EQ(engine.layer(4).heads[0].positions, engine.layer(3).heads[0].positions);
+}
+
+// Votes that peak at `hot` rows of a prompt of n rows: keys (8, 0) there, zero elsewhere.
+FloatMatrix keys_hot_at(int n, const Indices& hot) {
+  FloatMatrix keys = FloatMatrix::Zero(n, 2);
+  for (int r : hot) keys(r, 0) = 8;
+  return keys;
+}
+
+// The observation window competes for the budget: at every ratio the kept set is the sinks, the
+// forced recent rows and the best-voted others, wherever they lie, never pure recency.
+TEST(Mpcache, StaticEvictionLetsWindowRowsCompeteAtRatiosFromATenthToAHalf) {
+  constexpr int n = 200;
+  for (double ratio : {0.1, 0.15, 0.2, 0.3, 0.5}) {
+    PolicyConfig config;
+    config.sinks = 4;
+    config.mpcache_recent = 8;
+    config.mpcache_static_ratio = ratio;
+    config.mpcache_observation_ratio = 0.2;  // the last 40 queries vote
+    const auto counts = kvcache::rules::mpcache_static_counts(config, n);
+    EXPECT_EQ(counts.capacity, static_cast<int>(std::lround(ratio * n))) << ratio;
+    EXPECT_EQ(counts.window, 40);
+    EXPECT_EQ(counts.middle_kept(), counts.capacity - 12) << ratio;
+    MpcachePolicy policy(config);
+    FakeEngine engine(policy, ModelShape{1, 1, 1, 2}, n);
+    // Hot rows early (20, 50), inside the window (170, 180) and in the forced recent rows (195).
+    const Indices hot = {20, 50, 170, 180, 195};
+    FloatMatrix q = FloatMatrix::Zero(n, 2);
+    q.col(0).setOnes();
+    engine.prefill(0, {keys_hot_at(n, hot)}, {FloatMatrix::Zero(n, 2)}, {q});
+    const Indices& kept = engine.layer(0).heads[0].positions;
+    ASSERT_EQ(static_cast<int>(kept.size()), counts.capacity) << ratio;
+    for (int p : {0, 1, 2, 3, 192, 193, 194, 195, 196, 197, 198, 199, 20, 50, 170, 180})
+      EXPECT_TRUE(std::binary_search(kept.begin(), kept.end(), p)) << "ratio " << ratio << " lost position " << p;
+    // The rest of the budget goes to the best-voted rows before the window too (not only to it).
+    const auto before_window = std::count_if(kept.begin(), kept.end(), [](int p) { return p >= 4 && p < n - 40; });
+    EXPECT_GE(before_window, 2) << ratio;
+  }
 }
 
 TEST(Mpcache, ReusedSelectionAddsItsOwnTailAndRejectsAnotherLength) {

@@ -60,6 +60,7 @@ kvcache::PolicyConfig small_cluster_config() {
   c.mpcache_cluster_size2 = 4;
   c.mpcache_dyn_ratio = 0.3;
   c.mpcache_static_ratio = 1.0;  // dynamic selection only: every prompt row stays cached
+  c.mpcache_recent = 4;          // with static eviction, most kept rows are chosen by vote
   c.budget = kvcache::Budget{1.0, 16};
   return c;
 }
