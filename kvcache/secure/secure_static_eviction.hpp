@@ -1,7 +1,7 @@
 // The static (look-once) eviction of MPCache on shares: the secure counterpart of
 // MpcachePolicy::static_keep_rows (kvcache/mpcache_policy.cpp), run once per layer after the
 // prompt's keys and values are cached. Which rows are kept stays secret; how many rows are kept,
-// and that the sinks and the observation window are among them, is public.
+// and that the sinks and the newest `recent` rows are among them, is public.
 //
 // The last W prompt queries of every query head vote with their causal attention (one softmax
 // over all heads' rows, public causal mask); the votes are summed over ALL query heads, so every
