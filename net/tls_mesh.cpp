@@ -33,6 +33,7 @@ class TlsMesh final : public Mesh {
   void run(std::span<Transfer* const> transfers);
   std::vector<Transfer*> with_beat_watchers(std::span<Transfer* const> transfers, std::deque<BeatWatcher>& watchers);
   std::string other_closed_peers(const std::string& failure) const;
+  void close_every_channel() noexcept;
   void start_beating();
   void stop_beating();
   void beat_until_stopped();
@@ -99,16 +100,24 @@ TlsMesh::TlsMesh(const PartiesConfig& cfg, int self, const MeshOptions& opts) : 
 
 TlsMesh::~TlsMesh() {
   stop_beating();  // before any channel closes
-  // Beats that arrived after this party's last receive would still sit unread in the socket, and
-  // closing a socket with unread bytes resets the connection: the peer could lose data of ours
-  // it has not read yet. They are read now.
-  for (auto& c : channels_) {
-    if (!c || c->broken()) continue;
-    BeatWatcher drain(*c);
-    const std::lock_guard lock(c->ssl_lock());
-    drain.step();
+  close_every_channel();
+  spdlog::debug("party {}: closed the mesh", self_);
+}
+
+// Every healthy channel ends with a lingering close, all at once (transfers.hpp: LingeringClose),
+// so that a party that finishes first (the 2PC dealer only sends) cannot reset a connection whose
+// last frames its peer has not read yet. Bounded by io_timeout; a failure only means the peer is
+// gone, and is logged.
+void TlsMesh::close_every_channel() noexcept {
+  try {
+    std::deque<LingeringClose> closes;
+    std::vector<Transfer*> all;
+    for (auto& c : channels_)
+      if (c && !c->broken()) all.push_back(&closes.emplace_back(*c));
+    if (!all.empty()) run_transfers(io_, all, opts_.io_timeout, false);
+  } catch (const std::exception& e) {
+    spdlog::debug("party {}: closing the mesh: {}", self_, e.what());
   }
-  spdlog::debug("party {}: closing the mesh", self_);
 }
 
 void TlsMesh::start_beating() {

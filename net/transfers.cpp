@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -263,6 +264,41 @@ Step BeatWatcher::step() {
   clear_errors();
   done_ = true;
   return Step::done;
+}
+
+Step LingeringClose::finish() {
+  clear_errors();
+  done_ = true;
+  return Step::done;
+}
+
+Step LingeringClose::step() {
+  SSL* ssl = channel_.ssl();
+  if (!sent_) {
+    clear_errors();
+    const int shut = SSL_shutdown(ssl);
+    if (shut < 0) {
+      const int error = SSL_get_error(ssl, shut);
+      if (error == SSL_ERROR_WANT_WRITE) return Step::want_write;
+      if (error == SSL_ERROR_WANT_READ) return Step::want_read;
+      return finish();  // the connection is gone: nothing left to lose
+    }
+    sent_ = true;
+    if (shut == 1) return finish();  // the peer's close_notify had already arrived
+  }
+  std::array<std::uint8_t, 16384> discarded{};
+  for (;;) {
+    std::size_t got = 0;
+    clear_errors();
+    if (SSL_read_ex(ssl, discarded.data(), discarded.size(), &got) == 1) {
+      bytes_moved_ += got;
+      continue;
+    }
+    const int error = SSL_get_error(ssl, 0);
+    if (error == SSL_ERROR_WANT_READ) return Step::want_read;
+    if (error == SSL_ERROR_WANT_WRITE) return Step::want_write;
+    return finish();  // the peer's close_notify, or the end of the connection
+  }
 }
 
 std::string ReceiveFrame::outstanding() const {

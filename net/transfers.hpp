@@ -115,6 +115,25 @@ class BeatWatcher final : public Transfer {
   bool optional() const override { return true; }
 };
 
+// Ends a channel without losing data in either direction: sends TLS close_notify, then reads and
+// drops whatever the peer still sends (keep-alive beats) until the peer's own close_notify or the
+// end of the connection. A socket closed with unread bytes is reset, and a reset can destroy data
+// the peer has received but not yet read (the last frames a 2PC dealer sent P1); after this
+// transfer nothing is left unread. Lasts until the peer closes too, or its run's time bound.
+class LingeringClose final : public Transfer {
+ public:
+  using Transfer::Transfer;
+  Step step() override;
+  std::string outstanding() const override {
+    return sent_ ? "waiting for the peer to close its end" : "sending close_notify";
+  }
+  Lane lane() const override { return Lane::both; }
+
+ private:
+  Step finish();
+  bool sent_ = false;
+};
+
 // Runs the transfers until all but the optional ones are done. `patience` bounds the time without
 // progress when `reset_on_progress`, or the total time otherwise. Progress is any frame byte moved
 // in this run and, given a `progress` clock, what the clock says (which this run advances as it

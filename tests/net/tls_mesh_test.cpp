@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 using net::Bytes;
 using net::Mesh;
@@ -95,6 +97,43 @@ TEST(TlsMesh, SeveralFramesToOnePeerInOneRoundArriveInOrder) {
     EXPECT_EQ(got.at(1), payload_for(peer, mesh.self(), 10, 2));
     EXPECT_EQ(mesh.stats().rounds("setup"), 1u);
   });
+}
+
+// A party that finishes first (as the 2PC dealer, which only sends, does) must not reset the
+// connection while its peer still has frames to read. Bytes that arrive after its last receive
+// (keep-alive beats in practice; here a large frame it never reads, so that they are there for sure)
+// would make closing the socket reset the connection, which destroys the frames the peer has
+// received but not read. The finished party's mesh reads them and lingers until the peer closes.
+TEST(TlsMesh, APeerThatFinishesFirstLeavesItsLastFramesReadable) {
+  constexpr std::size_t kFrameBytes = 4 << 20;
+  constexpr int kFrames = 4;
+  int frames_read = 0;
+  test_support::run_tls_parties(
+      2,
+      [&](Mesh& mesh) {
+        if (mesh.self() == 0) {
+          std::vector<Bytes> payloads;
+          for (int f = 0; f < kFrames; ++f) payloads.push_back(payload_for(0, 1, kFrameBytes, f));
+          std::vector<Outgoing> out;
+          for (const Bytes& p : payloads) out.push_back({1, p});
+          // More than the socket buffers hold: this returns once party 1 has started to read
+          // (after its unread frame arrived), with the last frames still in this socket.
+          mesh.exchange(out, {});
+          return;  // the mesh closes while party 1 has not read everything
+        }
+        // Large enough that most of it stays in party 0's socket: TLS reads one record ahead.
+        const Bytes unread = payload_for(1, 0, 1 << 20);
+        const Outgoing late[] = {{0, unread}};
+        mesh.exchange(late, {});
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        for (int f = 0; f < kFrames; ++f) {
+          const int from[] = {0};
+          EXPECT_EQ(mesh.exchange({}, from).at(0), payload_for(0, 1, kFrameBytes, f)) << "frame " << f;
+          ++frames_read;
+        }
+      },
+      test_support::test_mesh_options());
+  EXPECT_EQ(frames_read, kFrames);
 }
 
 TEST(TlsMesh, AccountingIsExactPerPhaseAndPeer) {
