@@ -1,6 +1,7 @@
 #include "parties/demo_command.hpp"
 
 #include "model/config.hpp"
+#include "parties/default_model.hpp"
 #include "model/generation.hpp"
 #include "model/gumbel_sampling.hpp"
 #include "model/sampling.hpp"
@@ -43,7 +44,7 @@ constexpr const char* kPromptFile = "prompt.txt";  // in the protocol's run fold
 struct DemoOptions {
   std::vector<std::string> protocols = {"2pc", "3pc"};
   std::string job = "generate";
-  std::string model_dir = "models/kjv-gpt2";
+  std::string model_dir = default_model_dir();
   std::string prompt = "And God said, Let there be light: and there was light. And God";
   int new_tokens = 8;
   double temperature = 0.0;         // 0: greedy

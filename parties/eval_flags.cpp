@@ -2,6 +2,7 @@
 
 #include "eval/needle.hpp"
 #include "kvcache/registry/policy_registry.hpp"
+#include "parties/default_model.hpp"
 #include "parties/policy_flags.hpp"
 
 #include <CLI/CLI.hpp>
@@ -9,9 +10,10 @@
 namespace parties {
 
 void add_eval_flags(CLI::App& app, eval::EvalOptions& o) {
-  app.add_option("--model", o.model_dir, "model folder (config.json, model.safetensors, vocab.json, merges.txt)")
-      ->required()
-      ->check(CLI::ExistingDirectory);
+  if (o.model_dir.empty()) o.model_dir = default_model_dir();
+  app.add_option("--model", o.model_dir, "model folder (config.json, model.safetensors and tokenizer files)")
+      ->check(CLI::ExistingDirectory)
+      ->capture_default_str();
   app.add_option("--text", o.text_files, "evaluation text files (held-out text, e.g. tools/kjv_corpus.py --heldout)")
       ->required()
       ->check(CLI::ExistingFile);

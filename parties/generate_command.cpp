@@ -6,6 +6,7 @@
 #include "model/tokenizer.hpp"
 #include "model/transformer.hpp"
 #include "parties/cli_options.hpp"
+#include "parties/default_model.hpp"
 
 #include <chrono>
 #include <fstream>
@@ -68,9 +69,10 @@ nlohmann::json run_generate(const GenerateOptions& o, std::ostream& out) {
 void add_generate_command(CLI::App& app) {
   auto o = std::make_shared<GenerateOptions>();
   auto* cmd = app.add_subcommand("generate", "generate text in plaintext with a local model folder");
+  o->model_dir = default_model_dir();
   cmd->add_option("--model", o->model_dir, "folder with config.json, model.safetensors and tokenizer files")
-      ->required()
-      ->check(CLI::ExistingDirectory);
+      ->check(CLI::ExistingDirectory)
+      ->capture_default_str();
   cmd->add_option("--tokenizer", o->tokenizer_dir, "tokenizer folder if not the model folder")->check(CLI::ExistingDirectory);
   cmd->add_option("--prompt", o->prompt, "prompt text")->required();
   cmd->add_option("--max-new-tokens", o->max_new_tokens, "tokens to generate")->check(Range(0, 1 << 20));

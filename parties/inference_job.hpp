@@ -3,6 +3,7 @@
 // Every party measures its own time and traffic per step, so a launcher can build the per-token table.
 #pragma once
 
+#include "parties/default_model.hpp"
 #include "protocols/ops/secure_ops.hpp"
 
 #include "kvcache/policy_config.hpp"
@@ -18,7 +19,7 @@
 namespace parties {
 
 struct InferenceJobOptions {
-  std::string model_dir = "models/kjv-gpt2";  // P0 reads the weights; everyone reads config.json
+  std::string model_dir = default_model_dir();  // P0 reads the weights; everyone reads config.json
   std::string prompt;       // P1 only: the user's prompt (required; no default in a real deployment)
   std::string prompt_file;  // P1 only: read the prompt from here ("-": standard input) instead
   int new_tokens = 8;

@@ -402,6 +402,12 @@ case "$case_name" in
       grep -Eq -- "$shown" <<<"$keygen_help" || fail "keygen --help lacks /$shown/"
     done
     "$exe" --version | grep -Eq "^mpcache [0-9]+\.[0-9]+\.[0-9]+$" || fail "--version"
+    # Without --model, generate, eval and demo use the project's own model, from any directory.
+    out=$(cd "$work" && "$exe" generate --prompt "In the beginning" --max-new-tokens 3 2>&1) || fail "generate without --model: $out"
+    grep -q "generated 3" <<<"$out" || fail "generate without --model did not generate: $out"
+    for command in generate eval demo; do
+      "$exe" $command --help | grep -Eq -- "--model TEXT:DIR=.*models/" || fail "$command --help shows no default model"
+    done
     # keygen refuses to replace a deployment unless --force, and then leaves no stale file behind.
     "$exe" keygen --parties 5 --out "$work/k" >/dev/null || fail "keygen failed"
     cp "$work/k/ca.crt" "$work/ca-before.crt"
