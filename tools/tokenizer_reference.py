@@ -5,8 +5,8 @@ Writes into tests/model/data/:
   tiny-sentencepiece/tokenizer.model  a 512-piece SentencePiece BPE trained on the KJV training
                                       books with LLaMA's settings (dummy prefix, identity
                                       normalisation, byte fallback, split digits);
-  tokenizer_reference.json            the ids Python's sentencepiece gives that model for fixed
-                                      texts, and the pieces the `regex` module's GPT-2, LLaMA-3
+  tokenizer_reference.json            the ids Python's sentencepiece gives that model and the
+                                      project's models/kjv-llama tokenizer for fixed texts, and the pieces the `regex` module's GPT-2, LLaMA-3
                                       and Qwen2 pre-tokenizer patterns cut the same texts into.
 
 Run from the repository root:  /usr/bin/python3 tools/tokenizer_reference.py
@@ -77,11 +77,13 @@ def compact_json(value, indent=""):
 
 def main():
     sp = train_tiny_sentencepiece(f"{DATA}/tiny-sentencepiece")
+    kjv = spm.SentencePieceProcessor(model_file="models/kjv-llama/tokenizer.model")
     out = {
         "sentencepiece": [{"text": t, "ids": sp.encode(t), "decoded": sp.decode(sp.encode(t))} for t in TEXTS],
         "pretokenizer": {name: [{"text": t, "pieces": regex.findall(p, t)} for t in TEXTS]
                          for name, p in PATTERNS.items()},
         "sentencepiece_pieces": sp.get_piece_size(),
+        "kjv_llama": [{"text": t, "ids": kjv.encode(t)} for t in TEXTS],
     }
     with open(f"{DATA}/tokenizer_reference.json", "w") as f:
         f.write(compact_json(out) + "\n")

@@ -86,6 +86,16 @@ TEST(SentencePieceTokenizer, ACorruptModelFileIsNamed) {
   std::filesystem::remove_all(dir);
 }
 
+// The project's LLaMA model's tokenizer (no dummy prefix, identity normalisation, byte fallback).
+TEST(SentencePieceTokenizer, KjvLlamaTokenizerEncodesAsPython) {
+  const Tokenizer t = Tokenizer::load(model_test::source_dir() / "models/kjv-llama");
+  for (const json& c : reference()["kjv_llama"]) {
+    const std::string text = c["text"];
+    EXPECT_EQ(t.encode(text), c["ids"].get<std::vector<int>>()) << text;
+    EXPECT_EQ(t.decode(t.encode(text)), text);  // no dummy prefix: decoding gives the text back
+  }
+}
+
 TEST(Pretokenizer, PatternsCutAsTheRegexModule) {
   const std::pair<const char*, PretokenizerPattern> patterns[] = {
       {"gpt2", PretokenizerPattern::gpt2}, {"llama3", PretokenizerPattern::llama3}, {"qwen2", PretokenizerPattern::qwen2}};
