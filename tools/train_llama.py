@@ -404,13 +404,37 @@ def export(out_dir, model, tokenizer, state, args):
         shutil.copy(tokenizer.path, os.path.join(out_dir, "tokenizer.model"))
     with open(os.path.join(out_dir, "training_log.txt"), "w") as f:
         f.write("\n".join(state["log"]) + "\n")
-    result = {k: state[k] for k in ("step", "tokens", "planned_tokens", "elapsed_s") if k in state}
+    result = {k: state[k] for k in ("step", "tokens", "planned_tokens", "elapsed_s", "earlier_tokens") if k in state}
     result["minutes"] = state["elapsed_s"] / 60
     result["evaluations"] = state["evals"]
     result["args"] = {k: v for k, v in vars(args).items() if k not in ("resume",)}
     with open(os.path.join(out_dir, "training_result.json"), "w") as f:
         json.dump(result, f, indent=2)
         f.write("\n")
+
+
+SHAPE_OF_CONFIG = {"hidden": "hidden_size", "layers": "num_hidden_layers", "heads": "num_attention_heads",
+                   "kv_heads": "num_key_value_heads", "mlp": "intermediate_size", "max_positions": "max_position_embeddings"}
+
+
+def shape_from_export(args):
+    """The model shape of --init-from's config.json replaces the shape flags."""
+    with open(os.path.join(args.init_from, "config.json")) as f:
+        cfg = json.load(f)
+    for flag, key in SHAPE_OF_CONFIG.items():
+        setattr(args, flag, cfg[key])
+
+
+def init_from_export(model, folder):
+    """Loads an exported folder's fp16 weights into `model`; returns the tokens it had been trained on."""
+    tensors = load_safetensors(os.path.join(folder, "model.safetensors"))
+    model.load_hf_state({name: np.asarray(t, dtype=np.float32) for name, t in tensors.items()})
+    result_path = os.path.join(folder, "training_result.json")
+    if not os.path.exists(result_path):
+        return 0
+    with open(result_path) as f:
+        result = json.load(f)
+    return result.get("tokens", 0) + result.get("earlier_tokens", 0)
 
 
 def check_export(folder, checkpoint_model=None):
@@ -470,6 +494,9 @@ def parse_args():
     ap.add_argument("--tokenizer", default="models/kjv-llama/tokenizer.model")
     ap.add_argument("--run-dir", default="/work/train-run", help="checkpoints go here (outside the repository)")
     ap.add_argument("--resume", help="checkpoint to continue from")
+    ap.add_argument("--init-from", metavar="DIR",
+                    help="start a new schedule from an exported model folder (its weights and shape; a fresh "
+                         "optimizer), e.g. the committed models/kjv-llama when no checkpoint is at hand")
     ap.add_argument("--export", help="folder for the Hugging Face export (written at the end)")
     ap.add_argument("--check-export", metavar="DIR", help="verify an exported folder against llama_forward and exit")
     ap.add_argument("--device", default="cpu")
@@ -532,6 +559,10 @@ def main():
             if key not in given:
                 saved[key] = getattr(args, key)
         args = argparse.Namespace(**saved)
+    if args.init_from:
+        if args.resume:
+            raise SystemExit("--init-from starts a new schedule from exported weights; it cannot be combined with --resume")
+        shape_from_export(args)
     device = torch.device(args.device)
     torch.manual_seed(args.seed)
 
@@ -566,6 +597,8 @@ def main():
     else:
         state = {"step": 0, "tokens": 0, "elapsed_s": 0.0, "planned_tokens": args.total_tokens,
                  "seconds_per_token": {}, "calibration": {}, "log": [], "evals": [], "pre_decay_saved": False}
+        if args.init_from:
+            state["earlier_tokens"] = init_from_export(model, args.init_from)
     model.to(device)
     for group_state in opt.state.values():
         for k, v in group_state.items():
@@ -581,7 +614,9 @@ def main():
         check_export(args.check_export, model.cpu())
         return
     n_params = sum(p.numel() for p in model.parameters())
-    log(f"{'resumed from ' + args.resume if args.resume else 'new run'}: {n_params} parameters, config {asdict(config)}")
+    origin = f"resumed from {args.resume}" if args.resume else (
+        f"new schedule from {args.init_from} ({state['earlier_tokens']} tokens trained before)" if args.init_from else "new run")
+    log(f"{origin}: {n_params} parameters, config {asdict(config)}")
     log(f"train lines {len(stream.line_tokens)}, train tokens {len(stream.stream)}, held-out tokens {len(heldout)}, "
         f"curriculum {phases}, device {device}, autocast {args.dtype}")
     os.makedirs(args.run_dir, exist_ok=True)
