@@ -558,6 +558,8 @@ def main():
         for key in ("export", "stop_after_min", "steps_this_run"):  # per invocation
             if key not in given:
                 saved[key] = getattr(args, key)
+        for key, value in vars(args).items():  # flags newer than the checkpoint take their defaults
+            saved.setdefault(key, value)
         args = argparse.Namespace(**saved)
     if args.init_from:
         if args.resume:
