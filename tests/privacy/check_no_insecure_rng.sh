@@ -19,7 +19,11 @@ allowed=(
   'model/sampling.hpp:#include <random>'
   'model/sampling.hpp:std::mt19937_64 rng_;'
   # The random base port of locally launched parties, so that runs can go side by side; ports
-  # are public. (The port picker lives in local_parties.cpp; older trees had it in demo_command.cpp.)
+  # are public. (The port picker lives in net/listening_ports.cpp; older trees had it in
+  # local_parties.cpp or demo_command.cpp.)
+  'net/listening_ports.cpp:#include <random>'
+  'net/listening_ports.cpp:std::random_device rd;'
+  'net/listening_ports.cpp:std::uniform_int_distribution<int> first_port'
   'parties/local_parties.cpp:#include <random>'
   'parties/local_parties.cpp:std::random_device rd;'
   'parties/demo_command.cpp:#include <random>'
