@@ -3,10 +3,8 @@
 // Every party measures its own time and traffic per step, so a launcher can build the per-token table.
 #pragma once
 
-#include "protocols/ops/secure_ops.hpp"
-
 #include "kvcache/policy_config.hpp"
-#include "protocols/protocol.hpp"
+#include "protocols/session.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -31,7 +29,8 @@ struct InferenceJobOptions {
   // prompt (policy_config.budget), MPCache uses its own ratios.
   std::string policy = "full";
   kvcache::PolicyConfig policy_config;
-  protocols::ops::OpsOptions ops;  // how the non-linear operators compare (--nonlinear)
+  // How the non-linear operators compare (--nonlinear): the session is opened with it.
+  protocols::Comparisons comparisons = protocols::Comparisons::boolean;
 };
 
 // Policies a private prefill can run: those whose prompt-time work is done on shares (H2O and
@@ -61,7 +60,9 @@ struct InferenceJobResult {
 // The public description all parties must agree on before running (model shape and job).
 std::string inference_session_config(const InferenceJobOptions& options);
 
-InferenceJobResult run_inference_job(protocols::Protocol& proto, const InferenceJobOptions& options);
+// Runs the job as this party in the open `session` (its comparison method is options.comparisons):
+// the transformer and the cache policy share its operators' set-up.
+InferenceJobResult run_inference_job(protocols::Session& session, const InferenceJobOptions& options);
 
 // P1: reads the prompt from `prompt_file` when given (one trailing newline dropped); refuses to go
 // on without a prompt. Throws std::invalid_argument.
