@@ -64,7 +64,7 @@ std::vector<std::string> job_args(const BenchDecodeOptions& o, const std::string
                                    std::to_string(o.bench.weights_seed), "--text", absolute(o.bench.text_file),
                                    "--tokenizer", absolute(o.bench.tokenizer_dir),
                                    "--network", network,
-                                   "--nonlinear", protocols::ops::to_string(o.bench.ops.comparisons),
+                                   "--nonlinear", protocols::to_string(o.bench.comparisons),
                                    "--prefill", o.bench.private_prefill ? "private" : "plaintext"};
   if (!o.bench.model_dir.empty()) args.insert(args.end(), {"--model", absolute(o.bench.model_dir)});
   std::string policies;

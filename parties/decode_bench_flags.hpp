@@ -16,17 +16,17 @@ inline constexpr const char* kNonlinearHelp =
     "how comparisons (max, argmax, ReLU, GeLU, normalisation, top-k) are computed: boolean (adder circuit) or fss "
     "(function secret sharing: 1 round per comparison in 2pc, 2 in 3pc with P2 dealing the keys; more dealer bytes)";
 
-// --nonlinear, into the operators' options.
-inline void add_nonlinear_flag(CLI::App& cmd, protocols::ops::OpsOptions& ops) {
+// --nonlinear: the session's comparison method.
+inline void add_nonlinear_flag(CLI::App& cmd, protocols::Comparisons& comparisons) {
   cmd.add_option_function<std::string>(
-         "--nonlinear", [&ops](const std::string& name) { ops.comparisons = protocols::ops::parse_comparisons(name); },
+         "--nonlinear", [&comparisons](const std::string& name) { comparisons = protocols::parse_comparisons(name); },
          kNonlinearHelp)
       ->check(CLI::IsMember({"boolean", "fss"}))
       ->default_str("boolean");
 }
 
 inline void add_decode_bench_flags(CLI::App& cmd, DecodeBenchOptions& o) {
-  add_nonlinear_flag(cmd, o.ops);
+  add_nonlinear_flag(cmd, o.comparisons);
   cmd.add_option("--shape", o.shape, "decode-bench: model shape with seeded random weights (unless --model)")
       ->check(CLI::IsMember(model::shape_names()))
       ->capture_default_str();

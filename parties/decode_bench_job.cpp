@@ -377,11 +377,12 @@ std::string random_shape_description(const DecodeBenchOptions& o, const model::M
          " rows, sized to the longest cache)";
 }
 
-CacheLengthResult bench_cache_length(protocols::Protocol& proto, model::secure::SecureTransformer& engine,
+CacheLengthResult bench_cache_length(protocols::Session& session, model::secure::SecureTransformer& engine,
                                      const model::TransformerWeights* weights,
                                      PlaintextPrompt* prompt, bool last_policy,
                                      const std::vector<int>& text, int n, const std::string& policy_name,
                                      const DecodeBenchOptions& o) {
+  protocols::Protocol& proto = session.protocol();
   const int steps = o.steps;
   const kvcache::PolicyConfig config = bench_policy_config(o.policy_config, n);
   CacheLengthResult result;
@@ -395,7 +396,7 @@ CacheLengthResult bench_cache_length(protocols::Protocol& proto, model::secure::
     result.plaintext_step_seconds = plain->step_seconds;
     result.plaintext_tokens = plain->tokens;
   }
-  protocols::ops::SecureOps ops(proto, o.ops);
+  protocols::ops::SecureOps ops(session);
   const auto secure_policy = kvcache::make_secure_policy(policy_name, ops, config);
   engine.set_cache_policy(secure_policy.get());
   if (o.private_prefill) {
@@ -489,18 +490,18 @@ std::string decode_bench_session_config(const DecodeBenchOptions& o) {
   policies += kvcache::describe(o.policy_config);
   return model::secure::secure_session_config(bench_config(o)) + " decode-bench lengths " + lengths + " steps " +
          std::to_string(o.steps) + " text " + fs::path(o.text_file).filename().string() + " policies " + policies + " nonlinear " +
-         protocols::ops::to_string(o.ops.comparisons) + " prefill " + (o.private_prefill ? "private" : "plaintext");
+         protocols::to_string(o.comparisons) + " prefill " + (o.private_prefill ? "private" : "plaintext");
 }
 
-nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenchOptions& o,
+nlohmann::json run_decode_bench_job(protocols::Session& session, const DecodeBenchOptions& o,
                                     const std::function<void(const nlohmann::json&)>& on_finished) {
   validate(o);
-  const int self = proto.mesh().self();
+  const int self = session.protocol().mesh().self();
   const model::ModelConfig config = bench_config(o);
   const std::vector<int> text = bench_tokens(o);
   std::optional<model::TransformerWeights> weights;
   if (self == kOwnerOfWeights) weights = owner_weights(o, config);
-  model::secure::SecureTransformer engine(proto, config, weights ? &*weights : nullptr, o.ops);
+  model::secure::SecureTransformer engine(session, config, weights ? &*weights : nullptr);
   progress(fmt::format("party {}: weights shared and masked", self));
   nlohmann::json result = {{"shape", shape_json(config)},
                            {"model", o.model_dir.empty() ? random_shape_description(o, config) : o.model_dir},
@@ -514,13 +515,13 @@ nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenc
     for (const auto& policy : o.policies) {
       const bool last_policy = &policy == &o.policies.back();
       nlohmann::json row =
-          bench_cache_length(proto, engine, weights ? &*weights : nullptr, prompt ? &*prompt : nullptr, last_policy, text, n,
+          bench_cache_length(session, engine, weights ? &*weights : nullptr, prompt ? &*prompt : nullptr, last_policy, text, n,
                              policy, o)
               .to_json();
       // The process peak up to the end of this row, so the memory a cache length needs can be read
       // per party (the shares, the masks, P0's plaintext prefill).
       row["peak_rss_bytes"] = peak_rss_bytes();
-      row["necessary_bytes"] = necessary_bytes(proto, engine.secret_elements());
+      row["necessary_bytes"] = necessary_bytes(session.protocol(), engine.secret_elements());
       result["lengths"].push_back(std::move(row));
       result["peak_rss_bytes"] = peak_rss_bytes();
       if (on_finished) on_finished(result);

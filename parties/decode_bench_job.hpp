@@ -17,8 +17,8 @@
 
 #include "kvcache/policy_config.hpp"
 #include "net/operator_profile.hpp"
-#include "protocols/ops/secure_ops.hpp"
 #include "protocols/protocol.hpp"
+#include "protocols/session.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -43,8 +43,9 @@ struct DecodeBenchOptions {
   // number of attending tokens as MPCache at that n (bench_budget_tokens()).
   std::vector<std::string> policies = {"full"};
   kvcache::PolicyConfig policy_config;
-  protocols::ops::OpsOptions ops;  // how the non-linear operators compare (--nonlinear)
-  bool private_prefill = false;    // --prefill private: the cache comes from a prefill on shares
+  // How the non-linear operators compare (--nonlinear): the session is opened with it.
+  protocols::Comparisons comparisons = protocols::Comparisons::boolean;
+  bool private_prefill = false;  // --prefill private: the cache comes from a prefill on shares
 };
 
 // full, streamingllm, h2o, tova, snapkv, quest, mpcache, and the MPCache ablations mpcache-flat
@@ -88,11 +89,12 @@ struct CacheLengthResult {
 // The public description all parties must agree on (shape, lengths, steps, text).
 std::string decode_bench_session_config(const DecodeBenchOptions& options);
 
-// Runs the benchmark as this party; returns the JSON result (see CacheLengthResult, plus the
+// Runs the benchmark as this party in the open `session` (its comparison method is
+// options.comparisons); returns the JSON result (see CacheLengthResult, plus the
 // model shape and the cache-source statement). `on_finished` gets the result so far after each
 // (policy, n), so that a later failure does not lose the finished part. Progress lines go to
 // stderr at any log level.
-nlohmann::json run_decode_bench_job(protocols::Protocol& proto, const DecodeBenchOptions& options,
+nlohmann::json run_decode_bench_job(protocols::Session& session, const DecodeBenchOptions& options,
                                     const std::function<void(const nlohmann::json&)>& on_finished = {});
 
 // This party's figures per (policy, n) as a table: what a standalone party prints at the end.

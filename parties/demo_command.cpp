@@ -58,7 +58,7 @@ struct DemoOptions {
   std::string network = "loopback";        // emulated link between the parties
   std::string policy = "full";             // KV-cache policy of the private inference
   kvcache::PolicyConfig policy_config;     // for the plaintext check
-  protocols::ops::OpsOptions ops;          // --nonlinear, passed on to the parties
+  protocols::Comparisons comparisons = protocols::Comparisons::boolean;  // --nonlinear, passed on to the parties
   std::vector<std::string> policy_args;    // the policy flags as given, passed on to the parties
 };
 
@@ -76,7 +76,7 @@ LocalPartiesRun demo_run(const DemoOptions& o, const std::string& protocol, cons
                                      std::to_string(o.cols), "--repeats", std::to_string(o.repeats)}
           : std::vector<std::string>{"--model", o.model_dir, "--max-new-tokens", std::to_string(o.new_tokens),
                                      "--temperature", std::to_string(o.temperature), "--policy", o.policy,
-                                     "--nonlinear", protocols::ops::to_string(o.ops.comparisons)};
+                                     "--nonlinear", protocols::to_string(o.comparisons)};
   run.job_args.insert(run.job_args.end(), job_flags.begin(), job_flags.end());
   if (o.job == "generate") run.job_args.insert(run.job_args.end(), o.policy_args.begin(), o.policy_args.end());
   // The prompt reaches P1 in a file only its owner can read, not on a command line (visible in ps).
@@ -304,7 +304,7 @@ void add_demo_command(CLI::App& app) {
       ->check(CLI::IsMember(private_inference_policy_names()))
       ->capture_default_str();
   add_policy_flags(*cmd, o->policy_config);
-  add_nonlinear_flag(*cmd, o->ops);
+  add_nonlinear_flag(*cmd, o->comparisons);
   cmd->add_option("--rows", o->rows, "rows of the user's activation")->check(Range(1, 4096));
   cmd->add_option("--inner", o->inner, "inner dimension")->check(Range(1, 16384));
   cmd->add_option("--cols", o->cols, "columns of the weight")->check(Range(1, 16384));

@@ -131,10 +131,11 @@ std::string inference_session_config(const InferenceJobOptions& o) {
   kvcache::validate(o.policy_config);
   return model::secure::secure_session_config(config) + " new-tokens " + std::to_string(o.new_tokens) +
          " temperature " + std::to_string(o.temperature) + " policy " + o.policy + " " + kvcache::describe(o.policy_config) +
-         " nonlinear " + protocols::ops::to_string(o.ops.comparisons);
+         " nonlinear " + protocols::to_string(o.comparisons);
 }
 
-InferenceJobResult run_inference_job(protocols::Protocol& proto, const InferenceJobOptions& o) {
+InferenceJobResult run_inference_job(protocols::Session& session, const InferenceJobOptions& o) {
+  protocols::Protocol& proto = session.protocol();
   if (o.new_tokens < 1) throw std::invalid_argument("--max-new-tokens must be at least 1");
   if (o.temperature != 0) model::check_sampling_temperature(o.temperature);
   const int self = proto.mesh().self();
@@ -153,12 +154,12 @@ InferenceJobResult run_inference_job(protocols::Protocol& proto, const Inference
   const net::Stats& stats = proto.mesh().stats();
 
   Snapshot mark = Snapshot::take(stats);
-  model::secure::SecureTransformer engine(proto, config, weights ? &*weights : nullptr, o.ops);
+  model::secure::SecureTransformer engine(session, config, weights ? &*weights : nullptr);
   Snapshot now = Snapshot::take(stats);
   result.weights = now.since(mark);
   spdlog::info("party {}: weights shared and masked in {:.2f} s", self, result.weights.seconds);
 
-  protocols::ops::SecureOps policy_ops(proto, o.ops);
+  protocols::ops::SecureOps policy_ops(session);
   const auto policy = kvcache::make_secure_policy(o.policy, policy_ops, o.policy_config);
   engine.set_cache_policy(policy.get());
 

@@ -4,10 +4,8 @@
 #pragma once
 
 #include "parties/default_model.hpp"
-#include "protocols/ops/secure_ops.hpp"
-
 #include "kvcache/policy_config.hpp"
-#include "protocols/protocol.hpp"
+#include "protocols/session.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -32,7 +30,8 @@ struct InferenceJobOptions {
   // prompt (policy_config.budget), MPCache uses its own ratios.
   std::string policy = "full";
   kvcache::PolicyConfig policy_config;
-  protocols::ops::OpsOptions ops;  // how the non-linear operators compare (--nonlinear)
+  // How the non-linear operators compare (--nonlinear): the session is opened with it.
+  protocols::Comparisons comparisons = protocols::Comparisons::boolean;
 };
 
 // Policies a private prefill can run: those whose prompt-time work is done on shares (H2O and
@@ -62,7 +61,9 @@ struct InferenceJobResult {
 // The public description all parties must agree on before running (model shape and job).
 std::string inference_session_config(const InferenceJobOptions& options);
 
-InferenceJobResult run_inference_job(protocols::Protocol& proto, const InferenceJobOptions& options);
+// Runs the job as this party in the open `session` (its comparison method is options.comparisons):
+// the transformer and the cache policy share its operators' set-up.
+InferenceJobResult run_inference_job(protocols::Session& session, const InferenceJobOptions& options);
 
 // P1: reads the prompt from `prompt_file` when given (one trailing newline dropped); refuses to go
 // on without a prompt. Throws std::invalid_argument.

@@ -10,7 +10,7 @@
 #include "parties/inference_job.hpp"
 #include "parties/peak_memory.hpp"
 #include "parties/matmul_job.hpp"
-#include "protocols/factory.hpp"
+#include "protocols/session.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -40,7 +40,7 @@ struct PartyOptions {
 // Both jobs read --model; the generate job falls back to the project's model when it is absent.
 void resolve_model_flag(PartyOptions& o) {
   o.inference.policy_config = o.decode_bench.policy_config;  // one set of --kv-*/--mpcache-* flags for both jobs
-  o.inference.ops = o.decode_bench.ops;                      // and one --nonlinear
+  o.inference.comparisons = o.decode_bench.comparisons;      // and one --nonlinear
   if (o.model_flag.empty()) return;
   o.inference.model_dir = o.model_flag;
   o.decode_bench.model_dir = o.model_flag;
@@ -89,7 +89,7 @@ void confirm_completion(net::Mesh& mesh) {
 
 // The party's result file (--json), written through a temporary file so that a reader (the
 // launcher, while the run goes on) never sees half of it.
-void write_result_file(const PartyOptions& o, protocols::Protocol& proto, const std::string& session,
+void write_result_file(const PartyOptions& o, protocols::Protocol& proto, const std::string& description,
                        const nlohmann::json& result, bool complete) {
   if (o.json_file.empty()) return;
   nlohmann::json j = {{"party", o.id},
@@ -98,7 +98,7 @@ void write_result_file(const PartyOptions& o, protocols::Protocol& proto, const 
                       {"frac_bits", o.frac_bits},
                       {"job", o.job},
                       {"network", o.network.mesh_options().link.describe()},
-                      {"session", session},
+                      {"session", description},
                       {"complete", complete},
                       {"result", result},
                       {"peak_rss_bytes", peak_rss_bytes()},
@@ -109,10 +109,12 @@ void write_result_file(const PartyOptions& o, protocols::Protocol& proto, const 
 }
 
 // Runs the job; nothing is printed as a result before every party has confirmed completion.
-nlohmann::json run_job(protocols::Protocol& proto, const PartyOptions& o, const std::string& session) {
+nlohmann::json run_job(protocols::Session& session, const PartyOptions& o, const std::string& description) {
+  protocols::Protocol& proto = session.protocol();
   if (o.job == "decode-bench") {
-    nlohmann::json result = run_decode_bench_job(
-        proto, o.decode_bench, [&](const nlohmann::json& so_far) { write_result_file(o, proto, session, so_far, false); });
+    nlohmann::json result = run_decode_bench_job(session, o.decode_bench, [&](const nlohmann::json& so_far) {
+      write_result_file(o, proto, description, so_far, false);
+    });
     confirm_completion(proto.mesh());
     print_decode_bench_summary(result, proto.mesh().self(), std::cout);
     return result;
@@ -123,7 +125,7 @@ nlohmann::json run_job(protocols::Protocol& proto, const PartyOptions& o, const 
     print_summary(proto, result, proto.mesh().stats());
     return result.to_json();
   }
-  const InferenceJobResult result = run_inference_job(proto, o.inference);
+  const InferenceJobResult result = run_inference_job(session, o.inference);
   confirm_completion(proto.mesh());
   print_inference_summary(proto, result);
   return result.to_json();
@@ -138,16 +140,16 @@ int run_party(PartyOptions o) {
   resolve_model_flag(o);
   const auto backend = parse_backend(o.protocol);
   const auto config = net::PartiesConfig::load(o.parties_file);
-  const std::string session = session_config(o);  // validates the model folder before connecting
+  const std::string description = session_config(o);  // validates the model folder before connecting
   if (o.job == "generate" && o.id == 1) {
     read_user_prompt(o.inference);
     check_user_prompt(o.inference);
   }
   spdlog::info("party {} connecting ({} parties)", o.id, config.parties.size());
   auto mesh = net::connect_tls_mesh(config, o.id, o.network.mesh_options());
-  auto proto = protocols::make_protocol(backend, *mesh, mpc::FixedPoint(o.frac_bits), session);
-  const nlohmann::json result = run_job(*proto, o, session);
-  write_result_file(o, *proto, session, result, true);
+  protocols::Session session(backend, *mesh, {mpc::FixedPoint(o.frac_bits), description, o.decode_bench.comparisons});
+  const nlohmann::json result = run_job(session, o, description);
+  write_result_file(o, session.protocol(), description, result, true);
   return 0;
 }
 

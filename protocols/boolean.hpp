@@ -7,7 +7,8 @@
 //  3PC: party i holds (b_i, b_{i+1}) of b = b_0 ^ b_1 ^ b_2, as `first` and `second`.
 //
 // Each implementation sets up its own correlated randomness at construction (fresh seeds agreed
-// over the protocol's mesh), independent of the arithmetic backend's seeds. Like the arithmetic
+// over the protocol's mesh), independent of the arithmetic backend's seeds; a session builds one
+// when it opens (protocols/session.hpp) and every operator of the session shares it. Like the arithmetic
 // layer, control flow above this interface may depend only on public data: the 2PC dealer runs
 // the same program and produces the AND triples and daBits in the order the parties consume them.
 #pragma once

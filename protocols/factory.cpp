@@ -3,10 +3,7 @@
 #include "mpc/prg.hpp"
 #include "net/stats.hpp"
 #include "protocols/common/seed_agreement.hpp"
-#include "protocols/three_party/boolean_three_party.hpp"
 #include "protocols/three_party/three_party.hpp"
-#include "protocols/two_party/boolean_dealer.hpp"
-#include "protocols/two_party/boolean_two_party.hpp"
 #include "protocols/two_party/dealer.hpp"
 #include "protocols/two_party/two_party.hpp"
 
@@ -61,16 +58,6 @@ std::unique_ptr<Protocol> make_protocol(Backend backend, net::Mesh& mesh, mpc::F
                                 std::to_string(mesh.size()) + " parties");
   run_session_handshake(mesh, SessionDescription{to_string(backend), fp.frac_bits(), mesh.size(), session_config});
   return backend == Backend::TwoPartyDealer ? make_two_party(mesh, fp) : make_three_party(mesh, fp);
-}
-
-std::unique_ptr<BooleanBackend> make_boolean_backend(Protocol& proto) {
-  switch (proto.backend()) {
-    case Backend::TwoPartyDealer:
-      if (proto.role() == Role::Dealer) return std::make_unique<BooleanDealer>(proto);
-      return std::make_unique<BooleanTwoParty>(proto);
-    case Backend::ThreePartyReplicated: return std::make_unique<BooleanThreeParty>(proto);
-  }
-  throw std::invalid_argument("make_boolean_backend: unknown backend");
 }
 
 }  // namespace protocols

@@ -12,7 +12,7 @@
 #include "kvcache/secure/secure_cluster_selection.hpp"
 #include "kvcache/secure/secure_static_eviction.hpp"
 #include "net/local_mesh.hpp"
-#include "protocols/factory.hpp"
+#include "protocols/session.hpp"
 #include "protocols/ops/share_layout.hpp"
 
 #include <array>
@@ -71,9 +71,10 @@ Costs run(Backend backend, int heads, int dim, int len) {
   Costs costs;
   std::mutex lock;
   net::run_local_parties(3, [&](net::Mesh& mesh) {
-    auto proto = protocols::make_protocol(backend, mesh);
-    protocols::ops::SecureOps ops(*proto);
-    const mpc::FixedPoint& fp = proto->fixed_point();
+    protocols::Session session(backend, mesh);
+    protocols::Protocol& proto = session.protocol();
+    protocols::ops::SecureOps ops(session);
+    const mpc::FixedPoint& fp = proto.fixed_point();
     const kvcache::ClusterSelectionParams params;
     // 31 rows after the prefill close a level-1 cluster when len is a multiple of 32.
     const int prefill = len - 31;
@@ -82,9 +83,9 @@ Costs run(Backend backend, int heads, int dim, int len) {
       const mpc::RingMatrix k = random_rows(len, dim, 3 * h, fp), v = random_rows(len, dim, 3 * h + 1, fp);
       const mpc::RingMatrix q = random_rows(1, dim, 3 * h + 2, fp);
       const bool owner = mesh.self() == 0;
-      keys.push_back(proto->input(0, owner ? &k : nullptr, len, dim));
-      values.push_back(proto->input(0, owner ? &v : nullptr, len, dim));
-      queries.push_back(proto->input(0, owner ? &q : nullptr, 1, dim));
+      keys.push_back(proto.input(0, owner ? &k : nullptr, len, dim));
+      values.push_back(proto.input(0, owner ? &v : nullptr, len, dim));
+      queries.push_back(proto.input(0, owner ? &q : nullptr, 1, dim));
     }
     auto rows = [&](Eigen::Index first, Eigen::Index count) {
       std::vector<Share> out;
@@ -97,7 +98,7 @@ Costs run(Backend backend, int heads, int dim, int len) {
     measured(mesh, lock, costs, "boxes: append (plain step)", [&] { boxes.append(rows(prefill, 1)); });
     for (int r = prefill + 1; r < len - 1; ++r) boxes.append(rows(r, 1));
     measured(mesh, lock, costs, "boxes: append (closes level-2 and level-1)", [&] { boxes.append(rows(len - 1, 1)); });
-    const std::vector<FixedOperand> key_ops = proto->fix(keys), value_ops = proto->fix(values);
+    const std::vector<FixedOperand> key_ops = proto.fix(keys), value_ops = proto.fix(values);
     std::vector<const FixedOperand*> key_ptrs, value_ptrs;
     for (int h = 0; h < heads; ++h) {
       key_ptrs.push_back(&key_ops[h]);
@@ -117,19 +118,20 @@ Costs run_static(Backend backend, int heads, int dim, int len) {
   std::mutex lock;
   const kvcache::secure::StaticEvictionParams params = kvcache::rules::mpcache_static_counts(kvcache::PolicyConfig{}, len);
   net::run_local_parties(3, [&](net::Mesh& mesh) {
-    auto proto = protocols::make_protocol(backend, mesh);
-    protocols::ops::SecureOps ops(*proto);
-    const mpc::FixedPoint& fp = proto->fixed_point();
+    protocols::Session session(backend, mesh);
+    protocols::Protocol& proto = session.protocol();
+    protocols::ops::SecureOps ops(session);
+    const mpc::FixedPoint& fp = proto.fixed_point();
     const bool owner = mesh.self() == 0;
     std::vector<Share> keys, values, queries;
     for (int h = 0; h < heads; ++h) {
       const mpc::RingMatrix k = random_rows(len, dim, 5 * h, fp), v = random_rows(len, dim, 5 * h + 1, fp);
       const mpc::RingMatrix q = random_rows(params.window, dim, 5 * h + 2, fp);
-      keys.push_back(proto->input(0, owner ? &k : nullptr, len, dim));
-      values.push_back(proto->input(0, owner ? &v : nullptr, len, dim));
-      queries.push_back(proto->input(0, owner ? &q : nullptr, params.window, dim));
+      keys.push_back(proto.input(0, owner ? &k : nullptr, len, dim));
+      values.push_back(proto.input(0, owner ? &v : nullptr, len, dim));
+      queries.push_back(proto.input(0, owner ? &q : nullptr, params.window, dim));
     }
-    kvcache::secure::SecureLayerCache cache{proto->fix(keys), proto->fix(values)};
+    kvcache::secure::SecureLayerCache cache{proto.fix(keys), proto.fix(values)};
     measured(mesh, lock, costs,
              "static eviction: keep " + std::to_string(params.capacity) + " (window " + std::to_string(params.window) + ")",
              [&] {

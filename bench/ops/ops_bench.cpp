@@ -8,7 +8,7 @@
 //        (--quick runs smaller shapes)
 #include "bench/bench_network.hpp"
 #include "net/local_mesh.hpp"
-#include "protocols/factory.hpp"
+#include "protocols/session.hpp"
 #include "protocols/ops/secure_ops.hpp"
 #include "protocols/ops/share_layout.hpp"
 
@@ -23,16 +23,11 @@
 namespace {
 
 net::LinkProfile network;  // --network
-protocols::ops::Comparisons comparisons = protocols::ops::Comparisons::boolean;  // --nonlinear
+protocols::Comparisons comparisons = protocols::Comparisons::boolean;  // --nonlinear
 
 using protocols::Backend;
 using protocols::Share;
 using protocols::ops::SecureOps;
-
-protocols::ops::OpsOptions with_comparisons(protocols::ops::OpsOptions options) {
-  options.comparisons = comparisons;
-  return options;
-}
 
 struct Measurement {
   std::uint64_t rounds = 0;
@@ -56,10 +51,11 @@ Measurement measure(Backend backend, Eigen::Index rows, Eigen::Index cols, doubl
   std::array<std::uint64_t, 3> rounds{};
   std::array<double, 3> seconds{};
   net::run_local_parties(3, [&](net::Mesh& mesh) {
-    auto proto = protocols::make_protocol(backend, mesh);
-    SecureOps ops(*proto, with_comparisons(options));
-    const mpc::RingMatrix value = random_input(rows, cols, lo, hi, proto->fixed_point());
-    const Share x = proto->input(0, mesh.self() == 0 ? &value : nullptr, rows, cols);
+    protocols::Session session(backend, mesh, {.comparisons = comparisons});
+    SecureOps ops(session, options);
+    protocols::Protocol& proto = session.protocol();
+    const mpc::RingMatrix value = random_input(rows, cols, lo, hi, proto.fixed_point());
+    const Share x = proto.input(0, mesh.self() == 0 ? &value : nullptr, rows, cols);
     mesh.stats().reset();
     const auto start = std::chrono::steady_clock::now();
     {
@@ -106,8 +102,8 @@ void report(const Case& c, Backend backend) {
 int main(int argc, char** argv) {
   network = bench::take_network_flag(argc, argv);
   for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], "--nonlinear") == 0) comparisons = protocols::ops::parse_comparisons(argv[i + 1]);
-  std::printf("comparisons: %s\n", protocols::ops::to_string(comparisons).c_str());
+    if (std::strcmp(argv[i], "--nonlinear") == 0) comparisons = protocols::parse_comparisons(argv[i + 1]);
+  std::printf("comparisons: %s\n", protocols::to_string(comparisons).c_str());
   bool quick = false;
   for (int i = 1; i < argc; ++i) quick = quick || std::strcmp(argv[i], "--quick") == 0;
   const Eigen::Index seq = quick ? 512 : 4096, heads = quick ? 2 : 12, k = quick ? 64 : 512;

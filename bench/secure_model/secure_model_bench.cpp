@@ -14,7 +14,7 @@
 #include "model/transformer.hpp"
 #include "model/weights.hpp"
 #include "net/local_mesh.hpp"
-#include "protocols/factory.hpp"
+#include "protocols/session.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -63,7 +63,8 @@ struct SecureResult {
 void run_party(net::Mesh& mesh, Backend backend, const model::TransformerWeights& weights, const std::vector<int>& prompt,
                int new_tokens, SecureResult& result, std::mutex& mutex) {
   const int self = mesh.self();
-  auto proto = protocols::make_protocol(backend, mesh, mpc::FixedPoint(), model::secure::secure_session_config(weights.config));
+  protocols::Session session(backend, mesh, {.config = model::secure::secure_session_config(weights.config)});
+  protocols::Protocol& proto = session.protocol();
   std::map<std::string, double> seconds;
   auto timed = [&](const char* phase, auto&& step) {
     const auto start = std::chrono::steady_clock::now();
@@ -71,7 +72,7 @@ void run_party(net::Mesh& mesh, Backend backend, const model::TransformerWeights
     seconds[phase] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   std::optional<model::secure::SecureTransformer> secure;
-  timed(model::secure::kWeightsPhase, [&] { secure.emplace(*proto, weights.config, self == 0 ? &weights : nullptr); });
+  timed(model::secure::kWeightsPhase, [&] { secure.emplace(session, weights.config, self == 0 ? &weights : nullptr); });
   StepLogits steps;
   protocols::Share logits;
   timed(model::secure::kPrefillPhase, [&] { logits = secure->prefill(self == 1 ? prompt : std::vector<int>{}, static_cast<int>(prompt.size())); });
@@ -79,8 +80,8 @@ void run_party(net::Mesh& mesh, Backend backend, const model::TransformerWeights
     const char* phase = i == 0 ? model::secure::kPrefillPhase : model::secure::kDecodePhase;
     {
       net::PhaseScope verify(mesh.stats(), kVerifyPhase);
-      const mpc::RingMatrix opened = proto->reveal(logits, protocols::kRevealToAll);
-      steps.logits.push_back(proto->fixed_point().decode(opened).row(0));
+      const mpc::RingMatrix opened = proto.reveal(logits, protocols::kRevealToAll);
+      steps.logits.push_back(proto.fixed_point().decode(opened).row(0));
     }
     model::secure::NextToken next;
     timed(phase, [&] {

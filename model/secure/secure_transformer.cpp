@@ -32,15 +32,15 @@ Share broadcast_rows(const Share& row, Eigen::Index rows) {
 
 }  // namespace
 
-SecureTransformer::SecureTransformer(Protocol& proto, const ModelConfig& config, const TransformerWeights* owner_weights,
-                                     protocols::ops::OpsOptions options)
-    : proto_(proto),
+SecureTransformer::SecureTransformer(protocols::Session& session, const ModelConfig& config,
+                                     const TransformerWeights* owner_weights, protocols::ops::OpsOptions options)
+    : proto_(session.protocol()),
       config_(config),
-      ops_(proto, options),
+      ops_(session, options),
       weights_([&] {
-        if (owner_weights && options.comparisons == protocols::ops::Comparisons::fss)
+        if (owner_weights && session.comparisons() == protocols::Comparisons::fss)
           check_norm_gains(*owner_weights, protocols::ops::kMaxNormGain);
-        return share_weights(proto, config, owner_weights);
+        return share_weights(proto_, config, owner_weights);
       }()) {}
 
 net::ProfileScope SecureTransformer::profiled(const char* operator_class) {

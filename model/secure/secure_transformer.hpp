@@ -31,9 +31,10 @@ inline constexpr const char* kDecodePhase = "decode";
 
 class SecureTransformer {
  public:
-  // Shares and masks the weights (phase "weights"). Only P0 passes `owner_weights`; the others
-  // pass nullptr and build the same program from `config`.
-  SecureTransformer(Protocol& proto, const ModelConfig& config, const TransformerWeights* owner_weights,
+  // Shares and masks the weights (phase "weights") in the open `session`, whose operators it
+  // shares with the cache policy. Only P0 passes `owner_weights`; the others pass nullptr and
+  // build the same program from `config`.
+  SecureTransformer(protocols::Session& session, const ModelConfig& config, const TransformerWeights* owner_weights,
                     protocols::ops::OpsOptions options = {});
 
   const ModelConfig& config() const { return config_; }

@@ -1,5 +1,5 @@
 // The job description the parties of a secure inference agree on in the session handshake
-// (protocols::make_protocol's `session_config`): a digest of the public model configuration, so a
+// (protocols::SessionOptions::config): a digest of the public model configuration, so a
 // party started with another model's shapes fails at once instead of computing garbage.
 #pragma once
 

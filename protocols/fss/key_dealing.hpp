@@ -8,8 +8,9 @@
 //  - the gate's additive result is the backend's share directly in 2PC; in 3PC one more round
 //    between P0 and P1 turns it into replicated shares whose components y_0, y_2 come from the
 //    seeds P2 shares with P0 and P1 (P2 learns nothing: it only sends).
-// Every party constructs one at the same point of the program; gates drawing from it must run in
-// the same order everywhere, as every operator does.
+// Every party constructs one at the same point of the program (a session's, when it opens:
+// protocols/session.hpp); gates drawing from it must run in the same order everywhere, as every
+// operator does.
 #pragma once
 
 #include "mpc/prg.hpp"

@@ -72,7 +72,7 @@ Share SecureOps::activation_by_lookup(const Share& x, const ActivationTable& tab
   const Share bounds[] = {proto_.add_public(x, fixed_matrix(r, c, table.threshold)),
                           proto_.add_public(proto_.neg(x), fixed_matrix(r, c, table.threshold))};
   const Share index = shift_components_right(proto_.add_public(x, fixed_matrix(r, c, table.offset)), f - table.step_log2);
-  fss::FssRound round(*fss_dealing_);
+  fss::FssRound round(*key_dealing_);
   round.add(fss_->prepare(concat_rows(bounds), 64), Shape{2 * r, c});
   const fss::LookupTable* lines[] = {&table.intercept, &table.slope};
   round.add(fss_lookup_->prepare(index, lines), Shape{2 * r, c});

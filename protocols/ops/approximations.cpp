@@ -70,7 +70,7 @@ Share SecureOps::bits_as_arithmetic(const BoolShare& x, int count) {
     }
     return out;
   };
-  return boolean_->bit_to_arithmetic(map_components(x, spread));
+  return boolean_.bit_to_arithmetic(map_components(x, spread));
 }
 
 // x = m * 2^(j+1-F) with m in [0.5, 1): the highest set bit j of x's encoding as a one-hot
@@ -94,7 +94,7 @@ SecureOps::Normalized SecureOps::normalize(const Share& x) {
     Share scaled = scale_by_exponent(x, one_hot_bits, {}, x.rows(), x.cols());
     return Normalized{std::move(scaled), std::move(one_hot_bits)};
   }
-  BooleanBackend& B = *boolean_;
+  BooleanBackend& B = boolean_;
   BoolShare ones_below = BooleanBackend::and_public(to_boolean(x), (u64{1} << K) - 1);
   for (int k = 1; k < K; k *= 2) {  // a | b = ~(~a & ~b)
     ones_below = B.not_(B.and_(B.not_(ones_below), B.not_(BooleanBackend::shift_right(ones_below, k))));

@@ -1,5 +1,4 @@
 // Bit decomposition, comparisons, selection and equality (protocols/ops/secure_ops.hpp).
-#include "protocols/factory.hpp"
 #include "protocols/ops/bit_lanes.hpp"
 #include "protocols/ops/secure_ops.hpp"
 #include "protocols/ops/share_layout.hpp"
@@ -19,32 +18,24 @@ constexpr int kCarryWidth = 63;
 
 }  // namespace
 
-SecureOps::SecureOps(Protocol& proto, OpsOptions options)
-    : proto_(proto),
+SecureOps::SecureOps(Session& session, OpsOptions options)
+    : proto_(session.protocol()),
       options_(options),
-      boolean_(make_boolean_backend(proto)),
+      boolean_(session.boolean()),
+      key_dealing_(session.key_dealing()),
       // Normalisation multiplies x by 2^(K-1-j) and Newton's result by the same factor: K is the
       // largest exponent that keeps both products below 2^62 (exact truncation's domain).
-      normalize_bits_(60 - proto.fixed_point().frac_bits()),
+      normalize_bits_(60 - proto_.fixed_point().frac_bits()),
       gelu_poly_(gelu_polynomial()),
       silu_poly_(silu_polynomial()) {
   if (options_.tournament_arity != 0 && (options_.tournament_arity < 2 || options_.tournament_arity > 16)) {
     throw std::invalid_argument("SecureOps: tournament arity must be 0 (default) or in [2, 16]");
   }
-  if (options_.comparisons == Comparisons::fss) {
-    fss_dealing_ = std::make_unique<fss::KeyDealing>(proto);
-    fss_ = std::make_unique<fss::FssComparison>(*fss_dealing_);
-    fss_lookup_ = std::make_unique<fss::FssLookup>(*fss_dealing_);
-    tables_ = make_lookup_tables(proto.fixed_point().frac_bits(), share_components(proto.backend()));
+  if (key_dealing_) {
+    fss_.emplace(*key_dealing_);
+    fss_lookup_.emplace(*key_dealing_);
+    tables_ = make_lookup_tables(proto_.fixed_point().frac_bits(), share_components(proto_.backend()));
   }
-}
-
-std::string to_string(Comparisons c) { return c == Comparisons::fss ? "fss" : "boolean"; }
-
-Comparisons parse_comparisons(const std::string& name) {
-  if (name == "boolean") return Comparisons::boolean;
-  if (name == "fss") return Comparisons::fss;
-  throw std::invalid_argument("comparisons must be boolean or fss, got '" + name + "'");
 }
 
 // Kogge-Stone parallel prefix: bit i of the result is the carry out of bit i of a + b, for i < width.
@@ -52,7 +43,7 @@ Comparisons parse_comparisons(const std::string& name) {
 // overlap, so XOR is OR. One AND round for g, then ceil(log2 width) rounds. With several lanes per
 // word, what a shift moves across a lane boundary is cleared: every lane adds on its own.
 BoolShare SecureOps::carries(const BoolShare& a, const BoolShare& b, int width, const LaneLayout& lanes) {
-  BooleanBackend& B = *boolean_;
+  BooleanBackend& B = boolean_;
   // One lane per word needs no mask: the shift fills with zeros and nothing flows downwards.
   const auto shifted = [&lanes](const BoolShare& x, int k) {
     BoolShare moved = BooleanBackend::shift_left(x, k);
@@ -76,7 +67,7 @@ BoolShare SecureOps::carries(const BoolShare& a, const BoolShare& b, int width, 
 }
 
 BoolShare SecureOps::to_boolean(const Share& x) {
-  const auto summands = boolean_->from_arithmetic_shares(x);
+  const auto summands = boolean_.from_arithmetic_shares(x);
   const BoolShare g = carries(summands[0], summands[1], kCarryWidth, LaneLayout{});
   return BooleanBackend::xor_(BooleanBackend::xor_(summands[0], summands[1]), BooleanBackend::shift_left(g, 1));
 }
@@ -85,7 +76,7 @@ BoolShare SecureOps::msb(const Share& x) { return BooleanBackend::shift_right(to
 
 Share SecureOps::less_than_zero(const Share& x) {
   if (fss_) return fss_->less_than_zero(x, kWordBits);
-  return boolean_->bit_to_arithmetic(msb(x));
+  return boolean_.bit_to_arithmetic(msb(x));
 }
 
 // x mod 2^w is the w-bit two's complement of x when |x| < 2^(w-1): its top bit is the sign, and the
@@ -93,14 +84,14 @@ Share SecureOps::less_than_zero(const Share& x) {
 Share SecureOps::less_than_zero(const Share& x, int value_bits) {
   check_value_bits(value_bits);
   if (fss_) return fss_->less_than_zero(x, value_bits);
-  return boolean_->bit_to_arithmetic(msb(x, value_bits));
+  return boolean_.bit_to_arithmetic(msb(x, value_bits));
 }
 
 BoolShare SecureOps::msb(const Share& x, int value_bits) {
   check_value_bits(value_bits);
   if (value_bits == kWordBits) return msb(x);
   const LaneLayout lanes = LaneLayout::for_width(value_bits);
-  const auto summands = boolean_->from_arithmetic_shares(x);
+  const auto summands = boolean_.from_arithmetic_shares(x);
   const BoolShare a = pack_lanes(summands[0], lanes), b = pack_lanes(summands[1], lanes);
   const BoolShare g = carries(a, b, value_bits - 1, lanes);
   // The carry into the top bit of a lane comes from the bit below it, inside the same lane.
@@ -128,9 +119,9 @@ Share SecureOps::equal_public(const Share& x, const RingMatrix& c, int width) {
   if (c.rows() != x.rows() || c.cols() != x.cols()) throw std::invalid_argument("equal_public: shape mismatch");
   // x - c = a - b, so x == c exactly when a ^ b is zero on the tested bits.
   const Share d = proto_.add_public(x, RingMatrix(RingMatrix::Zero(c.rows(), c.cols()) - c));
-  const auto summands = boolean_->from_arithmetic_shares(d, Summand::Minus);
+  const auto summands = boolean_.from_arithmetic_shares(d, Summand::Minus);
   const u64 tested = width == kWordBits ? ~u64{0} : (u64{1} << width) - 1;
-  BooleanBackend& B = *boolean_;
+  BooleanBackend& B = boolean_;
   // All-ones on untested bits, so an AND tree over a power-of-two lane decides the tested ones:
   // bit 0 of a lane ends up the AND of the whole lane, whatever shifted in from the lane above.
   int lane_width = 1;

@@ -1,6 +1,7 @@
 // The secure non-linear operators of the transformer, written once on top of the arithmetic
 // protocol interface and the boolean layer, so they run unchanged on both backends (and on the
-// 2PC dealer, which follows the same program with shape-only shares).
+// 2PC dealer, which follows the same program with shape-only shares). They are built on an open
+// protocols::Session and share its correlated randomness with every other SecureOps of the session.
 //
 // Conventions: tensors are fixed point with F = proto.fixed_point().frac_bits() fraction bits
 // unless a function says "integer"; bits returned by comparisons are arithmetic shares of the
@@ -17,9 +18,9 @@
 #include "protocols/ops/lookup_tables.hpp"
 #include "protocols/ops/polynomial.hpp"
 #include "protocols/protocol.hpp"
+#include "protocols/session.hpp"
 
 #include <map>
-#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -62,13 +63,6 @@ struct MaxResult {
   Share one_hot;  // rows x cols, a single 1 per row at the (first) maximum
 };
 
-// How comparisons ([x < 0] and everything built on it) are computed: a boolean circuit (a
-// parallel-prefix adder over boolean shares) or function secret sharing (one round per comparison
-// in 2PC, two in 3PC where P2 deals the keys; more dealer bytes; protocols/fss/fss_comparison.hpp).
-// With FSS, exp and the first guesses of 1/x and 1/sqrt(x) are table lookups by the same key
-// dealer (protocols/fss/fss_lookup.hpp).
-enum class Comparisons { boolean, fss };
-
 struct OpsOptions {
   // Group size of the max/argmax tournament: ceil(log_a n) levels of (comparison + ceil(log2(a-1))
   // AND rounds + bit conversion + multiplication), with a(a-1)/2 comparisons per group. 2 is the
@@ -76,19 +70,17 @@ struct OpsOptions {
   // 0: the default of the comparison method, 4 for the boolean circuit (its comparison rounds
   // dominate) and 2 for FSS (the same rounds as 4 there, and a third of the comparison keys).
   int tournament_arity = 0;
-  Comparisons comparisons = Comparisons::boolean;
 };
-
-std::string to_string(Comparisons c);
-Comparisons parse_comparisons(const std::string& name);  // "boolean" or "fss"; throws std::invalid_argument
 
 class SecureOps {
  public:
-  explicit SecureOps(Protocol& proto, OpsOptions options = {});
+  // Local: the operators draw from the session's protocol, boolean backend and (with FSS
+  // comparisons) key dealing, which the session set up when it opened (protocols/session.hpp).
+  explicit SecureOps(Session& session, OpsOptions options = {});
 
   Protocol& protocol() { return proto_; }
-  BooleanBackend& boolean() { return *boolean_; }
-  // The comparison method in effect.
+  BooleanBackend& boolean() { return boolean_; }
+  // The comparison method in effect: the session's.
   Comparisons comparisons() const { return fss_ ? Comparisons::fss : Comparisons::boolean; }
   int tournament_arity() const {
     if (options_.tournament_arity != 0) return options_.tournament_arity;
@@ -102,7 +94,7 @@ class SecureOps {
   BoolShare msb(const Share& x);
   // The sign of x when |x| < 2^(value_bits - 1) is known (see less_than_zero below), the same layout.
   BoolShare msb(const Share& x, int value_bits);
-  Share bit_to_arithmetic(const BoolShare& bits) { return boolean_->bit_to_arithmetic(bits); }
+  Share bit_to_arithmetic(const BoolShare& bits) { return boolean_.bit_to_arithmetic(bits); }
   Share less_than_zero(const Share& x);                 // [x < 0]
   Share less_than(const Share& x, const Share& y);      // [x < y], needs |x - y| < 2^63
   // The same when |x| (or |x - y|) < 2^(value_bits - 1) is known: only the low value_bits bits
@@ -197,11 +189,12 @@ class SecureOps {
 
   Protocol& proto_;
   OpsOptions options_;
-  std::unique_ptr<BooleanBackend> boolean_;
-  // Set when comparisons run by FSS: the key dealing, its comparison and lookup gates, the tables.
-  std::unique_ptr<fss::KeyDealing> fss_dealing_;
-  std::unique_ptr<fss::FssComparison> fss_;
-  std::unique_ptr<fss::FssLookup> fss_lookup_;
+  BooleanBackend& boolean_;
+  // Set when comparisons run by FSS: the session's key dealing, its comparison and lookup gates,
+  // the tables.
+  fss::KeyDealing* key_dealing_;
+  std::optional<fss::FssComparison> fss_;
+  std::optional<fss::FssLookup> fss_lookup_;
   std::optional<LookupTables> tables_;
   std::map<Eigen::Index, fss::LookupTable> norm_tables_;  // by row length d (norm_rsqrt_table)
   int normalize_bits_;

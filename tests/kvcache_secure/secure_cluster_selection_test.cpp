@@ -16,7 +16,7 @@ using mpc::RingMatrix;
 using protocols::Backend;
 using protocols::Protocol;
 using protocols_test::input_from;
-using protocols_test::run_backend;
+using protocols_test::run_session;
 
 constexpr int kHeads = 2, kGroup = 2, kDim = 8;
 // Plaintext scores closer than this could swap under fixed-point rounding: with 16 fraction bits,
@@ -123,8 +123,9 @@ Revealed run_selection(Backend backend, const Cache& cache, int prefill, const C
                        bool adopt) {
   const mpc::FixedPoint fp;
   Revealed got;
-  run_backend(backend, [&](Protocol& p) {
-    protocols::ops::SecureOps ops(p);
+  run_session(backend, [&](protocols::Session& session) {
+    Protocol& p = session.protocol();
+    protocols::ops::SecureOps ops(session);
     std::vector<Share> keys, values, queries;
     for (int h = 0; h < kHeads; ++h) {
       keys.push_back(input_from(p, 0, cache.keys[h]));
@@ -244,8 +245,9 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(SecureClusterBoxes, RejectsMismatchedHeadsAndRows) {
   std::array<int, protocols_test::kParties> rejected{};
-  run_backend(Backend::ThreePartyReplicated, [&](Protocol& p) {
-    protocols::ops::SecureOps ops(p);
+  run_session(Backend::ThreePartyReplicated, [&](protocols::Session& session) {
+    Protocol& p = session.protocol();
+    protocols::ops::SecureOps ops(session);
     SecureClusterBoxes boxes(ops, ClusterSelectionParams{}, kHeads, kDim);
     const Share row = protocols::ops::zeros(p, 1, kDim), wide = protocols::ops::zeros(p, 1, kDim + 1);
     int thrown = 0;

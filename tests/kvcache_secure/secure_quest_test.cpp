@@ -20,7 +20,7 @@ using mpc::RingMatrix;
 using protocols::Backend;
 using protocols::Protocol;
 using protocols_test::input_from;
-using protocols_test::run_backend;
+using protocols_test::run_session;
 
 constexpr int kKvHeads = 2, kGroup = 2, kQueryHeads = kKvHeads * kGroup, kDim = 8;
 constexpr int kPageSize = 4, kBudget = 12;  // 3 pages attend: 2 chosen + the current one
@@ -134,8 +134,9 @@ Revealed run_quest(Backend backend, const Cache& c, int prefill, bool adopt) {
   const mpc::FixedPoint fp;
   const int len = static_cast<int>(c.keys.front().rows());
   Revealed got;
-  run_backend(backend, [&](Protocol& p) {
-    protocols::ops::SecureOps ops(p);
+  run_session(backend, [&](protocols::Session& session) {
+    Protocol& p = session.protocol();
+    protocols::ops::SecureOps ops(session);
     SecureQuest quest(ops, quest_config());
     if (adopt) quest.adopt_prompt_state(PlaintextKeys(c, prefill, p.mesh().self() == 0));
     quest.begin(kShape, std::max(len, kBudget));
@@ -258,8 +259,9 @@ bool throws(const std::function<void()>& f) {
 
 TEST(SecureQuest, RejectsBadInputs) {
   std::array<int, protocols_test::kParties> rejected{};
-  run_backend(Backend::ThreePartyReplicated, [&](Protocol& p) {
-    protocols::ops::SecureOps ops(p);
+  run_session(Backend::ThreePartyReplicated, [&](protocols::Session& session) {
+    Protocol& p = session.protocol();
+    protocols::ops::SecureOps ops(session);
     int count = 0;
     count += throws<std::invalid_argument>([&] { SecureQuest(ops, quest_config()).begin(kShape, 0); });
     PolicyConfig zero_page = quest_config();

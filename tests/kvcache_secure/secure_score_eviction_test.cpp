@@ -24,7 +24,7 @@ using mpc::RingMatrix;
 using protocols::Backend;
 using protocols::Protocol;
 using protocols_test::input_from;
-using protocols_test::run_backend;
+using protocols_test::run_session;
 
 constexpr int kKvHeads = 2, kGroup = 2, kQueryHeads = kKvHeads * kGroup, kDim = 8;
 constexpr int kBudget = 8, kRecent = 2, kSteps = 5;
@@ -199,8 +199,9 @@ std::vector<RingMatrix> reveal_all(Protocol& p, const std::vector<Share>& shares
 Revealed run_secure(Backend backend, ScoreRule rule, const Scenario& s, const Trace& plain) {
   Revealed got;
   const mpc::FixedPoint fp;
-  run_backend(backend, [&](Protocol& p) {
-    protocols::ops::SecureOps ops(p);
+  run_session(backend, [&](protocols::Session& session) {
+    Protocol& p = session.protocol();
+    protocols::ops::SecureOps ops(session);
     SecureScoreEviction policy(ops, rule, test_config());
     policy.adopt_prompt_state(PlaintextScores(plain, p.mesh().self() == 0));
     policy.begin(kShape, kBudget);
@@ -291,8 +292,9 @@ TEST_P(SecureH2oPrefill, ScoresThePromptLikeThePlaintextVotes) {
   const Trace plain = plaintext_trace(ScoreRule::Accumulated, s);
   const RingMatrix probabilities = fp.encode(prompt_probabilities(s));
   std::vector<RingMatrix> got;
-  run_backend(GetParam(), [&](Protocol& p) {
-    protocols::ops::SecureOps ops(p);
+  run_session(GetParam(), [&](protocols::Session& session) {
+    Protocol& p = session.protocol();
+    protocols::ops::SecureOps ops(session);
     SecureScoreEviction policy(ops, ScoreRule::Accumulated, test_config());
     policy.begin(kShape, kBudget);
     SecureLayerCache cache = shared_prompt_cache(p, s, fp);
@@ -325,8 +327,9 @@ bool throws(const std::function<void()>& f) {
 
 TEST(SecureScoreEviction, RejectsBadInputs) {
   std::array<int, protocols_test::kParties> rejected{};
-  run_backend(Backend::ThreePartyReplicated, [&](Protocol& p) {
-    protocols::ops::SecureOps ops(p);
+  run_session(Backend::ThreePartyReplicated, [&](protocols::Session& session) {
+    Protocol& p = session.protocol();
+    protocols::ops::SecureOps ops(session);
     int count = 0;
     count += throws<std::invalid_argument>([&] { SecureScoreEviction(ops, ScoreRule::Current, test_config()).begin(kShape, 0); });
     count += throws<std::invalid_argument>(

@@ -93,7 +93,7 @@ TEST_P(Approximation, OperatorsMatchDoublePrecision) {
                                {fp.encode(exp_in), fp.encode(recip_in), fp.encode(rsqrt_in), fp.encode(gelu_in),
                                 fp.encode(silu_in), fp.encode(logits), mask_ring, fp.encode(ln_in), fp.encode(gain),
                                 fp.encode(bias), fp.encode(long_logits), fp.encode(cutoff_in), fp.encode(exp_edges)},
-                               [&](Session& s) {
+                               [&](Party& s) {
                                  SecureOps& ops = s.ops();
                                  s.record("exp", s.timed("exp", [&] { return ops.exp_negative(s.input(0)); }));
                                  s.record("reciprocal", s.timed("reciprocal", [&] { return ops.reciprocal(s.input(1)); }));
@@ -202,7 +202,7 @@ TEST_P(Approximation, CausalSoftmaxInBlocksMatchesOneSoftmax) {
   constexpr Eigen::Index kFirst = 20, kRows = 12, kBudget = 256;
   const FloatMatrix scores = uniform(kHeads * kRows, kFirst + kRows, -30, 30, 21);
   const RingMatrix mask = protocols::ops::causal_mask(kHeads, kFirst, kRows);
-  const auto out = run_session(setting.backend, setting.frac_bits, {fp.encode(scores)}, [&](Session& s) {
+  const auto out = run_session(setting.backend, setting.frac_bits, {fp.encode(scores)}, [&](Party& s) {
     SecureOps& ops = s.ops();
     s.record("one", s.timed("one", [&] { return ops.causal_softmax(s.input(0), kHeads, kFirst); }));
     s.record("blocks", s.timed("blocks", [&] { return ops.causal_softmax(s.input(0), kHeads, kFirst, kBudget); }));

@@ -38,7 +38,7 @@ TEST_P(Comparison, BooleanLayerAndComparisonsAreExact) {
   RingMatrix y_with_ties = y;
   y_with_ties.col(3) = x.col(3);
   y_with_ties.col(4).setZero();
-  const auto out = run_session(GetParam(), 16, {x, y_with_ties}, [](Session& s) {
+  const auto out = run_session(GetParam(), 16, {x, y_with_ties}, [](Party& s) {
     SecureOps& ops = s.ops();
     BooleanBackend& B = ops.boolean();
     const Share& a = s.input(0);
@@ -88,7 +88,7 @@ TEST_P(Comparison, EqualityAndOneHotOfSecretIndices) {
   index << 0, 3, 6, 6, 2;
   RingMatrix table(7, 3);
   for (Eigen::Index i = 0; i < table.size(); ++i) table.data()[i] = static_cast<mpc::u64>(100 + i);
-  const auto out = run_session(GetParam(), 16, {index, table}, [](Session& s) {
+  const auto out = run_session(GetParam(), 16, {index, table}, [](Party& s) {
     const Share hot = s.timed("one_hot", [&] { return s.ops().one_hot(s.input(0), 7); });
     s.record("one_hot", hot);
     s.record("gathered", s.ops().gather_rows(hot, s.input(1)));
@@ -115,7 +115,7 @@ RingMatrix within_bits(Eigen::Index rows, Eigen::Index cols, int w, unsigned see
 }
 
 // Online bytes party 0 sent while `step` ran.
-std::uint64_t bytes_sent_by(Session& s, const std::function<void()>& step) {
+std::uint64_t bytes_sent_by(Party& s, const std::function<void()>& step) {
   net::Stats& stats = s.proto().mesh().stats();
   net::PhaseScope phase(stats, kOnline);
   const std::uint64_t before = stats.phase_total(kOnline).bytes_sent;
@@ -130,7 +130,7 @@ TEST_P(Comparison, BoundedComparisonsAreExactInsideTheirRangeAndCheaper) {
   std::vector<RingMatrix> inputs;
   for (std::size_t i = 0; i < std::size(widths); ++i) inputs.push_back(within_bits(3, 37, widths[i], 40 + i));
   std::map<std::string, std::uint64_t> bytes;
-  const auto out = run_session(GetParam(), 16, inputs, [&](Session& s) {
+  const auto out = run_session(GetParam(), 16, inputs, [&](Party& s) {
     for (std::size_t i = 0; i < std::size(widths); ++i) {
       const std::string name = "w" + std::to_string(widths[i]);
       Share bit;
@@ -177,7 +177,7 @@ TEST_P(Comparison, PackedEqualityTestsAreIndependentPerLane) {
   }
   x(0, 1) = c(0, 1) + 7;  // at the edge of the 4-bit range
   x(0, 2) = c(0, 2) - 7;
-  const auto out = run_session(GetParam(), 16, {x}, [&](Session& s) {
+  const auto out = run_session(GetParam(), 16, {x}, [&](Party& s) {
     s.record("eq4", s.ops().equal_public(s.input(0), c, 4));
     s.record("eq64", s.ops().equal_public(s.input(0), c));
   });

@@ -50,7 +50,7 @@ TEST_P(Lookup, EveryEntryIsReadExactlyAndABatchTakesOneRound) {
   // The whole domain of the 9-bit table, so that every entry is read once.
   inputs[2].resize(1, 512);
   for (Eigen::Index j = 0; j < 512; ++j) inputs[2](0, j) = static_cast<mpc::u64>(j) + (mpc::u64{7} << 40);
-  const auto out = run_session(GetParam(), 16, inputs, [&](Session& s) {
+  const auto out = run_session(GetParam(), 16, inputs, [&](Party& s) {
     KeyDealing dealing(s.proto());
     FssLookup gate(dealing);
     std::vector<Share> indices;
@@ -83,7 +83,7 @@ TEST_P(Lookup, GatesOfDifferentKindsShareOneRound) {
   RingMatrix x = random_words(2, 40, 5);
   for (Eigen::Index j = 0; j < x.size(); ++j) x.data()[j] = static_cast<mpc::u64>(static_cast<std::int64_t>(x.data()[j]) >> 2);
   const LookupTable table = random_table(7, 6);
-  const auto out = run_session(GetParam(), 16, {x}, [&](Session& s) {
+  const auto out = run_session(GetParam(), 16, {x}, [&](Party& s) {
     KeyDealing dealing(s.proto());
     protocols::fss::FssComparison comparison(dealing);
     FssLookup gate(dealing);
@@ -129,7 +129,7 @@ TEST_P(Lookup, ReluGateIsExactInsideItsBoundInOneRound) {
     x(0, 4) = ~mpc::u64{0};
     inputs.push_back(x);
   }
-  const auto out = run_session(GetParam(), 16, inputs, [&](Session& s) {
+  const auto out = run_session(GetParam(), 16, inputs, [&](Party& s) {
     KeyDealing dealing(s.proto());
     protocols::fss::FssComparison gate(dealing);
     net::Stats& stats = s.proto().mesh().stats();
@@ -158,7 +158,7 @@ TEST_P(Lookup, ShiftedComponentsGiveTheQuotientLessACarry) {
   const int shifts[] = {1, 7, 9, 32};
   RingMatrix v = random_words(4, 64, 3);
   for (Eigen::Index j = 0; j < 64; ++j) v(3, j) = static_cast<mpc::u64>(j - 32);  // small, around 0
-  const auto out = run_session(GetParam(), 16, {v}, [&](Session& s) {
+  const auto out = run_session(GetParam(), 16, {v}, [&](Party& s) {
     for (int shift : shifts) s.record("s" + std::to_string(shift), protocols::ops::shift_components_right(s.input(0), shift));
   });
   const int components = protocols::ops::share_components(GetParam());

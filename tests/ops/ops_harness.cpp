@@ -4,18 +4,18 @@
 
 namespace ops_test {
 
-Session::Session(protocols::Protocol& proto, SecureOps& ops, const std::vector<RingMatrix>& inputs)
-    : proto_(proto), ops_(ops) {
-  const bool owner = proto.mesh().self() == 0;
-  for (const auto& m : inputs) shares_.push_back(proto.input(0, owner ? &m : nullptr, m.rows(), m.cols()));
+Party::Party(protocols::Session& session, SecureOps& ops, const std::vector<RingMatrix>& inputs)
+    : session_(session), proto_(session.protocol()), ops_(ops) {
+  const bool owner = proto_.mesh().self() == 0;
+  for (const auto& m : inputs) shares_.push_back(proto_.input(0, owner ? &m : nullptr, m.rows(), m.cols()));
 }
 
-void Session::record(const std::string& name, const Share& x) {
+void Party::record(const std::string& name, const Share& x) {
   RingMatrix opened = proto_.reveal(x, protocols::kRevealToAll);
   if (proto_.mesh().self() == 0) (*results)[name] = std::move(opened);
 }
 
-Share Session::timed(const std::string& name, const std::function<Share()>& step) {
+Share Party::timed(const std::string& name, const std::function<Share()>& step) {
   net::Stats& stats = proto_.mesh().stats();
   net::PhaseScope phase(stats, kOnline);
   const std::uint64_t before = stats.rounds(kOnline);
@@ -25,15 +25,15 @@ Share Session::timed(const std::string& name, const std::function<Share()>& step
 }
 
 Outcome run_session(Backend backend, int frac_bits, const std::vector<RingMatrix>& inputs,
-                    const std::function<void(Session&)>& body) {
+                    const std::function<void(Party&)>& body) {
   Outcome outcome;
   test_support::run_tls_parties(3, [&](net::Mesh& mesh) {
-    auto proto = protocols::make_protocol(backend, mesh, mpc::FixedPoint(frac_bits));
-    SecureOps ops(*proto, test_ops_options());
-    Session session(*proto, ops, inputs);
-    session.results = &outcome.results;
-    session.rounds = &outcome.rounds;
-    body(session);
+    protocols::Session session(backend, mesh, test_support::test_session_options("", mpc::FixedPoint(frac_bits)));
+    SecureOps ops(session);
+    Party party(session, ops, inputs);
+    party.results = &outcome.results;
+    party.rounds = &outcome.rounds;
+    body(party);
   });
   return outcome;
 }

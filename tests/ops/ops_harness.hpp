@@ -2,9 +2,9 @@
 // opened results back to the test thread, with the online rounds each step took.
 #pragma once
 
-#include "protocols/factory.hpp"
 #include "protocols/ops/secure_ops.hpp"
-#include "tests/support/ops_options.hpp"
+#include "protocols/session.hpp"
+#include "tests/support/session_options.hpp"
 #include "tests/support/party_harness.hpp"
 
 #include <functional>
@@ -24,11 +24,12 @@ using mpc::RingMatrix;
 inline const char* kOnline = "online";
 
 // What one party sees of a session: its operators, the shared inputs, and a way to record results.
-class Session {
+class Party {
  public:
-  Session(protocols::Protocol& proto, SecureOps& ops, const std::vector<RingMatrix>& inputs);
+  Party(protocols::Session& session, SecureOps& ops, const std::vector<RingMatrix>& inputs);
 
   SecureOps& ops() { return ops_; }
+  protocols::Session& session() { return session_; }
   protocols::Protocol& proto() { return proto_; }
   const Share& input(std::size_t i) const { return shares_.at(i); }
   // Opens x to everyone; party 0 records it under `name`.
@@ -40,6 +41,7 @@ class Session {
   std::map<std::string, std::uint64_t>* rounds = nullptr;
 
  private:
+  protocols::Session& session_;
   protocols::Protocol& proto_;
   SecureOps& ops_;
   std::vector<Share> shares_;
@@ -50,14 +52,14 @@ struct Outcome {
   std::map<std::string, std::uint64_t> rounds;  // online rounds per timed step (party 0)
 };
 
-// Party 0 supplies every input; all parties run `body`.
+// Party 0 supplies every input; all parties open a session (with the test run's comparison
+// method) and run `body` on its operators.
 Outcome run_session(Backend backend, int frac_bits, const std::vector<RingMatrix>& inputs,
-                    const std::function<void(Session&)>& body);
+                    const std::function<void(Party&)>& body);
 
 inline std::string backend_name(Backend b) { return protocols::to_string(b); }
 
 using test_support::fss_comparisons;
-using test_support::test_ops_options;
 
 // Max and mean absolute error between two float matrices.
 struct ErrorStats {

@@ -15,7 +15,7 @@ TEST_P(Reduction, MaxAndArgmaxOfAttentionLogits) {
   const mpc::FixedPoint fp(16);
   FloatMatrix logits = uniform(3, 37, -30, 30, 7);
   logits(1, 5) = logits(1, 20) = 31.0;  // a tie: the first one wins
-  const auto out = run_session(GetParam(), 16, {fp.encode(logits)}, [](Session& s) {
+  const auto out = run_session(GetParam(), 16, {fp.encode(logits)}, [](Party& s) {
     s.record("max", s.timed("max", [&] { return s.ops().max(s.input(0)); }));
     const auto am = s.ops().argmax(s.input(0));
     s.record("argmax_value", am.max);
@@ -40,9 +40,9 @@ TEST_P(Reduction, EveryTournamentArityFindsTheFirstMaximum) {
   const mpc::FixedPoint fp(16);
   FloatMatrix logits = uniform(2, 45, -30, 30, 9);
   logits(0, 7) = logits(0, 30) = logits(0, 44) = 40.0;
-  const auto out = run_session(GetParam(), 16, {fp.encode(logits)}, [](Session& s) {
+  const auto out = run_session(GetParam(), 16, {fp.encode(logits)}, [](Party& s) {
     for (int arity : {2, 3, 8}) {
-      SecureOps ops(s.proto(), test_ops_options(arity));
+      SecureOps ops(s.session(), {.tournament_arity = arity});
       const auto am = s.timed("arity" + std::to_string(arity), [&] { return ops.max(s.input(0)); });
       s.record("max" + std::to_string(arity), am);
       s.record("argmax" + std::to_string(arity), ops.argmax(s.input(0)).one_hot);
@@ -72,7 +72,7 @@ TEST_P(Reduction, TopKSelectsTheLargestInOrder) {
   const mpc::FixedPoint fp(16);
   const FloatMatrix scores = uniform(2, 24, -30, 30, 11);
   const Eigen::Index k = 5;
-  const auto out = run_session(GetParam(), 16, {fp.encode(scores)}, [&](Session& s) {
+  const auto out = run_session(GetParam(), 16, {fp.encode(scores)}, [&](Party& s) {
     const auto selections = s.ops().top_k(s.input(0), k);
     for (std::size_t r = 0; r < selections.size(); ++r) s.record("row" + std::to_string(r), selections[r]);
   });
@@ -99,7 +99,7 @@ TEST_P(Reduction, TopKByRankOrdersTiesByIndexInConstantRounds) {
   scores.row(2).setConstant(1.5);  // all equal: the lowest indices win, in index order
   scores(1, 7) = scores(1, 30);    // one tie inside a random row
   const Eigen::Index k = 19;
-  const auto out = run_session(GetParam(), 16, {fp.encode(scores)}, [&](Session& s) {
+  const auto out = run_session(GetParam(), 16, {fp.encode(scores)}, [&](Party& s) {
     std::vector<protocols::Share> by_rank;
     s.timed("rank", [&] {
       by_rank = s.ops().top_k_by_rank(s.input(0), k);
@@ -130,7 +130,7 @@ TEST_P(Reduction, TopKOverALongSequence) {
   const mpc::FixedPoint fp(16);
   const FloatMatrix scores = uniform(1, 4096, -30, 30, 21);
   const Eigen::Index k = 8;
-  const auto out = run_session(GetParam(), 16, {fp.encode(scores)}, [&](Session& s) {
+  const auto out = run_session(GetParam(), 16, {fp.encode(scores)}, [&](Party& s) {
     const auto selections = s.timed("top_k", [&] { return s.ops().top_k(s.input(0), k).front(); });
     s.record("selection", selections);
   });

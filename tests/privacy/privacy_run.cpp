@@ -1,10 +1,10 @@
 #include "tests/privacy/privacy_run.hpp"
 
-#include "tests/support/ops_options.hpp"
+#include "tests/support/session_options.hpp"
 
 #include "model/secure/secure_transformer.hpp"
 #include "model/secure/session_config.hpp"
-#include "protocols/factory.hpp"
+#include "protocols/session.hpp"
 #include "tests/support/party_harness.hpp"
 
 #include <mutex>
@@ -21,10 +21,9 @@ RecordedRun run_recorded(protocols::Backend backend, const model::TransformerWei
         RecordingMesh mesh(real_mesh);
         const int self = mesh.self();
         const model::ModelConfig& config = weights.config;
-        auto proto = protocols::make_protocol(backend, mesh, mpc::FixedPoint(),
-                                              model::secure::secure_session_config(config));
-        model::secure::SecureTransformer secure(*proto, config, self == kModelOwner ? &weights : nullptr,
-                                                test_support::test_ops_options());
+        protocols::Session session(backend, mesh,
+                                   test_support::test_session_options(model::secure::secure_session_config(config)));
+        model::secure::SecureTransformer secure(session, config, self == kModelOwner ? &weights : nullptr);
         const std::vector<int> own_prompt = self == kUser ? prompt : std::vector<int>{};
         std::vector<int> tokens = secure.generate(own_prompt, static_cast<int>(prompt.size()), new_tokens);
         std::lock_guard lock(mutex);

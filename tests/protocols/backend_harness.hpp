@@ -5,6 +5,7 @@
 
 #include "mpc/prg.hpp"
 #include "protocols/factory.hpp"
+#include "protocols/session.hpp"
 #include "tests/support/party_harness.hpp"
 
 #include <gtest/gtest.h>
@@ -22,7 +23,8 @@ using protocols::Share;
 
 constexpr int kParties = 3;
 
-// Runs body(protocol) on every party of a fresh session of `backend`.
+// Runs body(protocol) on every party of a fresh arithmetic protocol of `backend` (no boolean
+// backend, no key dealing: the arithmetic layer's own traffic alone).
 inline void run_backend(Backend backend, const std::function<void(Protocol&)>& body,
                         mpc::FixedPoint fp = mpc::FixedPoint(), const std::string& config = "test") {
   test_support::run_tls_parties(
@@ -30,6 +32,18 @@ inline void run_backend(Backend backend, const std::function<void(Protocol&)>& b
       [&](net::Mesh& mesh) {
         auto protocol = protocols::make_protocol(backend, mesh, fp, config);
         body(*protocol);
+      },
+      test_support::test_mesh_options());
+}
+
+// Runs body(session) on every party of a freshly opened session of `backend`.
+inline void run_session(Backend backend, const std::function<void(protocols::Session&)>& body,
+                        protocols::SessionOptions options = {.config = "test"}) {
+  test_support::run_tls_parties(
+      kParties,
+      [&](net::Mesh& mesh) {
+        protocols::Session session(backend, mesh, options);
+        body(session);
       },
       test_support::test_mesh_options());
 }

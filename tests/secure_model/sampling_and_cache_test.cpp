@@ -3,14 +3,14 @@
 //    same noise, and only P1 learns the tokens;
 //  - decoding from a cache adopted from a plaintext prefill (the long-context benchmark's start)
 //    gives the plaintext decode logits, and the per-operator profile accounts for every round.
-#include "tests/support/ops_options.hpp"
+#include "tests/support/session_options.hpp"
 #include "tests/secure_model/secure_run.hpp"
 
 #include "model/gumbel_sampling.hpp"
 #include "model/secure/secure_transformer.hpp"
 #include "model/secure/session_config.hpp"
 #include "model/transformer.hpp"
-#include "protocols/factory.hpp"
+#include "protocols/session.hpp"
 #include "tests/support/party_harness.hpp"
 
 #include <gtest/gtest.h>
@@ -56,9 +56,9 @@ TEST_P(SecureSamplingTest, UserNoiseGivesThePlaintextGumbelMaxTokensToP1Only) {
       kParties,
       [&](net::Mesh& mesh) {
         const int self = mesh.self();
-        auto proto = protocols::make_protocol(GetParam(), mesh, mpc::FixedPoint(),
-                                              model::secure::secure_session_config(config));
-        model::secure::SecureTransformer engine(*proto, config, self == 0 ? &tiny_weights() : nullptr, test_support::test_ops_options());
+        protocols::Session session(GetParam(), mesh,
+                                   test_support::test_session_options(model::secure::secure_session_config(config)));
+        model::secure::SecureTransformer engine(session, config, self == 0 ? &tiny_weights() : nullptr);
         std::optional<model::GumbelNoise> noise;
         if (self == 1) noise.emplace(model::GumbelNoise::seed_from(kNoiseSeed));
         std::vector<int> tokens;
@@ -106,30 +106,32 @@ AdoptedRun decode_from_adopted_cache(Backend backend, const std::vector<int>& pr
       kParties,
       [&](net::Mesh& mesh) {
         const int self = mesh.self();
-        auto proto = protocols::make_protocol(backend, mesh, mpc::FixedPoint(), model::secure::secure_session_config(config));
-        model::secure::SecureTransformer engine(*proto, config, self == 0 ? &tiny_weights() : nullptr, test_support::test_ops_options());
+        protocols::Session session(backend, mesh,
+                                   test_support::test_session_options(model::secure::secure_session_config(config)));
+        protocols::Protocol& proto = session.protocol();
+        model::secure::SecureTransformer engine(session, config, self == 0 ? &tiny_weights() : nullptr);
         const int n = static_cast<int>(prompt.size());
         std::vector<std::vector<Share>> keys(config.layers), values(config.layers);
         for (int l = 0; l < config.layers; ++l)
           for (int g = 0; g < config.kv_heads; ++g) {
-            const mpc::RingMatrix k = proto->fixed_point().encode(cache[l].heads[g].keys);
-            const mpc::RingMatrix v = proto->fixed_point().encode(cache[l].heads[g].values);
-            keys[l].push_back(proto->input(0, self == 0 ? &k : nullptr, n, config.head_dim));
-            values[l].push_back(proto->input(0, self == 0 ? &v : nullptr, n, config.head_dim));
+            const mpc::RingMatrix k = proto.fixed_point().encode(cache[l].heads[g].keys);
+            const mpc::RingMatrix v = proto.fixed_point().encode(cache[l].heads[g].values);
+            keys[l].push_back(proto.input(0, self == 0 ? &k : nullptr, n, config.head_dim));
+            values[l].push_back(proto.input(0, self == 0 ? &v : nullptr, n, config.head_dim));
           }
         engine.adopt_cache(keys, values, n);
         mpc::RingMatrix one_hot = mpc::RingMatrix::Zero(1, config.vocab_size);
         one_hot(0, next_token) = 1;
-        const Share token = proto->input(1, self == 1 ? &one_hot : nullptr, 1, config.vocab_size);
+        const Share token = proto.input(1, self == 1 ? &one_hot : nullptr, 1, config.vocab_size);
         mesh.profile().reset();
         const std::uint64_t rounds_before = mesh.stats().total().rounds;
         const Share logits = engine.decode(token);
         const std::uint64_t step_rounds = mesh.stats().total().rounds - rounds_before;
         const auto profile = mesh.profile().classes();
-        const mpc::RingMatrix opened = proto->reveal(logits, protocols::kRevealToAll);
+        const mpc::RingMatrix opened = proto.reveal(logits, protocols::kRevealToAll);
         if (self != 0) return;
         std::lock_guard lock(mutex);
-        run.logits = proto->fixed_point().decode(opened);
+        run.logits = proto.fixed_point().decode(opened);
         run.profile = profile;
         run.step_rounds = step_rounds;
       },
@@ -171,9 +173,9 @@ TEST(AdoptCache, RejectsAWrongShape) {
   test_support::run_tls_parties(
       kParties,
       [&](net::Mesh& mesh) {
-        auto proto = protocols::make_protocol(Backend::ThreePartyReplicated, mesh, mpc::FixedPoint(),
-                                              model::secure::secure_session_config(config));
-        model::secure::SecureTransformer engine(*proto, config, mesh.self() == 0 ? &tiny_weights() : nullptr, test_support::test_ops_options());
+        protocols::Session session(Backend::ThreePartyReplicated, mesh,
+                                   test_support::test_session_options(model::secure::secure_session_config(config)));
+        model::secure::SecureTransformer engine(session, config, mesh.self() == 0 ? &tiny_weights() : nullptr);
         std::vector<std::vector<Share>> too_few(config.layers);
         EXPECT_THROW(engine.adopt_cache(too_few, too_few, 4), std::invalid_argument);
       },

@@ -3,7 +3,7 @@
 // hierarchical selection with cross-layer sharing picks the clusters the plaintext reference
 // picks, StreamingLLM attends the same window and Quest the same pages. Also: every round of an MPCache decode step is
 // charged to a profiled class, with the selection's own classes present.
-#include "tests/support/ops_options.hpp"
+#include "tests/support/session_options.hpp"
 #include "tests/secure_model/secure_run.hpp"
 
 #include "kvcache/registry/policy_registry.hpp"
@@ -13,7 +13,7 @@
 #include "model/secure/secure_transformer.hpp"
 #include "model/secure/session_config.hpp"
 #include "model/transformer.hpp"
-#include "protocols/factory.hpp"
+#include "protocols/session.hpp"
 #include "tests/support/party_harness.hpp"
 
 #include <gtest/gtest.h>
@@ -105,11 +105,11 @@ PolicyRun secure_tokens(Backend backend, const std::string& policy_name, const k
       kParties,
       [&](net::Mesh& mesh) {
         const int self = mesh.self();
-        auto proto = protocols::make_protocol(backend, mesh, mpc::FixedPoint(),
-                                              model::secure::secure_session_config(model_config));
-        model::secure::SecureTransformer engine(*proto, model_config, self == 0 ? &four_layer_weights() : nullptr,
-                                                 test_support::test_ops_options());
-        protocols::ops::SecureOps ops(*proto);
+        protocols::Session session(backend, mesh,
+                                   test_support::test_session_options(model::secure::secure_session_config(model_config)));
+        protocols::Protocol& proto = session.protocol();
+        model::secure::SecureTransformer engine(session, model_config, self == 0 ? &four_layer_weights() : nullptr);
+        protocols::ops::SecureOps ops(session);
         const auto policy = kvcache::make_secure_policy(policy_name, ops, config);
         engine.set_cache_policy(policy.get());
         std::vector<int> tokens;
@@ -126,7 +126,7 @@ PolicyRun secure_tokens(Backend backend, const std::string& policy_name, const k
           logits = engine.decode(next.one_hot);
           rounds = mesh.stats().total().rounds - before;
           profile = mesh.profile().classes();
-          step_logits.push_back(proto->fixed_point().decode(proto->reveal(logits, protocols::kRevealToAll)).row(0));
+          step_logits.push_back(proto.fixed_point().decode(proto.reveal(logits, protocols::kRevealToAll)).row(0));
         }
         std::lock_guard lock(mutex);
         if (self == 1) run.tokens = std::move(tokens);
@@ -201,10 +201,10 @@ std::map<std::string, net::ProfileFigures> prefill_profile(Backend backend, cons
   test_support::run_tls_parties(
       kParties,
       [&](net::Mesh& mesh) {
-        auto proto = protocols::make_protocol(backend, mesh, mpc::FixedPoint(), model::secure::secure_session_config(c));
-        model::secure::SecureTransformer engine(*proto, c, mesh.self() == 0 ? &weights : nullptr,
-                                                 test_support::test_ops_options());
-        protocols::ops::SecureOps ops(*proto);
+        protocols::Session session(backend, mesh,
+                                   test_support::test_session_options(model::secure::secure_session_config(c)));
+        model::secure::SecureTransformer engine(session, c, mesh.self() == 0 ? &weights : nullptr);
+        protocols::ops::SecureOps ops(session);
         const auto policy = kvcache::make_secure_policy(policy_name, ops, config);
         engine.set_cache_policy(policy.get());
         mesh.profile().reset();
@@ -277,8 +277,8 @@ TEST(SecurePolicyFactory, RejectsAnUnknownName) {
   test_support::run_tls_parties(
       kParties,
       [&](net::Mesh& mesh) {
-        auto proto = protocols::make_protocol(Backend::ThreePartyReplicated, mesh, mpc::FixedPoint(), "x");
-        protocols::ops::SecureOps ops(*proto);
+        protocols::Session session(Backend::ThreePartyReplicated, mesh, {.config = "x"});
+        protocols::ops::SecureOps ops(session);
         EXPECT_THROW(kvcache::make_secure_policy("lru", ops, {}), std::invalid_argument);
         EXPECT_THROW(kvcache::make_secure_policy("keydiff", ops, {}), std::invalid_argument);  // no secure form
       },

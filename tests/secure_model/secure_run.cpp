@@ -1,10 +1,10 @@
-#include "tests/support/ops_options.hpp"
+#include "tests/support/session_options.hpp"
 #include "tests/secure_model/secure_run.hpp"
 
 #include "model/secure/secure_transformer.hpp"
 #include "model/secure/session_config.hpp"
 #include "model/transformer.hpp"
-#include "protocols/factory.hpp"
+#include "protocols/session.hpp"
 #include "tests/support/party_harness.hpp"
 
 #include <chrono>
@@ -38,14 +38,16 @@ SecureRun run_secure(protocols::Backend backend, const model::TransformerWeights
       [&](net::Mesh& mesh) {
         const int self = mesh.self();
         const model::ModelConfig& config = configs[self];
-        auto proto = protocols::make_protocol(backend, mesh, mpc::FixedPoint(), model::secure::secure_session_config(config));
-        model::secure::SecureTransformer secure(*proto, config, self == 0 ? &weights : nullptr, test_support::test_ops_options());
+        protocols::Session session(backend, mesh,
+                                   test_support::test_session_options(model::secure::secure_session_config(config)));
+        protocols::Protocol& proto = session.protocol();
+        model::secure::SecureTransformer secure(session, config, self == 0 ? &weights : nullptr);
         const std::vector<int> own_prompt = self == 1 ? prompt : std::vector<int>{};
         std::vector<int> tokens = secure.generate(own_prompt, static_cast<int>(prompt.size()), new_tokens);
-        const mpc::RingMatrix logits = proto->reveal(secure.last_logits(), protocols::kRevealToAll);
+        const mpc::RingMatrix logits = proto.reveal(secure.last_logits(), protocols::kRevealToAll);
         std::lock_guard lock(mutex);
         run.tokens[self] = std::move(tokens);
-        if (self == 0) run.final_logits = proto->fixed_point().decode(logits);
+        if (self == 0) run.final_logits = proto.fixed_point().decode(logits);
         add_costs(mesh.stats(), self == 0, run.cost);
       },
       test_support::test_mesh_options());

@@ -6,7 +6,7 @@
 #include "model/secure/session_config.hpp"
 #include "model/tokenizer.hpp"
 #include "model/transformer.hpp"
-#include "protocols/factory.hpp"
+#include "protocols/session.hpp"
 #include "model/weights.hpp"
 #include "protocols/common/session_handshake.hpp"
 #include "tests/support/party_harness.hpp"
@@ -140,9 +140,8 @@ TEST_P(SecureTransformerTest, OnlyTheModelOwnerMaySupplyWeights) {
         kParties,
         [&](net::Mesh& mesh) {
           const model::ModelConfig& config = tiny_weights().config;
-          auto proto = protocols::make_protocol(GetParam(), mesh, mpc::FixedPoint(),
-                                                model::secure::secure_session_config(config));
-          model::secure::SecureTransformer secure(*proto, config, &tiny_weights());
+          protocols::Session session(GetParam(), mesh, {.config = model::secure::secure_session_config(config)});
+          model::secure::SecureTransformer secure(session, config, &tiny_weights());
         },
         test_support::test_mesh_options());
     FAIL() << "parties other than P0 supplied weights";
