@@ -47,6 +47,13 @@ void check_token_id(int id, int vocab_size) {
                             std::to_string(vocab_size - 1) + ")");
 }
 
+std::optional<std::pair<std::string, std::string>> split_merge(const std::string& text) {
+  const std::size_t space = text.find(' ');
+  if (space == std::string::npos || space == 0 || space + 1 == text.size() || text.find(' ', space + 1) != std::string::npos)
+    return std::nullopt;
+  return std::pair{text.substr(0, space), text.substr(space + 1)};
+}
+
 const std::vector<std::string>& byte_symbols() {
   // Printable bytes map to themselves; the other 68 bytes map to U+0100.. in byte order, so that
   // every token is a printable string (GPT-2's bytes_to_unicode).

@@ -56,6 +56,10 @@ class ByteLevelBpe : public TokenizerModel {
   mutable std::unordered_map<std::string, std::vector<int>> cache_;
 };
 
+// A merge written as "left right" (merges.txt lines, tokenizer.json strings): the two symbols, or
+// nothing when the text is not exactly two non-empty parts separated by one space.
+std::optional<std::pair<std::string, std::string>> split_merge(const std::string& text);
+
 // GPT-2's reversible byte -> printable character map (as UTF-8 strings).
 const std::vector<std::string>& byte_symbols();
 

@@ -57,11 +57,9 @@ std::vector<std::pair<std::string, std::string>> merges_of(const json& merges, c
       out.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
       continue;
     }
-    const std::string text = m.is_string() ? m.get<std::string>() : std::string();
-    const std::size_t space = text.find(' ');
-    if (space == std::string::npos || space == 0 || space + 1 == text.size() || text.find(' ', space + 1) != std::string::npos)
-      refuse(source, "merge " + std::to_string(i + 1) + " is neither 'left right' nor [left, right]");
-    out.emplace_back(text.substr(0, space), text.substr(space + 1));
+    const auto merge = split_merge(m.is_string() ? m.get<std::string>() : std::string());
+    if (!merge) refuse(source, "merge " + std::to_string(i + 1) + " is neither 'left right' nor [left, right]");
+    out.push_back(*merge);
   }
   return out;
 }

@@ -35,10 +35,9 @@ std::vector<std::pair<std::string, std::string>> parse_merges_txt(std::string_vi
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || (line_number == 1 && line.rfind("#version", 0) == 0)) continue;
-    const std::size_t space = line.find(' ');
-    if (space == std::string::npos || space == 0 || space + 1 == line.size() || line.find(' ', space + 1) != std::string::npos)
-      throw std::invalid_argument(source + ": merges line " + std::to_string(line_number) + " is not 'left right'");
-    merges.emplace_back(line.substr(0, space), line.substr(space + 1));
+    const auto merge = split_merge(line);
+    if (!merge) throw std::invalid_argument(source + ": merges line " + std::to_string(line_number) + " is not 'left right'");
+    merges.push_back(*merge);
   }
   return merges;
 }
