@@ -64,7 +64,7 @@ Share spread_probabilities(Protocol& proto, int heads, int group, const Share& p
 }
 
 Share softmax_over_attending(protocols::ops::SecureOps& ops, int heads, int group, const Share& scores,
-                             const kvcache::secure::Selection& rows) {
+                             const kvcache::secure::Selection& rows, int value_bits) {
   Protocol& proto = ops.protocol();
   auto profiled = [&](const char* operator_class) { return net::ProfileScope(proto.mesh().profile(), operator_class); };
   Share narrowed, probs;
@@ -74,7 +74,7 @@ Share softmax_over_attending(protocols::ops::SecureOps& ops, int heads, int grou
   }
   {
     const auto scope = profiled("attention.softmax");
-    probs = ops.softmax(narrowed);
+    probs = ops.softmax(narrowed, {}, value_bits);
   }
   const auto scope = profiled(kvcache::secure::kProfileSelectionGather);
   return spread_probabilities(proto, heads, group, probs, rows, scores.cols());

@@ -20,8 +20,8 @@ protocols::Share spread_probabilities(protocols::Protocol& proto, int heads, int
 
 // Softmax over the attending rows only (heads x cache rows in and out, 0 where no row attended):
 // attending_scores, the softmax, spread_probabilities; the layout work is profiled as the
-// selection's gathering, the softmax as attention.softmax.
+// selection's gathering, the softmax as attention.softmax. |scores| < 2^(value_bits - 2).
 protocols::Share softmax_over_attending(protocols::ops::SecureOps& ops, int heads, int group, const protocols::Share& scores,
-                                        const kvcache::secure::Selection& rows);
+                                        const kvcache::secure::Selection& rows, int value_bits = 64);
 
 }  // namespace model::secure

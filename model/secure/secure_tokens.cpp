@@ -41,9 +41,9 @@ RingMatrix prompt_one_hot(const ModelConfig& config, std::span<const int> tokens
   return one_hot;
 }
 
-NextToken greedy_token(protocols::ops::SecureOps& ops, const Share& logits) {
+NextToken greedy_token(protocols::ops::SecureOps& ops, const Share& logits, int value_bits) {
   protocols::Protocol& proto = ops.protocol();
-  NextToken out{ops.argmax(logits).one_hot, std::nullopt};
+  NextToken out{ops.argmax(logits, value_bits).one_hot, std::nullopt};
   const RingMatrix opened = proto.reveal(out.one_hot, 1);
   if (proto.role() == Role::P1) out.token = index_of_one_hot(opened);
   return out;

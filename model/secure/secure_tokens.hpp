@@ -24,7 +24,8 @@ struct NextToken {
 mpc::RingMatrix prompt_one_hot(const ModelConfig& config, std::span<const int> tokens, int length);
 
 // Secure argmax of secret logits (1 x vocab); the index is revealed to P1 only.
-NextToken greedy_token(protocols::ops::SecureOps& ops, const protocols::Share& logits);
+// |logits| < 2^(value_bits - 2) (SecureOps::argmax).
+NextToken greedy_token(protocols::ops::SecureOps& ops, const protocols::Share& logits, int value_bits = 64);
 // For a draw from softmax(logits / temperature) by the Gumbel-max trick (model/gumbel_sampling.hpp):
 // logits / temperature plus P1's own secret noise (`user_noise`, 1 x vocab, on P1 only, input
 // here); the greedy token of the result is the draw. The temperature is public.

@@ -41,7 +41,8 @@ SecureTransformer::SecureTransformer(protocols::Session& session, const ModelCon
         if (owner_weights && session.comparisons() == protocols::Comparisons::fss)
           check_norm_gains(*owner_weights, protocols::ops::kMaxNormGain);
         return share_weights(proto_, config, owner_weights);
-      }()) {}
+      }()),
+      widths_(agree_value_widths(proto_, config, owner_weights)) {}
 
 net::ProfileScope SecureTransformer::profiled(const char* operator_class) {
   return net::ProfileScope(proto_.mesh().profile(), operator_class);
@@ -116,7 +117,7 @@ Share SecureTransformer::decode(const Share& token_one_hot) {
 
 NextToken SecureTransformer::greedy_token(const Share& logits) {
   const auto scope = profiled("argmax");
-  return model::secure::greedy_token(ops_, logits);
+  return model::secure::greedy_token(ops_, logits, widths_.logits);
 }
 
 NextToken SecureTransformer::sampled_token(const Share& logits, double temperature, const Eigen::RowVectorXd* user_noise) {
@@ -125,7 +126,8 @@ NextToken SecureTransformer::sampled_token(const Share& logits, double temperatu
     const auto scope = profiled("sampling");
     perturbed = gumbel_perturbed(ops_, logits, temperature, user_noise);
   }
-  return greedy_token(perturbed);
+  const auto scope = profiled("argmax");
+  return model::secure::greedy_token(ops_, perturbed);  // noise and temperature: the whole ring
 }
 
 std::vector<int> SecureTransformer::generate(std::span<const int> prompt_tokens, int prompt_length, int new_tokens) {
@@ -174,10 +176,11 @@ Share SecureTransformer::normalize(const Share& x, const Share& gain, const Shar
   return ops_.rms_norm(x, gain, config_.norm_eps);
 }
 
-Share SecureTransformer::activate(const Share& x) {
+Share SecureTransformer::activate(int layer, const Share& x) {
   const auto scope = profiled("activation");
+  const int bits = widths_.activation[static_cast<std::size_t>(layer)];
   // GeLU's tanh and erf forms differ by < 1e-3, below the approximation's own error budget.
-  return config_.activation == Activation::Silu ? ops_.silu(x) : ops_.gelu(x);
+  return config_.activation == Activation::Silu ? ops_.silu(x, bits) : ops_.gelu(x, bits);
 }
 
 Share SecureTransformer::linear(const Share& x, const protocols::FixedOperand& w, const Share& bias) {
@@ -254,7 +257,7 @@ Share SecureTransformer::attend(int layer, const Share& qkv, Share* probabilitie
     const auto scope = profiled("attention.scores");
     stacked = proto_.truncate(concat_rows(proto_.matmul_fixed_transposed(queries, keys)));
   }
-  Share probs = attention_probabilities(stacked, rows, new_rows);
+  Share probs = attention_probabilities(layer, stacked, rows, new_rows);
   std::vector<Share> per_head;
   for (int h = 0; h < heads; ++h) per_head.push_back(rows_of(probs, h * new_rows, new_rows));
   Share attended;
@@ -268,21 +271,22 @@ Share SecureTransformer::attend(int layer, const Share& qkv, Share* probabilitie
 }
 
 // Softmax over the attending rows; rows that do not attend get probability 0.
-Share SecureTransformer::attention_probabilities(const Share& scores, const kvcache::secure::Selection& rows,
+Share SecureTransformer::attention_probabilities(int layer, const Share& scores, const kvcache::secure::Selection& rows,
                                                  Eigen::Index new_rows) {
-  if (!rows.all) return softmax_over_attending(ops_, config_.heads, config_.heads / config_.kv_heads, scores, rows);
+  const int bits = widths_.scores[static_cast<std::size_t>(layer)];
+  if (!rows.all) return softmax_over_attending(ops_, config_.heads, config_.heads / config_.kv_heads, scores, rows, bits);
   const auto scope = profiled("attention.softmax");
-  if (new_rows == 1) return ops_.softmax(scores);
-  return ops_.causal_softmax(scores, config_.heads, position_);
+  if (new_rows == 1) return ops_.softmax(scores, {}, bits);
+  return ops_.causal_softmax(scores, config_.heads, position_, protocols::ops::kCausalSoftmaxBlockElements, bits);
 }
 
 Share SecureTransformer::mlp_block(int layer, const Share& x) {
   const SecureLayerWeights& w = weights_.layers[layer];
   const Share normed = normalize(x, w.mlp_norm_gain, w.mlp_norm_bias);
   const Share up = linear(normed, w.up, w.up_bias);
-  if (gpt2()) return proto_.add(x, linear(activate(up), w.down, w.down_bias));
+  if (gpt2()) return proto_.add(x, linear(activate(layer, up), w.down, w.down_bias));
   const Eigen::Index inter = config_.intermediate_size;
-  const Share activated = activate(columns(up, 0, inter));
+  const Share activated = activate(layer, columns(up, 0, inter));
   Share gated;
   {
     const auto scope = profiled("activation");

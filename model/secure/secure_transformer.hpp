@@ -15,6 +15,7 @@
 #include "model/config.hpp"
 #include "model/secure/secure_tokens.hpp"
 #include "model/secure/secure_weights.hpp"
+#include "model/secure/value_widths.hpp"
 #include "model/weights.hpp"
 #include "net/operator_profile.hpp"
 #include "protocols/ops/secure_ops.hpp"
@@ -32,8 +33,9 @@ inline constexpr const char* kDecodePhase = "decode";
 class SecureTransformer {
  public:
   // Shares and masks the weights (phase "weights") in the open `session`, whose operators it
-  // shares with the cache policy. Only P0 passes `owner_weights`; the others pass nullptr and
-  // build the same program from `config`.
+  // shares with the cache policy, and agrees on the comparison widths P0 derives from its weights
+  // (value_widths.hpp). Only P0 passes `owner_weights`; the others pass nullptr and build the
+  // same program from `config`.
   SecureTransformer(protocols::Session& session, const ModelConfig& config, const TransformerWeights* owner_weights,
                     protocols::ops::OpsOptions options = {});
 
@@ -64,8 +66,11 @@ class SecureTransformer {
   SecretElements secret_elements() const;
   // Appends the token given by its secret one-hot (1 x vocab) and returns its secret logits.
   Share decode(const Share& token_one_hot);
-  // Secure argmax of secret logits (1 x vocab); the index is revealed to P1 only.
+  // Secure argmax of the logits of the last forward pass or decode step (1 x vocab), compared on
+  // the bits their proven bound needs; the index is revealed to P1 only.
   NextToken greedy_token(const Share& logits);
+  // The comparison widths in effect (the same on every party).
+  const ValueWidths& value_widths() const { return widths_; }
   // A draw from softmax(logits / temperature) by the Gumbel-max trick (model/gumbel_sampling.hpp):
   // P1 inputs its own secret noise (`user_noise`, 1 x vocab, on P1 only), then the secure argmax.
   // The temperature is public. Revealed to P1 only.
@@ -84,11 +89,12 @@ class SecureTransformer {
   Share attention_block(int layer, const Share& x);
   Share attend(int layer, const Share& qkv, Share* probabilities = nullptr);
   std::vector<Share> query_heads(const Share& qkv) const;
-  Share attention_probabilities(const Share& scores, const kvcache::secure::Selection& rows, Eigen::Index new_rows);
+  Share attention_probabilities(int layer, const Share& scores, const kvcache::secure::Selection& rows,
+                                Eigen::Index new_rows);
   void append_to_cache(int layer, const Share& qkv);
   Share mlp_block(int layer, const Share& x);
   Share normalize(const Share& x, const Share& gain, const Share& bias);
-  Share activate(const Share& x);
+  Share activate(int layer, const Share& x);
   net::ProfileScope profiled(const char* operator_class);
   bool gpt2() const { return config_.architecture == Architecture::Gpt2; }
   Share linear(const Share& x, const protocols::FixedOperand& w, const Share& bias);
@@ -99,6 +105,7 @@ class SecureTransformer {
   ModelConfig config_;
   protocols::ops::SecureOps ops_;
   SecureWeights weights_;
+  ValueWidths widths_;
   std::vector<LayerCache> cache_;
   kvcache::secure::SecureCachePolicy* policy_ = nullptr;
   int position_ = 0;

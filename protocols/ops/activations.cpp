@@ -2,6 +2,7 @@
 #include "protocols/ops/secure_ops.hpp"
 #include "protocols/ops/share_layout.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -25,9 +26,21 @@ std::vector<Share> powers(Protocol& proto, const Share& v, int degree) {
   }
   return p;
 }
+
+void check_activation_bits(int value_bits) {
+  if (value_bits < 3 || value_bits > 64) throw std::invalid_argument("activation: value bits must be in [3, 64]");
+}
+
+// Bits of the range comparisons [x + T < 0] and [T - x < 0] when |x| < 2^(value_bits - 2):
+// |x -/+ T| < 2^(value_bits - 2) + T <= 2^(max(value_bits - 2, F + ceil(log2 T)) + 1).
+int range_test_bits(int value_bits, int frac_bits, double threshold) {
+  if (value_bits >= 64) return 64;
+  const int threshold_bits = frac_bits + static_cast<int>(std::ceil(std::log2(threshold)));
+  return std::min(64, std::max(value_bits - 2, threshold_bits) + 2);
+}
 }  // namespace
 
-Share SecureOps::piecewise_odd_plus_even(const Share& x, const EvenPolynomial& poly) {
+Share SecureOps::piecewise_odd_plus_even(const Share& x, const EvenPolynomial& poly, int value_bits) {
   const int f = proto_.fixed_point().frac_bits();
   const int log2_t = std::ilogb(poly.threshold);
   if (std::ldexp(1.0, log2_t) != poly.threshold) throw std::invalid_argument("activation threshold must be a power of two");
@@ -36,7 +49,7 @@ Share SecureOps::piecewise_odd_plus_even(const Share& x, const EvenPolynomial& p
   // Which piece: below -T, above T, or inside (both comparisons in one batch).
   const Share bounds[] = {proto_.add_public(x, fixed_matrix(r, c, poly.threshold)),
                           proto_.add_public(proto_.neg(x), fixed_matrix(r, c, poly.threshold))};
-  const Share outside = less_than_zero(concat_rows(bounds));
+  const Share outside = less_than_zero(concat_rows(bounds), range_test_bits(value_bits, f, poly.threshold));
   const Share below = rows_of(outside, 0, r), above = rows_of(outside, r, r);
   const Share inside = proto_.add_public(proto_.neg(proto_.add(below, above)), filled(r, c, 1));
 
@@ -66,14 +79,14 @@ Share SecureOps::piecewise_odd_plus_even(const Share& x, const EvenPolynomial& p
 // With FSS: the two range comparisons and the cell's line (intercept and slope, one DPF key) in one
 // round; then inside * intercept, inside * slope and above * x (integer bits: no truncation), the
 // slope's product with x, and its truncation: 4 rounds (3PC: 6) instead of 11 (17).
-Share SecureOps::activation_by_lookup(const Share& x, const ActivationTable& table) {
+Share SecureOps::activation_by_lookup(const Share& x, const ActivationTable& table, int value_bits) {
   const int f = proto_.fixed_point().frac_bits();
   const auto r = x.rows(), c = x.cols();
   const Share bounds[] = {proto_.add_public(x, fixed_matrix(r, c, table.threshold)),
                           proto_.add_public(proto_.neg(x), fixed_matrix(r, c, table.threshold))};
   const Share index = shift_components_right(proto_.add_public(x, fixed_matrix(r, c, table.offset)), f - table.step_log2);
   fss::FssRound round(*key_dealing_);
-  round.add(fss_->prepare(concat_rows(bounds), 64), Shape{2 * r, c});
+  round.add(fss_->prepare(concat_rows(bounds), range_test_bits(value_bits, f, table.threshold)), Shape{2 * r, c});
   const fss::LookupTable* lines[] = {&table.intercept, &table.slope};
   round.add(fss_lookup_->prepare(index, lines), Shape{2 * r, c});
   const std::vector<Share> out = round.run();
@@ -86,11 +99,13 @@ Share SecureOps::activation_by_lookup(const Share& x, const ActivationTable& tab
   return proto_.add(proto_.add(pieces[0], sloped), pieces[2]);
 }
 
-Share SecureOps::gelu(const Share& x) {
-  return tables_ ? activation_by_lookup(x, tables_->gelu) : piecewise_odd_plus_even(x, gelu_poly_);
+Share SecureOps::gelu(const Share& x, int value_bits) {
+  check_activation_bits(value_bits);
+  return tables_ ? activation_by_lookup(x, tables_->gelu, value_bits) : piecewise_odd_plus_even(x, gelu_poly_, value_bits);
 }
-Share SecureOps::silu(const Share& x) {
-  return tables_ ? activation_by_lookup(x, tables_->silu) : piecewise_odd_plus_even(x, silu_poly_);
+Share SecureOps::silu(const Share& x, int value_bits) {
+  check_activation_bits(value_bits);
+  return tables_ ? activation_by_lookup(x, tables_->silu, value_bits) : piecewise_odd_plus_even(x, silu_poly_, value_bits);
 }
 
 }  // namespace protocols::ops

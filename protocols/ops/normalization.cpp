@@ -2,6 +2,7 @@
 #include "protocols/ops/secure_ops.hpp"
 #include "protocols/ops/share_layout.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
@@ -19,6 +20,14 @@ constexpr int kVarianceConstBits = 24;
 RingMatrix to_ring(const RingMatrix& zero_one, double scale_value, const mpc::FixedPoint& fp) {
   return zero_one.unaryExpr([&](u64 v) { return v * fp.encode(scale_value); });
 }
+
+// Bits of the max over masked logits when |x| < 2^(value_bits - 2): a masked entry reaches
+// |x| + kMaskedOffset < 2^(max(value_bits - 2, F + log2 kMaskedOffset) + 1).
+int masked_max_bits(int value_bits, int frac_bits, bool masked) {
+  if (value_bits >= 64 || !masked) return value_bits;
+  const int offset_bits = frac_bits + static_cast<int>(std::log2(kMaskedOffset));
+  return std::min(64, std::max(value_bits - 2, offset_bits) + 3);
+}
 }  // namespace
 
 RingMatrix causal_mask(int heads, Eigen::Index first_position, Eigen::Index new_rows) {
@@ -28,8 +37,9 @@ RingMatrix causal_mask(int heads, Eigen::Index first_position, Eigen::Index new_
   return mask;
 }
 
-Share SecureOps::softmax(const Share& x, const SoftmaxMask& mask) {
+Share SecureOps::softmax(const Share& x, const SoftmaxMask& mask, int value_bits) {
   const auto r = x.rows(), c = x.cols();
+  if (value_bits < 3 || value_bits > 64) throw std::invalid_argument("softmax: value bits must be in [3, 64]");
   const mpc::FixedPoint& fp = proto_.fixed_point();
   Share logits = x;
   if (const auto* pub = std::get_if<RingMatrix>(&mask)) {
@@ -44,7 +54,8 @@ Share SecureOps::softmax(const Share& x, const SoftmaxMask& mask) {
     if (secret->rows() != r || secret->cols() != c) throw std::invalid_argument("softmax: mask shape differs from the input");
     logits = proto_.add_public(proto_.add(x, proto_.scale(*secret, fp.encode(kMaskedOffset))), fixed_matrix(r, c, -kMaskedOffset));
   }
-  const Share row_max = max(logits);
+  const bool masked = !std::holds_alternative<std::monostate>(mask);
+  const Share row_max = max(logits, masked_max_bits(value_bits, fp.frac_bits(), masked));
   Share e = exp_negative(proto_.sub(logits, broadcast_column(row_max, c)));
   // Masked entries become exactly 0 (their exp input may be far outside the exp's range).
   if (const auto* pub = std::get_if<RingMatrix>(&mask)) e = proto_.mul_public(e, *pub);
@@ -66,13 +77,14 @@ Eigen::Index causal_block_end(int heads, Eigen::Index first_position, Eigen::Ind
 }
 }  // namespace
 
-Share SecureOps::causal_softmax(const Share& scores, int heads, Eigen::Index first_position, Eigen::Index block_elements) {
+Share SecureOps::causal_softmax(const Share& scores, int heads, Eigen::Index first_position, Eigen::Index block_elements,
+                                int value_bits) {
   const Eigen::Index new_rows = heads > 0 ? scores.rows() / heads : 0, width = scores.cols();
   if (new_rows <= 0 || new_rows * heads != scores.rows() || first_position < 0 || width != first_position + new_rows) {
     throw std::invalid_argument("causal_softmax: scores must be heads * new_rows x first_position + new_rows");
   }
   if (causal_block_end(heads, first_position, 0, new_rows, block_elements) == new_rows) {
-    return softmax(scores, causal_mask(heads, first_position, new_rows));
+    return softmax(scores, causal_mask(heads, first_position, new_rows), value_bits);
   }
   std::vector<std::vector<Share>> blocks_of_head(static_cast<std::size_t>(heads));
   for (Eigen::Index first = 0; first < new_rows;) {
@@ -80,7 +92,7 @@ Share SecureOps::causal_softmax(const Share& scores, int heads, Eigen::Index fir
     const Eigen::Index rows = end - first, seen = first_position + end;
     std::vector<Share> block;
     for (int h = 0; h < heads; ++h) block.push_back(columns(rows_of(scores, h * new_rows + first, rows), 0, seen));
-    const Share probs = softmax(concat_rows(block), causal_mask(heads, first_position + first, rows));
+    const Share probs = softmax(concat_rows(block), causal_mask(heads, first_position + first, rows), value_bits);
     for (int h = 0; h < heads; ++h) {
       Share head = rows_of(probs, h * rows, rows);
       if (seen < width) head = concat_columns(std::vector<Share>{std::move(head), zeros(proto_, rows, width - seen)});

@@ -198,10 +198,13 @@ Share SecureOps::max(const Share& x, int value_bits) {
   return t.values;
 }
 
-MaxResult SecureOps::argmax(const Share& x) {
+MaxResult SecureOps::argmax(const Share& x) { return argmax(x, kWordBits); }
+
+MaxResult SecureOps::argmax(const Share& x, int value_bits) {
   if (x.cols() < 1) throw std::invalid_argument("argmax: empty rows");
+  if (value_bits < 3 || value_bits > kWordBits) throw std::invalid_argument("argmax: value bits must be in [3, 64]");
   Tournament t{x, constant(proto_, column_numbers(x.rows(), x.cols()))};
-  while (t.values.cols() > 1) t = play_level(*this, t, tournament_arity());
+  while (t.values.cols() > 1) t = play_level(*this, t, tournament_arity(), value_bits);
   return MaxResult{t.values, one_hot(*t.indices, x.cols())};
 }
 

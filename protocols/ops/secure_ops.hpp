@@ -117,6 +117,8 @@ class SecureOps {
   // The same when |x| < 2^(value_bits - 2) is known: the comparisons run on value_bits bits.
   Share max(const Share& x, int value_bits);
   MaxResult argmax(const Share& x);
+  // The same when |x| < 2^(value_bits - 2) is known (comparisons on value_bits bits).
+  MaxResult argmax(const Share& x, int value_bits);
   // Top-k of every row; returns, per row, a k x n secret one-hot selection in descending order of
   // value, equal values ordered by index (lower first). The values must satisfy
   // |x| < 2^(value_bits - 2), so that comparisons run on value_bits bits (see less_than_zero; the
@@ -139,11 +141,15 @@ class SecureOps {
   // small variances at a higher precision.
   Share rsqrt_scaled(const Share& x, int input_frac_bits);
   int max_input_log2() const { return normalize_bits_ - proto_.fixed_point().frac_bits(); }
-  Share gelu(const Share& x);
-  Share silu(const Share& x);
+  // GeLU and SiLU; with value_bits < 64, |x| < 2^(value_bits - 2) must be known (the range
+  // comparisons then run on fewer bits; the operator widens them to cover its own thresholds).
+  Share gelu(const Share& x, int value_bits = 64);
+  Share silu(const Share& x, int value_bits = 64);
 
   // --- composite operators -------------------------------------------------------------------
-  Share softmax(const Share& x, const SoftmaxMask& mask = {});
+  // With value_bits < 64, |x| < 2^(value_bits - 2) must be known: the max tournament then
+  // compares on fewer bits (widened to cover the masked entries' offset).
+  Share softmax(const Share& x, const SoftmaxMask& mask = {}, int value_bits = 64);
   // The softmax of stacked causal attention scores (heads * new_rows x first_position + new_rows,
   // laid out as causal_mask's), run in blocks of query rows, each over its causal prefix only and
   // with at most `block_elements` scores: the working memory is one block's, whatever the prompt
@@ -151,7 +157,7 @@ class SecureOps {
   // row's position are exactly 0. Each block costs the softmax's rounds once; a prompt within the
   // budget is one block, the same call as softmax with causal_mask.
   Share causal_softmax(const Share& scores, int heads, Eigen::Index first_position,
-                       Eigen::Index block_elements = kCausalSoftmaxBlockElements);
+                       Eigen::Index block_elements = kCausalSoftmaxBlockElements, int value_bits = 64);
   // gain and bias are 1 x cols (secret); normalisation over the last axis.
   Share layer_norm(const Share& x, const Share& gain, const Share& bias, double eps = 1e-5);
   Share rms_norm(const Share& x, const Share& gain, double eps = 1e-6);
@@ -177,12 +183,12 @@ class SecureOps {
   Share reciprocal_by_lookup(const Share& scaled);
   Share rsqrt_by_lookup(const Share& scaled);
   Share lookup(const Share& index, const fss::LookupTable& table);
-  Share activation_by_lookup(const Share& x, const ActivationTable& table);
+  Share activation_by_lookup(const Share& x, const ActivationTable& table, int value_bits);
   Share max_by_relu(const Share& x, int value_bits);
   Share divide_by_row_sum_by_lookup(const Share& e);
   Share normalize_rows_by_lookup(const Share& scaled, const Share& sum_sq, Eigen::Index d, double eps);
   const fss::LookupTable& norm_table(Eigen::Index d);
-  Share piecewise_odd_plus_even(const Share& x, const EvenPolynomial& poly);
+  Share piecewise_odd_plus_even(const Share& x, const EvenPolynomial& poly, int value_bits);
   Share mul_fp(const Share& x, const Share& y);
   RingMatrix fixed_matrix(Eigen::Index rows, Eigen::Index cols, double value) const;
   Share normalize_rows(const Share& scaled, const Share& mean_square, double eps);
