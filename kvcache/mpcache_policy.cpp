@@ -65,16 +65,21 @@ void MpcachePolicy::begin(const ModelShape& shape, int prompt_length) {
   selections_.assign(static_cast<std::size_t>(shape.layers),
                      std::vector<ClusterSelection>(static_cast<std::size_t>(shape.kv_heads)));
   static_kept_.assign(static_cast<std::size_t>(shape.layers), {});
+  static_votes_.assign(static_cast<std::size_t>(shape.layers), {});
 }
 
-std::vector<int> MpcachePolicy::static_keep_rows(const std::vector<FloatMatrix>& queries,
-                                                 const LayerCache& cache) const {
+const std::vector<double>& MpcachePolicy::static_votes(int layer) const {
+  return static_votes_.at(static_cast<std::size_t>(mpcache_sharing_leader(layer, config_)));
+}
+
+std::vector<int> MpcachePolicy::static_keep_rows(const std::vector<FloatMatrix>& queries, const LayerCache& cache,
+                                                 std::vector<double>& votes) const {
   const int size = cache.heads.front().size();
   if (size != prompt_length_)
     throw std::logic_error("mpcache: static eviction runs on the prompt's " + std::to_string(prompt_length_) +
                            " rows, the cache holds " + std::to_string(size));
   const int sinks = static_.sinks, recent = static_.recent;
-  std::vector<double> votes(static_cast<std::size_t>(size), 0.0);
+  votes.assign(static_cast<std::size_t>(size), 0.0);
   for (int g = 0; g < cache.kv_heads(); ++g) {
     const std::vector<double> group_votes = window_votes(queries, cache.heads[g], g, shape_, static_.window);
     for (int r = 0; r < size; ++r) votes[r] += group_votes[r] / shape_.query_heads;
@@ -97,7 +102,8 @@ void MpcachePolicy::on_prefill(int layer, const std::vector<FloatMatrix>& querie
   // reused index names the same tokens in both layers.
   const int leader = mpcache_sharing_leader(layer, config_);
   std::vector<int>& kept = static_kept_.at(static_cast<std::size_t>(layer));
-  kept = leader == layer ? static_keep_rows(queries, cache) : static_kept_.at(static_cast<std::size_t>(leader));
+  kept = leader == layer ? static_keep_rows(queries, cache, static_votes_.at(static_cast<std::size_t>(layer)))
+                         : static_kept_.at(static_cast<std::size_t>(leader));
   if (kept.empty()) throw std::logic_error("mpcache: layer " + std::to_string(layer) + " prefilled before its group's first layer");
   for (auto& head : cache.heads) head.keep(kept);
 }

@@ -70,11 +70,16 @@ class MpcachePolicy final : public CachePolicy {
 
   // Prompt tokens kept by static eviction (same for every head).
   int static_capacity() const { return static_.capacity; }
+  // The window votes of every prompt row that decided `layer`'s static eviction (its sharing
+  // group leader's; empty before the prompt, or when the prompt fit): what a comparison with the
+  // secure form's fixed-point votes needs to tell a near-tie from a wrong choice.
+  const std::vector<double>& static_votes(int layer) const;
   // The dynamic selection of `layer`'s key/value head at the latest decode step.
   const ClusterSelection& last_selection(int layer, int kv_head) const { return selections_.at(layer).at(kv_head); }
 
  private:
-  std::vector<int> static_keep_rows(const std::vector<FloatMatrix>& queries, const LayerCache& cache) const;
+  std::vector<int> static_keep_rows(const std::vector<FloatMatrix>& queries, const LayerCache& cache,
+                                    std::vector<double>& votes) const;
   ClusterSelection own_selection(int kv_head, const std::vector<FloatMatrix>& query, const HeadCache& head) const;
 
   PolicyConfig config_;
@@ -82,6 +87,7 @@ class MpcachePolicy final : public CachePolicy {
   rules::StaticEvictionCounts static_;
   std::vector<std::vector<ClusterSelection>> selections_;  // [layer][kv head] at the current step
   std::vector<std::vector<int>> static_kept_;  // [layer] prompt rows kept by static eviction
+  std::vector<std::vector<double>> static_votes_;  // [layer] the votes behind them (leaders only)
 };
 
 }  // namespace kvcache

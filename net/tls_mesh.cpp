@@ -31,7 +31,11 @@ class TlsMesh final : public Mesh {
  private:
   TlsChannel& channel(int peer);
   void run(std::span<Transfer* const> transfers);
-  std::vector<Transfer*> with_beat_watchers(std::span<Transfer* const> transfers, std::deque<BeatWatcher>& watchers);
+  // The transfers plus, on every usable channel they do not receive on, a reader that reads ahead
+  // (or, without read-ahead, consumes beats).
+  std::vector<Transfer*> with_idle_readers(std::span<Transfer* const> transfers, std::deque<BeatWatcher>& watchers,
+                                           std::deque<ReadAhead>& readers);
+  std::unique_ptr<ReceiveFrame> next_frame(int peer);
   std::string other_closed_peers(const std::string& failure) const;
   void close_every_channel() noexcept;
   void start_beating();
@@ -44,6 +48,7 @@ class TlsMesh final : public Mesh {
   int self_;
   MeshOptions opts_;
   std::vector<std::unique_ptr<TlsChannel>> channels_;
+  std::vector<FrameStash> stashes_;  // per peer: frames read ahead
 
   ProgressClock progress_;
   std::atomic<bool> in_run_{false};  // whether the caller is inside the mesh rather than computing
@@ -85,6 +90,7 @@ TlsMesh::TlsMesh(const PartiesConfig& cfg, int self, const MeshOptions& opts) : 
   const auto deadline = ChannelFactory::Clock::now() + opts.connect_timeout;
   ChannelFactory factory(io_, cfg, self, opts);
   channels_.resize(static_cast<std::size_t>(cfg.size()));
+  stashes_.resize(static_cast<std::size_t>(cfg.size()));
   // Dial lower ids before accepting higher ones: every party finishes its dialling before it
   // accepts, so the waits form a chain towards party 0 and can never be circular.
   for (int peer = 0; peer < self; ++peer) channels_[peer] = factory.dial(peer, deadline);
@@ -158,7 +164,8 @@ void TlsMesh::run(std::span<Transfer* const> transfers) {
   const auto start = std::chrono::steady_clock::now();
   const RunScope inside(in_run_, progress_);
   std::deque<BeatWatcher> watchers;
-  const std::vector<Transfer*> all = with_beat_watchers(transfers, watchers);
+  std::deque<ReadAhead> readers;
+  const std::vector<Transfer*> all = with_idle_readers(transfers, watchers, readers);
   try {
     run_transfers(io_, all, opts_.io_timeout, true, &progress_);
     stats_.on_wait(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -169,13 +176,23 @@ void TlsMesh::run(std::span<Transfer* const> transfers) {
   }
 }
 
-// The transfers plus a beat watcher on every usable channel that they do not receive on.
-std::vector<Transfer*> TlsMesh::with_beat_watchers(std::span<Transfer* const> transfers,
-                                                   std::deque<BeatWatcher>& watchers) {
+std::vector<Transfer*> TlsMesh::with_idle_readers(std::span<Transfer* const> transfers, std::deque<BeatWatcher>& watchers,
+                                                  std::deque<ReadAhead>& readers) {
   std::vector<Transfer*> all(transfers.begin(), transfers.end());
-  for (auto& c : channels_)
-    if (c && !c->broken() && !receives_on(transfers, *c)) all.push_back(&watchers.emplace_back(*c));
+  for (std::size_t peer = 0; peer < channels_.size(); ++peer) {
+    TlsChannel* c = channels_[peer].get();
+    if (!c || c->broken() || receives_on(transfers, *c)) continue;
+    if (opts_.read_ahead_bytes > 0)
+      all.push_back(&readers.emplace_back(*c, stashes_[peer], opts_.max_frame_bytes, opts_.read_ahead_bytes));
+    else
+      all.push_back(&watchers.emplace_back(*c));
+  }
   return all;
+}
+
+std::unique_ptr<ReceiveFrame> TlsMesh::next_frame(int peer) {
+  TlsChannel& c = channel(peer);
+  return stashes_[static_cast<std::size_t>(peer)].next(c, opts_.max_frame_bytes);
 }
 
 std::string TlsMesh::other_closed_peers(const std::string& failure) const {
@@ -204,11 +221,11 @@ void TlsMesh::send(int peer, std::span<const std::uint8_t> payload) {
 }
 
 Bytes TlsMesh::recv(int peer) {
-  ReceiveFrame transfer(channel(peer), opts_.max_frame_bytes);
-  Transfer* transfers[] = {&transfer};
-  run(transfers);
-  stats_.on_receive(peer, transfer.total_bytes());
-  return transfer.take_payload();
+  const std::unique_ptr<ReceiveFrame> frame = next_frame(peer);
+  Transfer* transfers[] = {frame.get()};
+  run(transfers);  // also for a stashed frame: a shaped link may still hold it
+  stats_.on_receive(peer, frame->total_bytes());
+  return frame->take_payload();
 }
 
 std::vector<Bytes> TlsMesh::exchange(std::span<const Outgoing> out, std::span<const int> from) {
@@ -216,17 +233,17 @@ std::vector<Bytes> TlsMesh::exchange(std::span<const Outgoing> out, std::span<co
   for (const Outgoing& o : out) channel(o.peer).throw_if_broken();
   for (int peer : from) channel(peer).throw_if_broken();
   std::deque<SendBytes> sends;  // a deque keeps the transfers at stable addresses
-  std::deque<ReceiveFrame> receives;
+  std::vector<std::unique_ptr<ReceiveFrame>> receives;
   std::vector<Transfer*> transfers;
   for (const Outgoing& o : out) transfers.push_back(&sends.emplace_back(SendBytes::frame(channel(o.peer), o.payload)));
-  for (int peer : from) transfers.push_back(&receives.emplace_back(channel(peer), opts_.max_frame_bytes));
+  for (int peer : from) transfers.push_back(receives.emplace_back(next_frame(peer)).get());
   run(transfers);
   for (std::size_t i = 0; i < out.size(); ++i) stats_.on_send(out[i].peer, sends[i].frame_bytes());
   std::vector<Bytes> received;
   received.reserve(from.size());
   for (std::size_t i = 0; i < from.size(); ++i) {
-    stats_.on_receive(from[i], receives[i].total_bytes());
-    received.push_back(receives[i].take_payload());
+    stats_.on_receive(from[i], receives[i]->total_bytes());
+    received.push_back(receives[i]->take_payload());
   }
   stats_.on_round();
   return received;

@@ -46,6 +46,10 @@ struct MeshOptions {
   std::size_t max_frame_bytes = std::size_t(1) << 30;
   // The emulated network of every link of this party (link_profile.hpp); all parties must agree.
   LinkProfile link;
+  // While this party waits on some peers, it reads the frames other peers send ahead into memory,
+  // up to this many bytes per peer (0: never), so that a peer whose stream does not wait for this
+  // party's (the 2PC dealer's keys) keeps sending instead of filling the socket and stalling.
+  std::uint64_t read_ahead_bytes = std::uint64_t(256) << 20;
 };
 
 // beat_interval, or its default for io_timeout when zero.

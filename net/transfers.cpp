@@ -266,6 +266,77 @@ Step BeatWatcher::step() {
   return Step::done;
 }
 
+std::unique_ptr<ReceiveFrame> FrameStash::next(TlsChannel& channel, std::uint64_t max_frame_bytes) {
+  if (!ready.empty()) {
+    std::unique_ptr<ReceiveFrame> frame = std::move(ready.front());
+    ready.pop_front();
+    ready_bytes -= frame->total_bytes();
+    return frame;
+  }
+  if (failure) {
+    channel.mark_broken(*failure);
+    throw NetError(*failure);
+  }
+  if (partial) return std::move(partial);
+  return std::make_unique<ReceiveFrame>(channel, max_frame_bytes);
+}
+
+Step ReadAhead::stop() {
+  clear_errors();
+  done_ = true;
+  return Step::done;
+}
+
+bool ReadAhead::frame_waiting(Step& wait) {
+  for (;;) {
+    EncodedHeader next{};
+    std::size_t got = 0;
+    clear_errors();
+    if (SSL_peek_ex(channel_.ssl(), next.data(), next.size(), &got) != 1) {
+      const int error = SSL_get_error(channel_.ssl(), 0);
+      if (error == SSL_ERROR_WANT_READ) wait = Step::want_read;
+      else if (error == SSL_ERROR_WANT_WRITE) wait = Step::want_write;
+      else wait = stop();
+      return false;
+    }
+    if (got < next.size()) {  // the rest of the header is on its way
+      wait = Step::want_read;
+      return false;
+    }
+    const FrameHeader header = decode_header(next);
+    if (!is_beat(header)) return true;
+    if (header.length != 0) {  // malformed: the receive reports it
+      wait = stop();
+      return false;
+    }
+    SSL_read_ex(channel_.ssl(), next.data(), next.size(), &got);  // the peeked bytes, already decrypted
+    channel_.note_beat(header.sequence);
+  }
+}
+
+Step ReadAhead::step() {
+  for (;;) {
+    if (!stash_.partial) {
+      if (stash_.failure || stash_.ready_bytes >= budget_) return stop();
+      Step wait = Step::done;
+      if (!frame_waiting(wait)) return wait;
+      stash_.partial = std::make_unique<ReceiveFrame>(channel_, max_frame_bytes_);
+    }
+    Step step = Step::done;
+    try {
+      step = stash_.partial->step();
+    } catch (const NetError& e) {
+      stash_.failure = e.what();
+      stash_.partial.reset();
+      return stop();
+    }
+    if (step == Step::want_read || step == Step::want_write) return step;
+    // The whole frame is in (done, or want_time: held until the link would have delivered it).
+    stash_.ready_bytes += stash_.partial->total_bytes();
+    stash_.ready.push_back(std::move(stash_.partial));
+  }
+}
+
 Step LingeringClose::finish() {
   clear_errors();
   done_ = true;

@@ -12,6 +12,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -113,6 +116,42 @@ class BeatWatcher final : public Transfer {
   std::string outstanding() const override { return "watching for keep-alive beats"; }
   Lane lane() const override { return Lane::receive; }
   bool optional() const override { return true; }
+};
+
+// The frames a peer sent ahead of this party's receives, read into memory by ReadAhead: complete
+// ones in order (a shaped link's may still be held until their delivery time) and at most one
+// begun. A receive on the channel takes from here first.
+struct FrameStash {
+  std::deque<std::unique_ptr<ReceiveFrame>> ready;
+  std::uint64_t ready_bytes = 0;
+  std::unique_ptr<ReceiveFrame> partial;
+  std::optional<std::string> failure;  // why reading ahead stopped on an error, for that receive to report
+
+  // The next frame to receive: the oldest stashed one, the begun one, or a new one.
+  std::unique_ptr<ReceiveFrame> next(TlsChannel& channel, std::uint64_t max_frame_bytes);
+};
+
+// While a run has no receive on a channel, reads the peer's next frames into its FrameStash, up to
+// `budget` bytes, so that a peer that sends ahead (the 2PC dealer's keys) is not held back by this
+// party's pace, and consumes beats like BeatWatcher. A frame is begun only once its header has
+// arrived, so a peer that closes between frames is no error here; an error inside a frame stops
+// the reading and is reported by the receive of that frame. Its bytes are not this run's progress.
+class ReadAhead final : public Transfer {
+ public:
+  ReadAhead(TlsChannel& channel, FrameStash& stash, std::uint64_t max_frame_bytes, std::uint64_t budget)
+      : Transfer(channel), stash_(stash), max_frame_bytes_(max_frame_bytes), budget_(budget) {}
+  Step step() override;
+  std::string outstanding() const override { return "reading ahead"; }
+  Lane lane() const override { return Lane::receive; }
+  bool optional() const override { return true; }
+
+ private:
+  Step stop();
+  // Consumes beats; true once a frame's header is waiting, else sets `wait` (or stops).
+  bool frame_waiting(Step& wait);
+  FrameStash& stash_;
+  std::uint64_t max_frame_bytes_;
+  std::uint64_t budget_;
 };
 
 // Ends a channel without losing data in either direction: sends TLS close_notify, then reads and

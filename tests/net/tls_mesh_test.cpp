@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -134,6 +135,51 @@ TEST(TlsMesh, APeerThatFinishesFirstLeavesItsLastFramesReadable) {
       },
       test_support::test_mesh_options());
   EXPECT_EQ(frames_read, kFrames);
+}
+
+// The 2PC dealer's pattern: one peer streams more than the sockets hold to a party that is busy
+// waiting on another peer. With read-ahead the party reads the stream into memory while it waits,
+// so the streaming peer is done (and may close) before the party receives from it; within a small
+// budget, or without read-ahead, the stream waits for the party's receives. Every frame arrives
+// intact and in order either way.
+TEST(TlsMesh, FramesSentAheadAreReadWhileWaitingOnAnotherPeer) {
+  constexpr std::size_t kFrameBytes = 1 << 20;
+  constexpr int kFrames = 24;
+  const auto streamed_while_waiting = [&](std::uint64_t read_ahead, std::chrono::milliseconds patience) {
+    std::atomic<bool> streamed{false};
+    bool streamed_before_receiving = false;
+    int frames_read = 0;
+    net::MeshOptions opts = test_support::test_mesh_options();
+    opts.read_ahead_bytes = read_ahead;
+    test_support::run_tls_parties(
+        3,
+        [&](Mesh& mesh) {
+          if (mesh.self() == 2) {
+            for (int f = 0; f < kFrames; ++f) mesh.send(1, payload_for(2, 1, kFrameBytes, f));
+            streamed = true;
+            return;
+          }
+          if (mesh.self() == 0) {
+            const auto give_up = std::chrono::steady_clock::now() + patience;
+            while (!streamed && std::chrono::steady_clock::now() < give_up)
+              std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            mesh.send(1, payload_for(0, 1, 16));
+            return;
+          }
+          EXPECT_EQ(mesh.recv(0), payload_for(0, 1, 16));  // waits on party 0 while party 2 streams
+          streamed_before_receiving = streamed;
+          for (int f = 0; f < kFrames; ++f) {
+            EXPECT_EQ(mesh.recv(2), payload_for(2, 1, kFrameBytes, f)) << "frame " << f;
+            ++frames_read;
+          }
+        },
+        opts);
+    EXPECT_EQ(frames_read, kFrames);
+    return streamed_before_receiving;
+  };
+  EXPECT_TRUE(streamed_while_waiting(std::uint64_t(64) << 20, std::chrono::milliseconds(20000)));
+  EXPECT_FALSE(streamed_while_waiting(std::uint64_t(4) << 20, std::chrono::milliseconds(1000)));
+  EXPECT_FALSE(streamed_while_waiting(0, std::chrono::milliseconds(1000)));
 }
 
 TEST(TlsMesh, AccountingIsExactPerPhaseAndPeer) {
