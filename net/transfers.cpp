@@ -245,22 +245,35 @@ Step ReceiveFrame::hold_as_the_link_would() {
   return Step::done;
 }
 
-Step BeatWatcher::step() {
+namespace {
+enum class AfterBeats { frame, partial_header, want_read, want_write, other };
+
+// Consumes (and reports) the keep-alive beats waiting on the channel and says what follows them.
+AfterBeats consume_beats(TlsChannel& channel) {
   for (;;) {
     EncodedHeader next{};
     std::size_t got = 0;
     clear_errors();
-    if (SSL_peek_ex(channel_.ssl(), next.data(), next.size(), &got) != 1) {
-      const int error = SSL_get_error(channel_.ssl(), 0);
-      if (error == SSL_ERROR_WANT_READ) return Step::want_read;
-      if (error == SSL_ERROR_WANT_WRITE) return Step::want_write;
-      break;
+    if (SSL_peek_ex(channel.ssl(), next.data(), next.size(), &got) != 1) {
+      const int error = SSL_get_error(channel.ssl(), 0);
+      if (error == SSL_ERROR_WANT_READ) return AfterBeats::want_read;
+      if (error == SSL_ERROR_WANT_WRITE) return AfterBeats::want_write;
+      return AfterBeats::other;
     }
+    if (got < next.size()) return AfterBeats::partial_header;
     const FrameHeader header = decode_header(next);
-    if (got < next.size() || !is_beat(header) || header.length != 0) break;
-    SSL_read_ex(channel_.ssl(), next.data(), next.size(), &got);  // the peeked bytes, already decrypted
-    channel_.note_beat(header.sequence);
+    if (!is_beat(header)) return AfterBeats::frame;
+    if (header.length != 0) return AfterBeats::other;  // malformed: a receive reports it
+    SSL_read_ex(channel.ssl(), next.data(), next.size(), &got);  // the peeked bytes, already decrypted
+    channel.note_beat(header.sequence);
   }
+}
+}  // namespace
+
+Step BeatWatcher::step() {
+  const AfterBeats after = consume_beats(channel_);
+  if (after == AfterBeats::want_read) return Step::want_read;
+  if (after == AfterBeats::want_write) return Step::want_write;
   clear_errors();
   done_ = true;
   return Step::done;
@@ -288,30 +301,15 @@ Step ReadAhead::stop() {
 }
 
 bool ReadAhead::frame_waiting(Step& wait) {
-  for (;;) {
-    EncodedHeader next{};
-    std::size_t got = 0;
-    clear_errors();
-    if (SSL_peek_ex(channel_.ssl(), next.data(), next.size(), &got) != 1) {
-      const int error = SSL_get_error(channel_.ssl(), 0);
-      if (error == SSL_ERROR_WANT_READ) wait = Step::want_read;
-      else if (error == SSL_ERROR_WANT_WRITE) wait = Step::want_write;
-      else wait = stop();
-      return false;
-    }
-    if (got < next.size()) {  // the rest of the header is on its way
-      wait = Step::want_read;
-      return false;
-    }
-    const FrameHeader header = decode_header(next);
-    if (!is_beat(header)) return true;
-    if (header.length != 0) {  // malformed: the receive reports it
-      wait = stop();
-      return false;
-    }
-    SSL_read_ex(channel_.ssl(), next.data(), next.size(), &got);  // the peeked bytes, already decrypted
-    channel_.note_beat(header.sequence);
+  switch (consume_beats(channel_)) {
+    case AfterBeats::frame: return true;
+    case AfterBeats::partial_header:  // the rest of the header is on its way
+    case AfterBeats::want_read: wait = Step::want_read; return false;
+    case AfterBeats::want_write: wait = Step::want_write; return false;
+    case AfterBeats::other: break;
   }
+  wait = stop();
+  return false;
 }
 
 Step ReadAhead::step() {
