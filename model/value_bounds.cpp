@@ -41,8 +41,7 @@ double score_bound(const ModelConfig& c, const LayerWeights& w, const Vector& no
   return worst / std::sqrt(static_cast<double>(c.head_dim));
 }
 
-}  // namespace
-
+// Per-component bound of a normalisation's output (1 x hidden), whatever its input.
 Vector normalized_bound(const ModelConfig& config, const Vector& gain, const Vector& bias) {
   const double d = static_cast<double>(config.hidden_size);
   const double z = config.architecture == Architecture::Gpt2 ? std::sqrt(d - 1) : std::sqrt(d);
@@ -50,6 +49,8 @@ Vector normalized_bound(const ModelConfig& config, const Vector& gain, const Vec
   if (bias.size() == out.size()) out += bias.cwiseAbs();
   return out;
 }
+
+}  // namespace
 
 ValueBounds value_bounds(const TransformerWeights& weights) {
   const ModelConfig& c = weights.config;

@@ -25,7 +25,4 @@ struct ValueBounds {
 
 ValueBounds value_bounds(const TransformerWeights& weights);
 
-// Per-component bound of a normalisation's output (1 x hidden).
-Vector normalized_bound(const ModelConfig& config, const Vector& gain, const Vector& bias);
-
 }  // namespace model

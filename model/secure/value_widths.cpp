@@ -13,13 +13,6 @@ namespace {
 constexpr int kWordBits = 64;
 }
 
-ValueWidths ValueWidths::full(int layers) {
-  ValueWidths w;
-  w.activation.assign(static_cast<std::size_t>(layers), kWordBits);
-  w.scores.assign(static_cast<std::size_t>(layers), kWordBits);
-  return w;
-}
-
 int width_for_bound(double bound, int frac_bits) {
   if (!std::isfinite(bound)) return kWordBits;
   const int floor_bits = frac_bits + 2;

@@ -26,7 +26,6 @@ struct ValueWidths {
   std::vector<int> scores;      // per layer
   int logits = 64;
 
-  static ValueWidths full(int layers);
   bool operator==(const ValueWidths&) const = default;
 };
 

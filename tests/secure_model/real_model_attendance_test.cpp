@@ -277,11 +277,10 @@ SecureResult secure_attendance(Backend backend) {
       kParties,
       [&](net::Mesh& mesh) {
         const int self = mesh.self();
-        protocols::Session session(backend, mesh,
-                                   test_support::test_session_options(model::secure::secure_session_config(config)));
-        protocols::Protocol& proto = session.protocol();
-        model::secure::SecureTransformer engine(session, config, self == 0 ? &weights() : nullptr);
-        protocols::ops::SecureOps ops(session);
+        SecureParty party(backend, mesh, weights());
+        protocols::Protocol& proto = party.proto();
+        model::secure::SecureTransformer& engine = party.engine;
+        protocols::ops::SecureOps ops(party.session);
         RecordingSecurePolicy policy(proto, kvcache::make_secure_policy("mpcache", ops, mpcache_config()));
         engine.set_cache_policy(&policy);
         const std::vector<int> prompt(text.begin(), text.begin() + kPromptLength);

@@ -56,9 +56,8 @@ TEST_P(SecureSamplingTest, UserNoiseGivesThePlaintextGumbelMaxTokensToP1Only) {
       kParties,
       [&](net::Mesh& mesh) {
         const int self = mesh.self();
-        protocols::Session session(GetParam(), mesh,
-                                   test_support::test_session_options(model::secure::secure_session_config(config)));
-        model::secure::SecureTransformer engine(session, config, self == 0 ? &tiny_weights() : nullptr);
+        SecureParty party(GetParam(), mesh, tiny_weights());
+        model::secure::SecureTransformer& engine = party.engine;
         std::optional<model::GumbelNoise> noise;
         if (self == 1) noise.emplace(model::GumbelNoise::seed_from(kNoiseSeed));
         std::vector<int> tokens;
@@ -106,10 +105,9 @@ AdoptedRun decode_from_adopted_cache(Backend backend, const std::vector<int>& pr
       kParties,
       [&](net::Mesh& mesh) {
         const int self = mesh.self();
-        protocols::Session session(backend, mesh,
-                                   test_support::test_session_options(model::secure::secure_session_config(config)));
-        protocols::Protocol& proto = session.protocol();
-        model::secure::SecureTransformer engine(session, config, self == 0 ? &tiny_weights() : nullptr);
+        SecureParty party(backend, mesh, tiny_weights());
+        protocols::Protocol& proto = party.proto();
+        model::secure::SecureTransformer& engine = party.engine;
         const int n = static_cast<int>(prompt.size());
         std::vector<std::vector<Share>> keys(config.layers), values(config.layers);
         for (int l = 0; l < config.layers; ++l)
@@ -173,9 +171,8 @@ TEST(AdoptCache, RejectsAWrongShape) {
   test_support::run_tls_parties(
       kParties,
       [&](net::Mesh& mesh) {
-        protocols::Session session(Backend::ThreePartyReplicated, mesh,
-                                   test_support::test_session_options(model::secure::secure_session_config(config)));
-        model::secure::SecureTransformer engine(session, config, mesh.self() == 0 ? &tiny_weights() : nullptr);
+        SecureParty party(Backend::ThreePartyReplicated, mesh, tiny_weights());
+        model::secure::SecureTransformer& engine = party.engine;
         std::vector<std::vector<Share>> too_few(config.layers);
         EXPECT_THROW(engine.adopt_cache(too_few, too_few, 4), std::invalid_argument);
       },

@@ -97,7 +97,6 @@ struct PolicyRun {
 };
 
 PolicyRun secure_tokens(Backend backend, const std::string& policy_name, const kvcache::PolicyConfig& config) {
-  const model::ModelConfig& model_config = four_layer_weights().config;
   const std::vector<int> prompt = prompt_tokens();
   PolicyRun run;
   std::mutex mutex;
@@ -105,11 +104,10 @@ PolicyRun secure_tokens(Backend backend, const std::string& policy_name, const k
       kParties,
       [&](net::Mesh& mesh) {
         const int self = mesh.self();
-        protocols::Session session(backend, mesh,
-                                   test_support::test_session_options(model::secure::secure_session_config(model_config)));
-        protocols::Protocol& proto = session.protocol();
-        model::secure::SecureTransformer engine(session, model_config, self == 0 ? &four_layer_weights() : nullptr);
-        protocols::ops::SecureOps ops(session);
+        SecureParty party(backend, mesh, four_layer_weights());
+        protocols::Protocol& proto = party.proto();
+        model::secure::SecureTransformer& engine = party.engine;
+        protocols::ops::SecureOps ops(party.session);
         const auto policy = kvcache::make_secure_policy(policy_name, ops, config);
         engine.set_cache_policy(policy.get());
         std::vector<int> tokens;
@@ -195,16 +193,14 @@ TEST(SecurePolicyReference, MpcacheSelectionChangesTheLogits) {
 std::map<std::string, net::ProfileFigures> prefill_profile(Backend backend, const model::TransformerWeights& weights,
                                                            const std::string& policy_name,
                                                            const kvcache::PolicyConfig& config) {
-  const model::ModelConfig& c = weights.config;
   const std::vector<int> prompt = prompt_tokens();
   std::map<std::string, net::ProfileFigures> profile;
   test_support::run_tls_parties(
       kParties,
       [&](net::Mesh& mesh) {
-        protocols::Session session(backend, mesh,
-                                   test_support::test_session_options(model::secure::secure_session_config(c)));
-        model::secure::SecureTransformer engine(session, c, mesh.self() == 0 ? &weights : nullptr);
-        protocols::ops::SecureOps ops(session);
+        SecureParty party(backend, mesh, weights);
+        model::secure::SecureTransformer& engine = party.engine;
+        protocols::ops::SecureOps ops(party.session);
         const auto policy = kvcache::make_secure_policy(policy_name, ops, config);
         engine.set_cache_policy(policy.get());
         mesh.profile().reset();

@@ -12,6 +12,10 @@
 
 namespace secure_model_test {
 
+SecureParty::SecureParty(protocols::Backend backend, net::Mesh& mesh, const model::TransformerWeights& weights)
+    : session(backend, mesh, test_support::test_session_options(model::secure::secure_session_config(weights.config))),
+      engine(session, weights.config, mesh.self() == 0 ? &weights : nullptr) {}
+
 namespace {
 
 const char* const kPhases[] = {"setup", model::secure::kWeightsPhase, model::secure::kPrefillPhase,

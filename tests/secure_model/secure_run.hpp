@@ -3,8 +3,10 @@
 #pragma once
 
 #include "model/config.hpp"
+#include "model/secure/secure_transformer.hpp"
 #include "model/weights.hpp"
 #include "protocols/protocol.hpp"
+#include "protocols/session.hpp"
 
 #include <array>
 #include <cstdint>
@@ -44,6 +46,16 @@ SecureRun run_secure(protocols::Backend backend, const model::TransformerWeights
                      int new_tokens);
 SecureRun run_secure(protocols::Backend backend, const model::TransformerWeights& weights,
                      const std::vector<int>& prompt, int new_tokens);
+
+// One party's session (the test run's comparison method) and secure engine for `weights`' model:
+// P0, the model owner, passes the weights; the others build the same program from their config.
+struct SecureParty {
+  SecureParty(protocols::Backend backend, net::Mesh& mesh, const model::TransformerWeights& weights);
+  protocols::Protocol& proto() { return session.protocol(); }
+
+  protocols::Session session;
+  model::secure::SecureTransformer engine;
+};
 
 // Greedy decoding with the plaintext engine.
 PlainRun run_plain(const model::TransformerWeights& weights, const std::vector<int>& prompt, int new_tokens);
