@@ -26,10 +26,19 @@ Kinds of document (each a sequence of exactly `length` tokens, no BOS, like the 
            "What is the pass key? The pass key is 48213.\\n" (3 to 7 digits).
   copy     with probability `copy_prob` a facts document also repeats a run of 1-3 haystack
            lines (20-160 tokens) verbatim at a later line boundary (an induction / copy task).
+  repeat   with probability `repeat_fraction` (before the choice above) a KJV window in which a
+           span of 16-64 uniformly random tokens is planted and then repeated once or twice at
+           later random positions. Random tokens can only be predicted on their repeat by
+           attending to the token after the earlier match of the current one, so every repeat
+           document rewards exactly the induction circuit that retrieval needs; KJV text alone
+           and the facts documents reward it too rarely for a small model to find it early (a
+           model trained without these documents for 3.9 M tokens predicts a verbatim repeat of
+           64 held-out tokens no better than their first occurrence; a fresh two-layer model
+           trained on random repeats alone forms the circuit within ~250 steps of 4k tokens).
 
 Token weights: every token has weight 1 except the answer tokens of the query block, which get
-`answer_weight` (default 4), and the repeated tokens of a copy from the third on, which get
-`copy_weight` (default 2). The trainer uses them as per-token loss weights (normalised by their
+`answer_weight` (default 4), and the repeated tokens of a copy or repeat from the third on, which
+get `copy_weight` (default 2). The trainer uses them as per-token loss weights (normalised by their
 sum), so the plain LM loss stays on every token while the few tokens that can only be predicted by
 looking far back count more. At 2048 tokens a facts document holds about 20-80 answer tokens, so
 they carry roughly 5-15% of its loss weight.
@@ -213,7 +222,7 @@ class DocumentStream:
     """
 
     def __init__(self, encode, lines, seed, synthetic_fraction=0.6, passkey_prob=0.3, copy_prob=0.3,
-                 answer_weight=4.0, copy_weight=2.0):
+                 answer_weight=4.0, copy_weight=2.0, repeat_fraction=0.0):
         self.encode = encode
         self.line_tokens = [encode(line + "\n") for line in lines if line]
         self.stream = np.concatenate([np.asarray(t, dtype=np.int64) for t in self.line_tokens])
@@ -224,6 +233,8 @@ class DocumentStream:
         self.copy_prob = copy_prob
         self.answer_weight = answer_weight
         self.copy_weight = copy_weight
+        self.repeat_fraction = repeat_fraction
+        self.vocab_size = int(self.stream.max()) + 1
 
     def state(self):
         return self.rng.bit_generator.state
@@ -233,6 +244,9 @@ class DocumentStream:
 
     def document(self, length):
         """(tokens, weights): int64 and float32 arrays of `length`, and the document's kind."""
+        # no draw at fraction 0, so that streams of runs without repeat documents stay as they were
+        if self.repeat_fraction and self.rng.random() < self.repeat_fraction:
+            return self._repeat(length)
         if self.rng.random() >= self.synthetic_fraction:
             start = int(self.rng.integers(0, len(self.stream) - length))
             return self.stream[start:start + length].copy(), np.ones(length, np.float32), "plain"
@@ -296,6 +310,24 @@ class DocumentStream:
             weights.extend(w)
         assert len(tokens) == length == len(weights), (len(tokens), length)
         return np.asarray(tokens, np.int64), np.asarray(weights, np.float32), "facts"
+
+    def _repeat(self, length):
+        """A KJV window with a span of random tokens planted once and repeated 1-2 times later; the
+        repeats from their third token on weigh `copy_weight` (their first two can't be known)."""
+        rng = self.rng
+        copies = int(rng.integers(1, 3))
+        span = int(rng.integers(16, max(17, min(65, length // (2 * (copies + 1))))))
+        tokens = self.stream[int(rng.integers(0, len(self.stream) - length)):][:length].copy()
+        weights = np.ones(length, np.float32)
+        # 3 as the lowest id: unk, bos and eos never appear inside a document
+        planted = rng.integers(3, self.vocab_size, span)
+        slots = np.sort(rng.choice(length // span, copies + 1, replace=False))
+        starts = [int(slot) * span for slot in slots]
+        for k, start in enumerate(starts):
+            tokens[start:start + span] = planted
+            if k:
+                weights[start + 2:start + span] = self.copy_weight
+        return tokens, weights, "repeat"
 
     def _copy_run(self, first, room):
         """(index in the haystack after the run, repeated tokens): 1-3 whole lines near the start of

@@ -317,6 +317,26 @@ def needle_probe(model, cases, device, dtype):
 
 
 @torch.no_grad()
+def repeat_probe(model, tokens, device, dtype, span=64, gap=900, cases=8):
+    """Mean loss on `span` held-out tokens and on their verbatim repeat `gap` tokens later: a model
+    with an induction circuit predicts the repeat far better than the first occurrence."""
+    model.eval()
+    first, again = [], []
+    for k in range(cases):
+        start = k * (len(tokens) - 2 * span - gap) // cases
+        a, f = tokens[start:start + span], tokens[start + span:start + span + gap]
+        seq = a + f + a
+        x = torch.tensor(seq[:-1], device=device)[None]
+        with autocast(device, dtype):
+            logits = model(x)[0].float()
+        losses = F.cross_entropy(logits, torch.tensor(seq[1:], device=device), reduction="none")
+        first.append(losses[:span - 1].mean().item())
+        again.append(losses[span + gap + 1:].mean().item())  # the repeat's first token can't be known
+    model.train()
+    return float(np.mean(first)), float(np.mean(again))
+
+
+@torch.no_grad()
 def greedy(model, tokenizer, prompt, count, device):
     model.eval()
     ids = tokenizer.encode(prompt)
@@ -527,6 +547,8 @@ def parse_args():
     ap.add_argument("--synthetic-fraction", type=float, default=0.6)
     ap.add_argument("--passkey-prob", type=float, default=0.3)
     ap.add_argument("--copy-prob", type=float, default=0.3)
+    ap.add_argument("--repeat-fraction", type=float, default=0.0,
+                    help="share of documents that plant and repeat random-token spans (induction warm-up)")
     ap.add_argument("--answer-weight", type=float, default=4.0)
     ap.add_argument("--copy-weight", type=float, default=2.0)
     # bookkeeping
@@ -575,7 +597,8 @@ def main():
     heldout_lines = [tokenizer.encode(line + "\n") for line in heldout_text.splitlines() if line]
     heldout = [t for line in heldout_lines for t in line]
     stream = DocumentStream(tokenizer.encode, train_text.splitlines(), args.seed, args.synthetic_fraction,
-                            args.passkey_prob, args.copy_prob, args.answer_weight, args.copy_weight)
+                            args.passkey_prob, args.copy_prob, args.answer_weight, args.copy_weight,
+                            args.repeat_fraction)
     cases = needle_cases(tokenizer, heldout_lines, [512, 1024, 2048], [0.1, 0.5, 0.9], args.seed)
 
     config = LlamaConfig(vocab_size=tokenizer.vocab_size, hidden_size=args.hidden, num_hidden_layers=args.layers,
@@ -667,15 +690,18 @@ def main():
         t0 = time.time()
         nll, count = heldout_perplexity(model, heldout, device, args.dtype)
         probe = needle_probe(model, cases, device, args.dtype)
+        repeat_first, repeat_again = repeat_probe(model, heldout, device, args.dtype)
         sample = greedy(model, tokenizer, "In the beginning God created", 30, device)
         result = {"step": state["step"], "tokens": state["tokens"], "heldout_ppl": math.exp(nll / count),
                   "heldout_ppl_gpt2_tokens": math.exp(nll / GPT2_HELDOUT_TOKENS),
                   "needle": {str(k): {"exact": e, "cases": n, "token_accuracy": round(a, 3)} for k, (e, n, a) in probe.items()},
+                  "repeat_loss": {"first": round(repeat_first, 3), "repeat": round(repeat_again, 3)},
                   "sample": sample, "final": final}
         state["evals"].append(result)
         needles = ", ".join(f"{k}: {e}/{n} ({a:.2f})" for k, (e, n, a) in probe.items())
         log(f"eval step {state['step']} tokens {state['tokens']}: held-out ppl {result['heldout_ppl']:.2f} "
-            f"({result['heldout_ppl_gpt2_tokens']:.2f} per GPT-2 token), needle exact {needles}; "
+            f"({result['heldout_ppl_gpt2_tokens']:.2f} per GPT-2 token), needle exact {needles}, "
+            f"repeat loss {repeat_first:.2f} -> {repeat_again:.2f}; "
             f"{time.time() - t0:.0f}s")
         log(f"  greedy: In the beginning God created|{sample!r}")
         return time.time() - t0
@@ -689,7 +715,7 @@ def main():
     longest = state["calibration"][max(state["calibration"])]
     eval_seconds = state.get("eval_seconds", (len(heldout) + sum(len(c["prompt"]) for c in cases)) * longest / 3)
     step_times, steps_here = [], 0
-    window_losses, window_answer = [], []
+    window_losses, window_answer, window_copy = [], [], []
     if not args.total_tokens and not state["planned_tokens"]:
         state["seconds_per_token"] = dict(state["calibration"])
     while True:
@@ -734,16 +760,20 @@ def main():
         answer = (w - args.answer_weight).abs() < 1e-6
         if answer.any():
             window_answer.append(losses[answer].mean().item())
+        copied = (w - args.copy_weight).abs() < 1e-6
+        if copied.any():
+            window_copy.append(losses[copied].mean().item())
         ema = state.setdefault("spt_ema", {})
         per_token = dt / (x.shape[0] * length)
         ema[str(length)] = per_token if str(length) not in ema else 0.95 * ema[str(length)] + 0.05 * per_token
         refresh_speeds(length, ema[str(length)])
         if state["step"] % args.log_every == 0:
             log(f"step {state['step']} len {length}x{x.shape[0]} loss {np.mean(window_losses):.4f} "
-                f"answer-loss {np.mean(window_answer) if window_answer else float('nan'):.3f} lr {lr:.2e} "
+                f"answer-loss {np.mean(window_answer) if window_answer else float('nan'):.3f} "
+                f"copy-loss {np.mean(window_copy) if window_copy else float('nan'):.3f} lr {lr:.2e} "
                 f"gnorm {norm:.2f} {np.mean(step_times):.2f}s/step tokens {state['tokens']} "
                 f"planned {planned} ({100 * progress:.1f}%) elapsed {state['elapsed_s'] / 60:.1f}min")
-            step_times, window_losses, window_answer = [], [], []
+            step_times, window_losses, window_answer, window_copy = [], [], [], []
         if time.time() - last_eval >= args.eval_every_min * 60:
             eval_seconds = state["eval_seconds"] = evaluate()
             last_eval = time.time()

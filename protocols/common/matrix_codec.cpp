@@ -1,6 +1,7 @@
 #include "protocols/common/matrix_codec.hpp"
 
 #include <cstring>
+#include <stdexcept>
 #include <string>
 
 namespace protocols {
@@ -63,6 +64,53 @@ std::vector<mpc::RingMatrix> unpack(const net::Bytes& frame, std::span<const Sha
   std::size_t offset = 0;
   for (const Shape& s : shapes) read_into(frame, offset, out.emplace_back(s.rows, s.cols), what);
   expect_end_at(frame, offset, what);
+  return out;
+}
+
+namespace {
+void check_low_bytes(std::size_t matrices, std::span<const int> bytes) {
+  if (bytes.size() != matrices) throw std::invalid_argument("low-byte codec: one byte count per matrix");
+  for (int b : bytes)
+    if (b < 1 || b > 8) throw std::invalid_argument("low-byte codec: byte counts must be in [1, 8]");
+}
+}  // namespace
+
+net::Bytes pack_low_bytes(std::span<const mpc::RingMatrix> matrices, std::span<const int> bytes) {
+  check_low_bytes(matrices.size(), bytes);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < matrices.size(); ++i) total += static_cast<std::size_t>(matrices[i].size() * bytes[i]);
+  net::Bytes out(total);
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < matrices.size(); ++i) {
+    const auto width = static_cast<std::size_t>(bytes[i]);
+    for (Eigen::Index e = 0; e < matrices[i].size(); ++e, offset += width) {
+      const mpc::u64 v = matrices[i].data()[e];
+      for (std::size_t b = 0; b < width; ++b) out[offset + b] = static_cast<std::uint8_t>(v >> (8 * b));
+    }
+  }
+  return out;
+}
+
+std::vector<mpc::RingMatrix> unpack_low_bytes(const net::Bytes& frame, std::span<const Shape> shapes,
+                                              std::span<const int> bytes, const char* what) {
+  check_low_bytes(shapes.size(), bytes);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < shapes.size(); ++i) total += static_cast<std::size_t>(shapes[i].size() * bytes[i]);
+  if (frame.size() != total)
+    throw net::NetError(std::string(what) + ": frame of " + std::to_string(frame.size()) + " bytes, expected " +
+                        std::to_string(total) + " (the parties disagree on the sequence of operations)");
+  std::vector<mpc::RingMatrix> out;
+  out.reserve(shapes.size());
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    mpc::RingMatrix& m = out.emplace_back(shapes[i].rows, shapes[i].cols);
+    const auto width = static_cast<std::size_t>(bytes[i]);
+    for (Eigen::Index e = 0; e < m.size(); ++e, offset += width) {
+      mpc::u64 v = 0;
+      for (std::size_t b = 0; b < width; ++b) v |= static_cast<mpc::u64>(frame[offset + b]) << (8 * b);
+      m.data()[e] = v;
+    }
+  }
   return out;
 }
 

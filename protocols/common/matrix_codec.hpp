@@ -33,6 +33,15 @@ mpc::RingMatrix unpack_one(const net::Bytes& frame, Shape shape, const char* wha
 // The same into matrices the receiver holds already, sized: their shapes are the frame's layout.
 void unpack_into(const net::Bytes& frame, std::span<mpc::RingMatrix* const> targets, const char* what);
 
+// Only the low `bytes[i]` bytes (1..8) of every element of matrices[i], little-endian: for values
+// that the receiver needs modulo 2^(8 bytes) only (a masked input of a gate on fewer bits). The
+// receiver's elements hold those bytes and zeros above.
+net::Bytes pack_low_bytes(std::span<const mpc::RingMatrix> matrices, std::span<const int> bytes);
+std::vector<mpc::RingMatrix> unpack_low_bytes(const net::Bytes& frame, std::span<const Shape> shapes,
+                                              std::span<const int> bytes, const char* what);
+// Bytes that carry a value modulo 2^bits.
+inline int bytes_for_bits(int bits) { return (bits + 7) / 8; }
+
 // Sequential reader over a frame of concatenated matrices whose shapes are learned one at a time.
 class MatrixReader {
  public:

@@ -141,11 +141,13 @@ MaskedGate FssComparison::receive(const Share& x, int value_bits, Output output)
     if (width == 2) product_share = reader.next(x.rows(), x.cols());
   }
   reader.expect_end();
-  // y = x + r mod 2^64 is opened: uniform, whatever w.
+  // y = x + r is opened, mod 2^w for the sign bit (all it reads), mod 2^64 for ReLU (y times the
+  // bit): uniform either way.
   std::vector<u64> mask = std::move(self == 0 ? m.mask0 : m.mask1);
   RingMatrix own = dealing_.additive_share(x);
   MaskedGate gate;
   gate.masked = own;
+  gate.opened_bits = width == 1 ? value_bits : 64;
   for (std::size_t i = 0; i < n; ++i) gate.masked.data()[i] += mask[i];
   std::vector<Block> root = std::move(self == 0 ? m.root0 : m.root1);
   gate.evaluate = [this, self, n, value_bits, dcf_bits, width, keys = std::move(keys), top_share = std::move(top_share),

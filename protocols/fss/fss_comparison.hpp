@@ -2,8 +2,8 @@
 //
 // For [x < 0] on values with |x| < 2^(w-1) (w = 64: the whole ring read as signed), the dealer
 // draws a mask r (shares from the seeds it shares with P0 and P1), and a DCF key pair for
-// alpha = r mod 2^(w-1). The parties open y = x + r mod 2^w (one round, 8 bytes per element and
-// party); with y' and r' the low w-1 bits,
+// alpha = r mod 2^(w-1). The parties open y = x + r mod 2^w (one round, ceil(w / 8) bytes per
+// element and party; ReLU opens all 64 bits); with y' and r' the low w-1 bits,
 //   msb_w(x) = y_(w-1) xor r_(w-1) xor [y' < r'],
 // because subtracting r' from y' borrows from the top bit exactly when y' < r'. The DCF's payload
 // beta = 1 - 2 r_(w-1) and an additive share of r_(w-1) give arithmetic shares of

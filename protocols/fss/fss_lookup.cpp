@@ -132,6 +132,7 @@ MaskedGate FssLookup::receive(const Share& index, Material m, std::vector<const 
   reader.expect_end();
   MaskedGate gate;
   gate.masked = dealing_.additive_share(index);
+  gate.opened_bits = keys.bits;  // the index is read mod 2^bits
   const std::vector<u64>& mask = self == 0 ? m.mask0 : m.mask1;
   for (std::size_t e = 0; e < n; ++e) gate.masked.data()[e] += mask[e];
   std::vector<Block> root = std::move(self == 0 ? m.root0 : m.root1);

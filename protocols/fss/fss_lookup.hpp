@@ -3,8 +3,8 @@
 // elements, in one online round (3PC: two).
 //
 // The key dealer draws a mask r (parts from the seeds it shares with P0 and P1) and a DPF key pair
-// for the point alpha = r mod 2^bits with payload 1. P0 and P1 open y = x + r (8 bytes per element
-// and party; y is uniform) and evaluate their key on the whole domain: with e_b(z) party b's share
+// for the point alpha = r mod 2^bits with payload 1. P0 and P1 open y = x + r mod 2^bits
+// (ceil(bits / 8) bytes per element and party; y is uniform) and evaluate their key on the whole domain: with e_b(z) party b's share
 // of [z == r],
 //   sum_z T[(y - z) mod 2^bits] e_b(z)  is party b's share of  T[(y - r) mod 2^bits] = T[x mod 2^bits].
 // Only x mod 2^bits matters, so a caller may pass any share whose low bits are the index (a

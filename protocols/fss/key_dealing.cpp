@@ -50,13 +50,20 @@ RingMatrix KeyDealing::additive_share(const Share& x) const {
   return self_ == 0 ? RingMatrix(x.first + x.second) : x.second;
 }
 
-std::vector<RingMatrix> KeyDealing::open_between_parties(std::span<const RingMatrix> masked_parts, const char* what) {
+std::vector<RingMatrix> KeyDealing::open_between_parties(std::span<const RingMatrix> masked_parts,
+                                                         std::span<const int> opened_bits, const char* what) {
+  if (opened_bits.size() != masked_parts.size()) throw std::invalid_argument("FSS opening: one bit width per part");
+  std::vector<int> bytes;
+  for (int bits : opened_bits) {
+    if (bits < 1 || bits > 64) throw std::invalid_argument("FSS opening: bit widths must be in [1, 64]");
+    bytes.push_back(bytes_for_bits(bits));
+  }
   const int peer = 1 - self_;
-  const net::Bytes payload = pack(masked_parts);
+  const net::Bytes payload = pack_low_bytes(masked_parts, bytes);
   const net::Outgoing out[] = {{peer, payload}};
   const int from[] = {peer};
   const std::vector<Shape> shapes = shapes_of(masked_parts);
-  std::vector<RingMatrix> opened = unpack(proto_.mesh().exchange(out, from).at(0), shapes, what);
+  std::vector<RingMatrix> opened = unpack_low_bytes(proto_.mesh().exchange(out, from).at(0), shapes, bytes, what);
   for (std::size_t i = 0; i < opened.size(); ++i) opened[i] += masked_parts[i];
   return opened;
 }
@@ -111,8 +118,12 @@ std::size_t FssRound::add(std::optional<MaskedGate> gate, Shape result) {
 std::vector<Share> FssRound::run() {
   if (dealing_.is_key_dealer()) return dealing_.dealer_shares(shapes_);
   std::vector<RingMatrix> masked;
-  for (MaskedGate& g : gates_) masked.push_back(std::move(g.masked));
-  const std::vector<RingMatrix> opened = dealing_.open_between_parties(masked, "FSS masked inputs");
+  std::vector<int> opened_bits;
+  for (MaskedGate& g : gates_) {
+    masked.push_back(std::move(g.masked));
+    opened_bits.push_back(g.opened_bits);
+  }
+  const std::vector<RingMatrix> opened = dealing_.open_between_parties(masked, opened_bits, "FSS masked inputs");
   std::vector<RingMatrix> results;
   for (std::size_t i = 0; i < gates_.size(); ++i) results.push_back(gates_[i].evaluate(opened[i]));
   return dealing_.as_shares(std::move(results));

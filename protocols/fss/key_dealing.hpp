@@ -44,8 +44,11 @@ class KeyDealing {
 
   // This party's part of the 2-out-of-2 sharing of x between P0 and P1 (P0 or P1 only).
   RingMatrix additive_share(const Share& x) const;
-  // P0's and P1's masked parts summed: both send theirs to the other, one round for all.
-  std::vector<RingMatrix> open_between_parties(std::span<const RingMatrix> masked_parts, const char* what);
+  // P0's and P1's masked parts summed: both send theirs to the other, one round for all. Part i
+  // travels as its low bytes_for_bits(opened_bits[i]) bytes, and its sum is right modulo that many
+  // bytes only (the gates read fewer bits than that).
+  std::vector<RingMatrix> open_between_parties(std::span<const RingMatrix> masked_parts,
+                                               std::span<const int> opened_bits, const char* what);
   // P0's and P1's additive results as the backend's shares: nothing in 2PC, one round in 3PC.
   std::vector<Share> as_shares(std::vector<RingMatrix> parts);
   // The key dealer's shares of results of these shapes, matching what as_shares gives P0 and P1.
@@ -62,6 +65,7 @@ class KeyDealing {
 // A gate at P0 or P1 between the opening of its masked input and its evaluation.
 struct MaskedGate {
   RingMatrix masked;                                               // this party's part of x + r
+  int opened_bits = 64;                                            // evaluate reads x + r mod 2^this
   std::function<RingMatrix(const RingMatrix& opened)> evaluate;    // its additive result, given x + r
 };
 

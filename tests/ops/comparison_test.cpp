@@ -148,11 +148,16 @@ TEST_P(Comparison, BoundedComparisonsAreExactInsideTheirRangeAndCheaper) {
           << "width " << widths[i] << " element " << j;
   }
   for (const auto& [name, sent] : bytes) std::cout << name << ": " << sent << " bytes\n";
-  // FSS: every width opens one masked word per element and party (the width only shortens the keys);
-  // 3PC adds the resharing round, one more word per element.
+  // FSS: the masked input opens modulo 2^w, ceil(w / 8) bytes per element and party (8 for the
+  // full width); 3PC adds the resharing round, one word per element.
   if (fss_comparisons(GetParam())) {
-    const std::uint64_t rounds = GetParam() == Backend::TwoPartyDealer ? 1 : 2;
-    for (const auto& [name, sent] : bytes) EXPECT_EQ(sent, rounds * (3u * 37 * 8 + net::kFrameHeaderBytes)) << name;
+    const std::uint64_t elements = 3u * 37;
+    const std::uint64_t reshare = GetParam() == Backend::TwoPartyDealer ? 0 : elements * 8 + net::kFrameHeaderBytes;
+    for (std::size_t i = 0; i < std::size(widths); ++i) {
+      const std::uint64_t opened = elements * static_cast<std::uint64_t>((widths[i] + 7) / 8) + net::kFrameHeaderBytes;
+      EXPECT_EQ(bytes.at("w" + std::to_string(widths[i])), opened + reshare) << "width " << widths[i];
+    }
+    EXPECT_EQ(bytes.at("full"), elements * 8 + net::kFrameHeaderBytes + reshare);
     return;
   }
   // Two 32-bit lanes per word and one adder level less: under half the full comparison's bytes in
