@@ -234,7 +234,7 @@ class DocumentStream:
         self.answer_weight = answer_weight
         self.copy_weight = copy_weight
         self.repeat_fraction = repeat_fraction
-        self.vocab_size = int(self.stream.max()) + 1
+        self.token_ids_below = int(self.stream.max()) + 1  # random tokens come from ids the text uses
 
     def state(self):
         return self.rng.bit_generator.state
@@ -320,7 +320,7 @@ class DocumentStream:
         tokens = self.stream[int(rng.integers(0, len(self.stream) - length)):][:length].copy()
         weights = np.ones(length, np.float32)
         # 3 as the lowest id: unk, bos and eos never appear inside a document
-        planted = rng.integers(3, self.vocab_size, span)
+        planted = rng.integers(3, self.token_ids_below, span)
         slots = np.sort(rng.choice(length // span, copies + 1, replace=False))
         starts = [int(slot) * span for slot in slots]
         for k, start in enumerate(starts):

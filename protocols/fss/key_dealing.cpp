@@ -52,12 +52,8 @@ RingMatrix KeyDealing::additive_share(const Share& x) const {
 
 std::vector<RingMatrix> KeyDealing::open_between_parties(std::span<const RingMatrix> masked_parts,
                                                          std::span<const int> opened_bits, const char* what) {
-  if (opened_bits.size() != masked_parts.size()) throw std::invalid_argument("FSS opening: one bit width per part");
-  std::vector<int> bytes;
-  for (int bits : opened_bits) {
-    if (bits < 1 || bits > 64) throw std::invalid_argument("FSS opening: bit widths must be in [1, 64]");
-    bytes.push_back(bytes_for_bits(bits));
-  }
+  std::vector<int> bytes;  // their count and range are checked by the codec
+  for (int bits : opened_bits) bytes.push_back(bytes_for_bits(bits));
   const int peer = 1 - self_;
   const net::Bytes payload = pack_low_bytes(masked_parts, bytes);
   const net::Outgoing out[] = {{peer, payload}};
