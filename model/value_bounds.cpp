@@ -1,5 +1,7 @@
 #include "model/value_bounds.hpp"
 
+#include <Eigen/Eigenvalues>
+
 #include <algorithm>
 #include <cmath>
 
@@ -26,8 +28,44 @@ Vector rotated_bound(const Vector& bound, int heads, int head_dim) {
   return out;
 }
 
+// |(z * g + b) . W + c| per output column for every z with ||z||_2 <= sqrt(d), which holds for a
+// normalisation's z = (x - mean) / sqrt(var + eps) (LayerNorm) or x / sqrt(ms + eps) (RMSNorm):
+// by Cauchy-Schwarz the z term is at most sqrt(d) ||g * W_j||_2, far below the component-wise
+// sum_i |W_ij| |z_i|max for dense rows. The smaller of the two bounds, both proven.
+Vector normalized_projection_bound(const ModelConfig& config, const Vector& gain, const Vector& bias, const FloatMatrix& w,
+                                   const Vector& out_bias, const Vector& componentwise) {
+  const double z_norm = std::sqrt(static_cast<double>(config.hidden_size));
+  Vector squares = Vector::Zero(w.cols());  // ||g * W_j||_2^2, row by row (no copy of W)
+  for (Eigen::Index i = 0; i < w.rows(); ++i) squares += (gain(i) * gain(i)) * w.row(i).array().square().matrix();
+  Vector out = z_norm * squares.cwiseSqrt();
+  if (bias.size() == gain.size()) out += (bias * w).cwiseAbs();
+  if (out_bias.size() == out.size()) out += out_bias.cwiseAbs();
+  return out.cwiseMin(componentwise);
+}
+
+// ||(z * g + b) . W_h + c_h||_2 over one head's columns W_h, for every ||z||_2 <= sqrt(d): at most
+// sqrt(d) sigma_max(diag(g) W_h) + ||b . W_h + c_h||_2. RoPE rotates pairs of components, so the
+// bound holds for rotated queries and keys too. sigma_max^2 is the largest eigenvalue of the
+// head_dim x head_dim Gram matrix, computed to a relative error of a few ulps and enlarged by 1e-9.
+double head_norm_bound(const ModelConfig& c, const Vector& gain, const Vector& bias, const FloatMatrix& w,
+                       const Vector& out_bias, Eigen::Index first, Eigen::Index count) {
+  const FloatMatrix head = gain.transpose().asDiagonal() * w.middleCols(first, count);
+  const Eigen::MatrixXd gram = head.transpose() * head;
+  const double largest = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(gram, Eigen::EigenvaluesOnly).eigenvalues().maxCoeff();
+  double shift_norm = 0;
+  if (bias.size() == gain.size() || out_bias.size() == w.cols()) {
+    Vector shift = Vector::Zero(count);
+    if (bias.size() == gain.size()) shift += bias * w.middleCols(first, count);
+    if (out_bias.size() == w.cols()) shift += out_bias.segment(first, count);
+    shift_norm = shift.norm();
+  }
+  return std::sqrt(static_cast<double>(c.hidden_size)) * std::sqrt(std::max(0.0, largest) * (1 + 1e-9)) + shift_norm;
+}
+
+// A score is at most the smaller of sum_c |q_c| |k_c| (component bounds) and ||q_h|| ||k_h||.
 double score_bound(const ModelConfig& c, const LayerWeights& w, const Vector& normed) {
-  Vector q = projected_bound(normed, w.wq, w.bq), k = projected_bound(normed, w.wk, w.bk);
+  Vector q = normalized_projection_bound(c, w.attn_norm_weight, w.attn_norm_bias, w.wq, w.bq, projected_bound(normed, w.wq, w.bq));
+  Vector k = normalized_projection_bound(c, w.attn_norm_weight, w.attn_norm_bias, w.wk, w.bk, projected_bound(normed, w.wk, w.bk));
   if (c.architecture == Architecture::Llama) {
     q = rotated_bound(q, c.heads, c.head_dim);
     k = rotated_bound(k, c.kv_heads, c.head_dim);
@@ -35,8 +73,11 @@ double score_bound(const ModelConfig& c, const LayerWeights& w, const Vector& no
   const int group = c.heads / c.kv_heads;
   double worst = 0;
   for (int h = 0; h < c.heads; ++h) {
-    const double s = q.segment(h * c.head_dim, c.head_dim).dot(k.segment((h / group) * c.head_dim, c.head_dim));
-    worst = std::max(worst, s);
+    const Eigen::Index d = c.head_dim, kv = (h / group) * d;
+    const double by_components = q.segment(h * d, d).dot(k.segment(kv, d));
+    const double by_norms = head_norm_bound(c, w.attn_norm_weight, w.attn_norm_bias, w.wq, w.bq, h * d, d) *
+                            head_norm_bound(c, w.attn_norm_weight, w.attn_norm_bias, w.wk, w.bk, kv, d);
+    worst = std::max(worst, std::min(by_components, by_norms));
   }
   return worst / std::sqrt(static_cast<double>(c.head_dim));
 }
@@ -58,14 +99,24 @@ ValueBounds value_bounds(const TransformerWeights& weights) {
   for (const LayerWeights& w : weights.layers) {
     const Vector attn_in = normalized_bound(c, w.attn_norm_weight, w.attn_norm_bias);
     out.scores.push_back(score_bound(c, w, attn_in));
+    const Vector values = normalized_projection_bound(c, w.attn_norm_weight, w.attn_norm_bias, w.wv, w.bv,
+                                                      projected_bound(attn_in, w.wv, w.bv));
+    Vector attended(c.heads * c.head_dim);  // query head h reads value head h / group
+    for (int h = 0; h < c.heads; ++h)
+      attended.segment(h * c.head_dim, c.head_dim) = values.segment((h / (c.heads / c.kv_heads)) * c.head_dim, c.head_dim);
+    out.attention_output.push_back(projected_bound(attended, w.wo, Vector()).maxCoeff());
     const Vector mlp_in = normalized_bound(c, w.mlp_norm_weight, w.mlp_norm_bias);
     const FloatMatrix& activated = c.architecture == Architecture::Gpt2 ? w.w_up : w.w_gate;
-    const Vector no_bias;
-    out.activation_input.push_back(
-        projected_bound(mlp_in, activated, c.architecture == Architecture::Gpt2 ? w.b_up : no_bias).maxCoeff());
+    const Vector& activated_bias = c.architecture == Architecture::Gpt2 ? w.b_up : Vector();
+    out.activation_input.push_back(normalized_projection_bound(c, w.mlp_norm_weight, w.mlp_norm_bias, activated, activated_bias,
+                                                               projected_bound(mlp_in, activated, activated_bias))
+                                       .maxCoeff());
   }
   const Vector final_in = normalized_bound(c, weights.final_norm_weight, weights.final_norm_bias);
-  out.logits = projected_bound(final_in, weights.output_matrix(), Vector()).maxCoeff();
+  const FloatMatrix& output = weights.output_matrix();
+  out.logits = normalized_projection_bound(c, weights.final_norm_weight, weights.final_norm_bias, output, Vector(),
+                                           projected_bound(final_in, output, Vector()))
+                   .maxCoeff();
   return out;
 }
 

@@ -151,6 +151,10 @@ Share SecureTransformer::forward(const Share& tokens_one_hot) {
   const Eigen::Index new_rows = tokens_one_hot.rows();
   const bool prompt = position_ == 0;
   Share x = embed(tokens_one_hot);
+  if (gpt2()) {
+    const auto scope = profiled("norm");
+    residual_mean_ = ops_.row_mean(x);
+  }
   for (int l = 0; l < config_.layers; ++l) {
     x = mlp_block(l, attention_block(l, x));
     if (new_rows > 1)  // a prefill: long enough to be worth progress lines
@@ -170,9 +174,12 @@ Share SecureTransformer::embed(const Share& tokens_one_hot) {
   return proto_.add(tokens, rows_of(weights_.position_embedding, position_, tokens_one_hot.rows()));
 }
 
-Share SecureTransformer::normalize(const Share& x, const Share& gain, const Share& bias) {
+Share SecureTransformer::normalize(const Share& x, const Share& gain, const Share& bias, Eigen::Index first_row) {
   const auto scope = profiled("norm");
-  if (gpt2()) return ops_.layer_norm(x, gain, bias, config_.norm_eps);
+  if (gpt2()) {
+    const Share means = rows_of(residual_mean_, first_row, x.rows());
+    return ops_.layer_norm(x, gain, bias, config_.norm_eps, &means);
+  }
   return ops_.rms_norm(x, gain, config_.norm_eps);
 }
 
@@ -183,9 +190,15 @@ Share SecureTransformer::activate(int layer, const Share& x) {
   return config_.activation == Activation::Silu ? ops_.silu(x, bits) : ops_.gelu(x, bits);
 }
 
-Share SecureTransformer::linear(const Share& x, const protocols::FixedOperand& w, const Share& bias) {
+Share SecureTransformer::linear(const Share& x, const protocols::FixedOperand& w, const Share& bias, int x_frac_bits) {
   const auto scope = profiled("linear");
-  return proto_.add(proto_.truncate(proto_.matmul_fixed(x, w)), broadcast_rows(bias, x.rows()));
+  const int bits = x_frac_bits > 0 ? x_frac_bits : proto_.fixed_point().frac_bits();
+  return proto_.add(proto_.truncate(proto_.matmul_fixed(x, w), bits), broadcast_rows(bias, x.rows()));
+}
+
+bool SecureTransformer::fused_output_truncation(int layer) const {
+  return fits_one_truncation_of_two_products(widths_.attention_output[static_cast<std::size_t>(layer)],
+                                             proto_.fixed_point().frac_bits());
 }
 
 Share SecureTransformer::attention_block(int layer, const Share& x) {
@@ -203,7 +216,8 @@ Share SecureTransformer::attention_block(int layer, const Share& x) {
   const Share attended = attend(layer, qkv, prompt ? &prompt_probabilities : nullptr);
   if (prompt && policy_)
     policy_->on_prefill(layer, kvcache::secure::PromptAttention(prompt_probabilities, config_.heads), cache_[layer]);
-  return proto_.add(x, linear(attended, w.out, w.out_bias));
+  const int f = proto_.fixed_point().frac_bits();
+  return proto_.add(x, linear(attended, w.out, w.out_bias, fused_output_truncation(layer) ? 2 * f : f));
 }
 
 // One share per query head (rows x head_dim), already scaled by 1/sqrt(d) through the weights.
@@ -239,7 +253,8 @@ void SecureTransformer::append_to_cache(int layer, const Share& qkv) {
 // score rows, one batched p.V, so the round count does not grow with the number of heads. At a
 // decode step the cache policy says which rows attend; the scores are always taken against the
 // whole cache (it costs the opening of the query only) and narrowed afterwards. `probabilities`,
-// when given, receives the stacked probabilities (heads * new_rows x cache rows).
+// when given, receives the stacked probabilities (heads * new_rows x cache rows). The result has F
+// fraction bits, or 2F where fused_output_truncation(layer) holds.
 Share SecureTransformer::attend(int layer, const Share& qkv, Share* probabilities) {
   const int heads = config_.heads, group = config_.heads / config_.kv_heads;
   const Eigen::Index new_rows = qkv.rows();
@@ -263,7 +278,9 @@ Share SecureTransformer::attend(int layer, const Share& qkv, Share* probabilitie
   Share attended;
   {
     const auto scope = profiled("attention.values");
-    attended = proto_.truncate(concat_columns(proto_.matmul_fixed(per_head, values)));
+    attended = concat_columns(proto_.matmul_fixed(per_head, values));
+    // Untruncated (2F) when the output projection's bound allows: its truncation serves both.
+    if (!fused_output_truncation(layer)) attended = proto_.truncate(attended);
   }
   if (decoding) policy_->on_attention(layer, per_head, cache);  // may evict rows: after their last use
   if (probabilities) *probabilities = std::move(probs);
@@ -297,7 +314,7 @@ Share SecureTransformer::mlp_block(int layer, const Share& x) {
 
 Share SecureTransformer::logits_of_last_row(const Share& x) {
   const Share last = rows_of(x, x.rows() - 1, 1);
-  const Share normed = normalize(last, weights_.final_norm_gain, weights_.final_norm_bias);
+  const Share normed = normalize(last, weights_.final_norm_gain, weights_.final_norm_bias, x.rows() - 1);
   const auto scope = profiled("logits");
   if (weights_.lm_head) return proto_.truncate(proto_.matmul_fixed(normed, *weights_.lm_head));
   return proto_.truncate(proto_.matmul_fixed_transposed(normed, weights_.token_embedding));

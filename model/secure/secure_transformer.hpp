@@ -93,11 +93,15 @@ class SecureTransformer {
                                 Eigen::Index new_rows);
   void append_to_cache(int layer, const Share& qkv);
   Share mlp_block(int layer, const Share& x);
-  Share normalize(const Share& x, const Share& gain, const Share& bias);
+  // GPT-2: LayerNorm with the rows' means taken from residual_mean_ (its rows `first_row` ..).
+  Share normalize(const Share& x, const Share& gain, const Share& bias, Eigen::Index first_row = 0);
   Share activate(int layer, const Share& x);
   net::ProfileScope profiled(const char* operator_class);
   bool gpt2() const { return config_.architecture == Architecture::Gpt2; }
-  Share linear(const Share& x, const protocols::FixedOperand& w, const Share& bias);
+  // x . w + bias for x at F (or, with x_frac_bits = 2F, an untruncated product: one truncation by 2F).
+  Share linear(const Share& x, const protocols::FixedOperand& w, const Share& bias, int x_frac_bits = 0);
+  // Whether the layer's p . V enters the output projection untruncated (value_widths.hpp).
+  bool fused_output_truncation(int layer) const;
   Share logits_of_last_row(const Share& x);
   void check_room(int new_rows) const;
 
@@ -110,6 +114,9 @@ class SecureTransformer {
   kvcache::secure::SecureCachePolicy* policy_ = nullptr;
   int position_ = 0;
   Share last_logits_;
+  // GPT-2: the mean of every row of the residual stream during a forward pass, which no layer
+  // changes (its writes sum to zero: zero_sum_writes.hpp); rows x 1.
+  Share residual_mean_;
 };
 
 }  // namespace model::secure

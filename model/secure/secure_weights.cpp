@@ -1,6 +1,7 @@
 #include "model/secure/secure_weights.hpp"
 
 #include "model/secure/session_config.hpp"
+#include "model/secure/zero_sum_writes.hpp"
 #include "net/stats.hpp"
 
 #include <cmath>
@@ -20,8 +21,10 @@ class WeightInput {
  public:
   WeightInput(Protocol& proto, const TransformerWeights* weights) : proto_(proto), weights_(weights) {}
 
+  enum class Rows { as_given, zero_sum };  // zero_sum: model/secure/zero_sum_writes.hpp
+
   Share tensor(const std::string& name, Eigen::Index rows, Eigen::Index cols,
-               const std::function<FloatMatrix(const TransformerWeights&)>& owner_value) {
+               const std::function<FloatMatrix(const TransformerWeights&)>& owner_value, Rows encoding = Rows::as_given) {
     if (!weights_) return proto_.input(0, nullptr, rows, cols);
     const FloatMatrix value = owner_value(*weights_);
     if (value.rows() != rows || value.cols() != cols)
@@ -29,7 +32,8 @@ class WeightInput {
                                   std::to_string(value.cols()) + ", the config implies " + std::to_string(rows) + "x" +
                                   std::to_string(cols));
     check_encodable(name, value, proto_.fixed_point().frac_bits());
-    const mpc::RingMatrix encoded = proto_.fixed_point().encode(value);
+    const mpc::RingMatrix encoded = encoding == Rows::zero_sum ? encode_zero_sum_rows(value, proto_.fixed_point())
+                                                               : proto_.fixed_point().encode(value);
     return proto_.input(0, &encoded, rows, cols);
   }
 
@@ -80,8 +84,10 @@ SecureLayerWeights input_layer(WeightInput& in, const ModelConfig& c, int l) {
     m << row_or_zeros(layer(w).bq, q_width) * q_scale, row_or_zeros(layer(w).bk, kv_width), row_or_zeros(layer(w).bv, kv_width);
     return m;
   });
-  s.out.value = in.tensor(prefix + "attention output weight", q_width, d, [&](auto& w) { return layer(w).wo; });
-  s.out_bias = in.tensor(prefix + "attention output bias", 1, d, [&](auto& w) { return row_or_zeros(layer(w).bo, d); });
+  // GPT-2's writes into the residual stream sum to zero over the hidden dimension (zero_sum_writes.hpp).
+  const auto writes = gpt2 ? WeightInput::Rows::zero_sum : WeightInput::Rows::as_given;
+  s.out.value = in.tensor(prefix + "attention output weight", q_width, d, [&](auto& w) { return layer(w).wo; }, writes);
+  s.out_bias = in.tensor(prefix + "attention output bias", 1, d, [&](auto& w) { return row_or_zeros(layer(w).bo, d); }, writes);
   s.mlp_norm_gain = in.tensor(prefix + "MLP norm weight", 1, d, [&](auto& w) { return FloatMatrix(layer(w).mlp_norm_weight); });
   if (gpt2) s.mlp_norm_bias = in.tensor(prefix + "MLP norm bias", 1, d, [&](auto& w) { return FloatMatrix(layer(w).mlp_norm_bias); });
   const Eigen::Index up_width = gpt2 ? inter : 2 * inter;
@@ -95,8 +101,8 @@ SecureLayerWeights input_layer(WeightInput& in, const ModelConfig& c, int l) {
     if (gpt2) return row_or_zeros(layer(w).b_up, inter);
     return FloatMatrix(FloatMatrix::Zero(1, up_width));
   });
-  s.down.value = in.tensor(prefix + "MLP down weight", inter, d, [&](auto& w) { return layer(w).w_down; });
-  s.down_bias = in.tensor(prefix + "MLP down bias", 1, d, [&](auto& w) { return row_or_zeros(layer(w).b_down, d); });
+  s.down.value = in.tensor(prefix + "MLP down weight", inter, d, [&](auto& w) { return layer(w).w_down; }, writes);
+  s.down_bias = in.tensor(prefix + "MLP down bias", 1, d, [&](auto& w) { return row_or_zeros(layer(w).b_down, d); }, writes);
   return s;
 }
 

@@ -26,20 +26,21 @@ ValueWidths value_widths(const ValueBounds& bounds, int frac_bits) {
   ValueWidths w;
   for (double b : bounds.activation_input) w.activation.push_back(width_for_bound(b, frac_bits));
   for (double b : bounds.scores) w.scores.push_back(width_for_bound(b, frac_bits));
+  for (double b : bounds.attention_output) w.attention_output.push_back(width_for_bound(b, frac_bits));
   w.logits = width_for_bound(bounds.logits, frac_bits);
   return w;
 }
 
 std::vector<std::uint8_t> encode_value_widths(const ValueWidths& widths) {
   std::vector<std::uint8_t> out;
-  for (const auto* list : {&widths.activation, &widths.scores})
+  for (const auto* list : {&widths.activation, &widths.scores, &widths.attention_output})
     for (int w : *list) out.push_back(static_cast<std::uint8_t>(w));
   out.push_back(static_cast<std::uint8_t>(widths.logits));
   return out;
 }
 
 ValueWidths decode_value_widths(std::span<const std::uint8_t> bytes, int layers, int frac_bits) {
-  const std::size_t expected = 2 * static_cast<std::size_t>(layers) + 1;
+  const std::size_t expected = 3 * static_cast<std::size_t>(layers) + 1;
   if (bytes.size() != expected)
     throw std::invalid_argument("the model owner's value widths are " + std::to_string(bytes.size()) + " bytes, expected " +
                                 std::to_string(expected));
@@ -50,6 +51,7 @@ ValueWidths decode_value_widths(std::span<const std::uint8_t> bytes, int layers,
   ValueWidths w;
   w.activation.assign(bytes.begin(), bytes.begin() + layers);
   w.scores.assign(bytes.begin() + layers, bytes.begin() + 2 * layers);
+  w.attention_output.assign(bytes.begin() + 2 * layers, bytes.begin() + 3 * layers);
   w.logits = bytes.back();
   return w;
 }

@@ -24,6 +24,7 @@ namespace model::secure {
 struct ValueWidths {
   std::vector<int> activation;  // per layer
   std::vector<int> scores;      // per layer
+  std::vector<int> attention_output;  // per layer: decides fused_output_truncation
   int logits = 64;
 
   bool operator==(const ValueWidths&) const = default;
@@ -35,7 +36,12 @@ int width_for_bound(double bound, int frac_bits);
 
 ValueWidths value_widths(const ValueBounds& bounds, int frac_bits);
 
-// One byte per width: layers x activation, layers x scores, logits.
+// Whether a product at 2F fraction bits times weights at F (3F in all) of values below
+// 2^(width - 2) at F stays below the truncation's 2^62: then the attention's p . V goes into the
+// output projection untruncated and one truncation by 2F serves both products.
+inline bool fits_one_truncation_of_two_products(int width, int frac_bits) { return width + 2 * frac_bits <= 64; }
+
+// One byte per width: layers x activation, layers x scores, layers x attention output, logits.
 std::vector<std::uint8_t> encode_value_widths(const ValueWidths& widths);
 // Throws std::invalid_argument for a message of the wrong size or a width outside [F + 2, 64].
 ValueWidths decode_value_widths(std::span<const std::uint8_t> bytes, int layers, int frac_bits);

@@ -120,14 +120,21 @@ Share SecureOps::normalize_rows(const Share& scaled, const Share& mean_square, d
   return proto_.truncate(proto_.mul(scaled, broadcast_column(inv_std, c)), fv);
 }
 
-Share SecureOps::layer_norm(const Share& x, const Share& gain, const Share& bias, double eps) {
+Share SecureOps::row_mean(const Share& x) {
+  const int f = proto_.fixed_point().frac_bits();
+  const u64 inv_d_mean = static_cast<u64>(std::llround(std::ldexp(1.0 / static_cast<double>(x.cols()), f + kMeanBits)));
+  return proto_.truncate(proto_.scale(row_sum(x), inv_d_mean), f + kMeanBits);
+}
+
+Share SecureOps::layer_norm(const Share& x, const Share& gain, const Share& bias, double eps, const Share* row_means) {
   const auto r = x.rows(), c = x.cols();
   if (gain.rows() != 1 || gain.cols() != c || bias.rows() != 1 || bias.cols() != c) {
     throw std::invalid_argument("layer_norm: gain and bias must be 1 x cols");
   }
+  if (row_means && (row_means->rows() != r || row_means->cols() != 1))
+    throw std::invalid_argument("layer_norm: the known row means must be rows x 1");
   const int f = proto_.fixed_point().frac_bits();
-  const u64 inv_d_mean = static_cast<u64>(std::llround(std::ldexp(1.0 / static_cast<double>(c), f + kMeanBits)));
-  const Share mean = proto_.truncate(proto_.scale(row_sum(x), inv_d_mean), f + kMeanBits);
+  const Share mean = row_means ? *row_means : row_mean(x);
   const Share centered = proto_.sub(x, broadcast_column(mean, c));
   // Squares and the gain product in one round; their truncations in one more.
   const Share lhs[] = {centered, centered};

@@ -158,8 +158,14 @@ class SecureOps {
   // budget is one block, the same call as softmax with causal_mask.
   Share causal_softmax(const Share& scores, int heads, Eigen::Index first_position,
                        Eigen::Index block_elements = kCausalSoftmaxBlockElements, int value_bits = 64);
-  // gain and bias are 1 x cols (secret); normalisation over the last axis.
-  Share layer_norm(const Share& x, const Share& gain, const Share& bias, double eps = 1e-5);
+  // gain and bias are 1 x cols (secret); normalisation over the last axis. `row_means` (rows x 1),
+  // when the caller knows the rows' means already, replaces their computation and its truncation
+  // round (the secure transformer's residual stream keeps the embedding's mean: every write to it
+  // sums to zero).
+  Share layer_norm(const Share& x, const Share& gain, const Share& bias, double eps = 1e-5,
+                   const Share* row_means = nullptr);
+  // The mean of every row (rows x 1): one truncation.
+  Share row_mean(const Share& x);
   Share rms_norm(const Share& x, const Share& gain, double eps = 1e-6);
 
  private:

@@ -52,7 +52,7 @@ FloatMatrix hidden_states(int hidden, std::mt19937_64& rng) {
 }
 
 struct Observed {
-  std::vector<double> activation, scores;
+  std::vector<double> activation, scores, attention_output;
   double logits = 0;
 };
 
@@ -75,6 +75,12 @@ Observed observe(const model::TransformerWeights& w, const FloatMatrix& x) {
       worst = std::max(worst, s.cwiseAbs().maxCoeff() / std::sqrt(static_cast<double>(c.head_dim)));
     }
     o.scores.push_back(worst);
+    // Attention that puts all its weight on one row (the extreme points of what a softmax mixes),
+    // every query head reading its value head.
+    const FloatMatrix v = model::affine(attn, l.wv, l.bv);
+    FloatMatrix attended(v.rows(), c.heads * c.head_dim);
+    for (int h = 0; h < c.heads; ++h) attended.middleCols(h * c.head_dim, c.head_dim) = v.middleCols(h / group * c.head_dim, c.head_dim);
+    o.attention_output.push_back((attended * l.wo).cwiseAbs().maxCoeff());
     const FloatMatrix mlp = model::normalize(x, l.mlp_norm_weight, l.mlp_norm_bias, c.architecture, c.norm_eps);
     const FloatMatrix activated = c.architecture == Architecture::Gpt2 ? model::affine(mlp, l.w_up, l.b_up)
                                                                        : model::affine(mlp, l.w_gate, Vector());
@@ -90,10 +96,12 @@ void expect_bounds_hold(const model::TransformerWeights& w, std::uint64_t seed) 
   const model::ValueBounds b = model::value_bounds(w);
   ASSERT_EQ(b.activation_input.size(), w.layers.size());
   ASSERT_EQ(b.scores.size(), w.layers.size());
+  ASSERT_EQ(b.attention_output.size(), w.layers.size());
   const Observed o = observe(w, hidden_states(w.config.hidden_size, rng));
   for (std::size_t l = 0; l < w.layers.size(); ++l) {
     EXPECT_LE(o.activation[l], b.activation_input[l]) << "layer " << l;
     EXPECT_LE(o.scores[l], b.scores[l]) << "layer " << l;
+    EXPECT_LE(o.attention_output[l], b.attention_output[l]) << "layer " << l;
     EXPECT_GT(o.activation[l], 0.0);
   }
   EXPECT_LE(o.logits, b.logits);
@@ -128,6 +136,8 @@ TEST(ValueBounds, HoldOnTheCommittedModels) {
     for (int b : widths.activation) std::printf(" %d", b);
     std::printf(", score bits");
     for (int b : widths.scores) std::printf(" %d", b);
+    std::printf(", attention output bits");
+    for (int b : widths.attention_output) std::printf(" %d", b);
     std::printf(", logit bits %d\n", widths.logits);
   }
 }
@@ -152,16 +162,17 @@ TEST(ValueWidths, TheAnnouncementRoundTripsAndMalformedOnesAreRefused) {
   model::secure::ValueWidths w;
   w.activation = {30, 31, 64};
   w.scores = {40, 18, 50};
+  w.attention_output = {25, 26, 64};
   w.logits = 33;
   const auto bytes = model::secure::encode_value_widths(w);
-  EXPECT_EQ(bytes.size(), 7u);
+  EXPECT_EQ(bytes.size(), 10u);
   EXPECT_EQ(model::secure::decode_value_widths(bytes, 3, 16), w);
   EXPECT_THROW(model::secure::decode_value_widths(bytes, 2, 16), std::invalid_argument);
   auto low = bytes;
   low[4] = 17;  // below F + 2
   EXPECT_THROW(model::secure::decode_value_widths(low, 3, 16), std::invalid_argument);
   auto high = bytes;
-  high[6] = 65;
+  high[9] = 65;
   EXPECT_THROW(model::secure::decode_value_widths(high, 3, 16), std::invalid_argument);
   EXPECT_THROW(model::secure::decode_value_widths({}, 3, 16), std::invalid_argument);
 }

@@ -92,7 +92,8 @@ TEST_P(Approximation, OperatorsMatchDoublePrecision) {
   const auto out = run_session(setting.backend, setting.frac_bits,
                                {fp.encode(exp_in), fp.encode(recip_in), fp.encode(rsqrt_in), fp.encode(gelu_in),
                                 fp.encode(silu_in), fp.encode(logits), mask_ring, fp.encode(ln_in), fp.encode(gain),
-                                fp.encode(bias), fp.encode(long_logits), fp.encode(cutoff_in), fp.encode(exp_edges)},
+                                fp.encode(bias), fp.encode(long_logits), fp.encode(cutoff_in), fp.encode(exp_edges),
+                                fp.encode(FloatMatrix(ln_in.rowwise().mean()))},
                                [&](Party& s) {
                                  SecureOps& ops = s.ops();
                                  s.record("exp", s.timed("exp", [&] { return ops.exp_negative(s.input(0)); }));
@@ -105,6 +106,10 @@ TEST_P(Approximation, OperatorsMatchDoublePrecision) {
                                  s.record("softmax_secret_mask", ops.softmax(s.input(5), s.input(6)));
                                  s.record("layer_norm", s.timed("layer_norm", [&] {
                                    return ops.layer_norm(s.input(7), s.input(8), s.input(9));
+                                 }));
+                                 // The rows' means handed in (as the secure transformer does): no mean computed.
+                                 s.record("layer_norm_known_mean", s.timed("layer_norm_known_mean", [&] {
+                                   return ops.layer_norm(s.input(7), s.input(8), s.input(9), 1e-5, &s.input(13));
                                  }));
                                  s.record("rms_norm", s.timed("rms_norm", [&] { return ops.rms_norm(s.input(7), s.input(8)); }));
                                  s.record("softmax_4096", s.timed("softmax_4096", [&] { return ops.softmax(s.input(10)); }));
@@ -131,6 +136,7 @@ TEST_P(Approximation, OperatorsMatchDoublePrecision) {
   checks.push_back({"exp_cutoff", "[-40, 0], cut-off -20", clipped_want, 1e-4});
   checks.push_back({"exp_edges", "0 .. -179 at the pieces' edges", exp_edges.array().exp().matrix(), 1e-4});
   checks.push_back({"layer_norm", "4x64, variance 1e-2..1e3", norm_reference(ln_in, gain, &bias, 1e-5), 2e-3});
+  checks.push_back({"layer_norm_known_mean", "same, means given", norm_reference(ln_in, gain, &bias, 1e-5), 2e-3});
   checks.push_back({"rms_norm", "4x64, mean square 1e-2..1e3", norm_reference(ln_in, gain, nullptr, 1e-6), 2e-3});
 
   for (const auto& c : checks) {
@@ -176,6 +182,8 @@ TEST_P(Approximation, OperatorsMatchDoublePrecision) {
     EXPECT_EQ(out.rounds.at("softmax"), 4 * max_level + rest);
     EXPECT_EQ(out.rounds.at("softmax_4096"), 6 * max_level + rest);
   }
+  // Known means save the mean's truncation: one round in 2PC, two in 3PC.
+  EXPECT_EQ(out.rounds.at("layer_norm_known_mean") + (two_party ? 1u : 2u), out.rounds.at("layer_norm"));
   // Masked entries and inputs below the cut-off contribute exactly 0.
   for (Eigen::Index i = 0; i < cutoff_in.size(); ++i) {
     if (cutoff_in.data()[i] < -20.0) {

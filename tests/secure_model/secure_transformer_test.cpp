@@ -4,6 +4,7 @@
 
 #include "model/secure/secure_transformer.hpp"
 #include "model/secure/session_config.hpp"
+#include "model/secure/value_widths.hpp"
 #include "model/tokenizer.hpp"
 #include "model/transformer.hpp"
 #include "protocols/session.hpp"
@@ -61,6 +62,39 @@ TEST_P(SecureTransformerTest, TinyModelMatchesPlaintextGreedyDecoding) {
   // Control flow is public: the dealer's/P2's and P0's phases took the same number of rounds.
   EXPECT_GT(secure.cost.at(model::secure::kWeightsPhase).rounds, 0u);
   EXPECT_GT(secure.cost.at(model::secure::kDecodePhase).rounds, 0u);
+}
+
+// The attention's p . V skips its own truncation (the output projection's truncation by 2F serves
+// both) only where the proven bound of the projection allows it. A wider GPT-2 (hidden 256, heads
+// of 64) with layer 0's output projection scaled up: layer 0 truncates twice, layer 1 once, and
+// both give the plaintext tokens and logits.
+TEST_P(SecureTransformerTest, OutputProjectionTruncationIsFusedOnlyWhereTheBoundAllows) {
+  model::ModelConfig c;
+  c.architecture = model::Architecture::Gpt2;
+  c.activation = model::Activation::GeluTanh;
+  c.vocab_size = 64;
+  c.hidden_size = 256;
+  c.layers = 2;
+  c.heads = 4;
+  c.kv_heads = 4;
+  c.head_dim = 64;
+  c.intermediate_size = 512;
+  c.max_positions = 32;
+  c.tie_word_embeddings = true;
+  model::TransformerWeights weights = model::random_weights(c, 8, 0.2);
+  weights.layers[0].wo *= 4.0;
+  const model::secure::ValueWidths widths = model::secure::value_widths(model::value_bounds(weights), 16);
+  std::printf("attention output widths %d %d\n", widths.attention_output[0], widths.attention_output[1]);
+  ASSERT_FALSE(model::secure::fits_one_truncation_of_two_products(widths.attention_output[0], 16));
+  ASSERT_TRUE(model::secure::fits_one_truncation_of_two_products(widths.attention_output[1], 16));
+  const std::vector<int> prompt{5, 17, 42, 3, 60, 11};
+  constexpr int kNewTokens = 4;
+  const PlainRun plain = run_plain(weights, prompt, kNewTokens);
+  const SecureRun secure = run_secure(GetParam(), weights, prompt, kNewTokens);
+  const double error = max_logit_error(secure, plain);
+  print_report("gpt2-256, layer 0 output scaled", GetParam(), secure, error, kNewTokens);
+  EXPECT_EQ(secure.tokens[1], plain.tokens);
+  EXPECT_LT(error, kTinyLogitBound);
 }
 
 // A small LLaMA-style model: RMSNorm, rotary positions, grouped-query attention (2 query heads
