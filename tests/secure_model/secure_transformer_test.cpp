@@ -48,17 +48,45 @@ double max_logit_error(const SecureRun& secure, const PlainRun& plain) {
   return (secure.final_logits.row(0) - plain.final_logits).cwiseAbs().maxCoeff();
 }
 
+// Two layers of 4 query heads over a 64-token vocabulary and 32 positions; GPT-2 with tied
+// embeddings and GeLU, LLaMA with SiLU and an untied output projection.
+model::ModelConfig two_layer_config(model::Architecture architecture, int hidden, int kv_heads, int head_dim,
+                                    int intermediate) {
+  const bool gpt2 = architecture == model::Architecture::Gpt2;
+  model::ModelConfig c;
+  c.architecture = architecture;
+  c.activation = gpt2 ? model::Activation::GeluTanh : model::Activation::Silu;
+  c.vocab_size = 64;
+  c.hidden_size = hidden;
+  c.layers = 2;
+  c.heads = 4;
+  c.kv_heads = kv_heads;
+  c.head_dim = head_dim;
+  c.intermediate_size = intermediate;
+  c.max_positions = 32;
+  c.tie_word_embeddings = gpt2;
+  return c;
+}
+
 class SecureTransformerTest : public ::testing::TestWithParam<Backend> {};
+
+// Greedy decoding on shares against the plaintext engine: the same tokens, logits within `bound`.
+SecureRun expect_matches_plaintext(const std::string& name, Backend backend, const model::TransformerWeights& weights,
+                                   const std::vector<int>& prompt, int new_tokens, double bound) {
+  const PlainRun plain = run_plain(weights, prompt, new_tokens);
+  SecureRun secure = run_secure(backend, weights, prompt, new_tokens);
+  const double error = max_logit_error(secure, plain);
+  print_report(name, backend, secure, error, new_tokens);
+  EXPECT_EQ(secure.tokens[1], plain.tokens);
+  EXPECT_LT(error, bound);
+  return secure;
+}
+
 
 TEST_P(SecureTransformerTest, TinyModelMatchesPlaintextGreedyDecoding) {
   const std::vector<int> prompt{5, 17, 42, 3, 60, 11};
   constexpr int kNewTokens = 8;
-  const PlainRun plain = run_plain(tiny_weights(), prompt, kNewTokens);
-  const SecureRun secure = run_secure(GetParam(), tiny_weights(), prompt, kNewTokens);
-  const double error = max_logit_error(secure, plain);
-  print_report("tiny-gpt2", GetParam(), secure, error, kNewTokens);
-  EXPECT_EQ(secure.tokens[1], plain.tokens);
-  EXPECT_LT(error, kTinyLogitBound);
+  const SecureRun secure = expect_matches_plaintext("tiny-gpt2", GetParam(), tiny_weights(), prompt, kNewTokens, kTinyLogitBound);
   // Control flow is public: the dealer's/P2's and P0's phases took the same number of rounds.
   EXPECT_GT(secure.cost.at(model::secure::kWeightsPhase).rounds, 0u);
   EXPECT_GT(secure.cost.at(model::secure::kDecodePhase).rounds, 0u);
@@ -69,19 +97,7 @@ TEST_P(SecureTransformerTest, TinyModelMatchesPlaintextGreedyDecoding) {
 // of 64) with layer 0's output projection scaled up: layer 0 truncates twice, layer 1 once, and
 // both give the plaintext tokens and logits.
 TEST_P(SecureTransformerTest, OutputProjectionTruncationIsFusedOnlyWhereTheBoundAllows) {
-  model::ModelConfig c;
-  c.architecture = model::Architecture::Gpt2;
-  c.activation = model::Activation::GeluTanh;
-  c.vocab_size = 64;
-  c.hidden_size = 256;
-  c.layers = 2;
-  c.heads = 4;
-  c.kv_heads = 4;
-  c.head_dim = 64;
-  c.intermediate_size = 512;
-  c.max_positions = 32;
-  c.tie_word_embeddings = true;
-  model::TransformerWeights weights = model::random_weights(c, 8, 0.2);
+  model::TransformerWeights weights = model::random_weights(two_layer_config(model::Architecture::Gpt2, 256, 4, 64, 512), 8, 0.2);
   weights.layers[0].wo *= 4.0;
   const model::secure::ValueWidths widths = model::secure::value_widths(model::value_bounds(weights), 16);
   std::printf("attention output widths %d %d\n", widths.attention_output[0], widths.attention_output[1]);
@@ -89,12 +105,7 @@ TEST_P(SecureTransformerTest, OutputProjectionTruncationIsFusedOnlyWhereTheBound
   ASSERT_TRUE(model::secure::fits_one_truncation_of_two_products(widths.attention_output[1], 16));
   const std::vector<int> prompt{5, 17, 42, 3, 60, 11};
   constexpr int kNewTokens = 4;
-  const PlainRun plain = run_plain(weights, prompt, kNewTokens);
-  const SecureRun secure = run_secure(GetParam(), weights, prompt, kNewTokens);
-  const double error = max_logit_error(secure, plain);
-  print_report("gpt2-256, layer 0 output scaled", GetParam(), secure, error, kNewTokens);
-  EXPECT_EQ(secure.tokens[1], plain.tokens);
-  EXPECT_LT(error, kTinyLogitBound);
+  expect_matches_plaintext("gpt2-256, layer 0 output scaled", GetParam(), weights, prompt, kNewTokens, kTinyLogitBound);
 }
 
 // A small LLaMA-style model: RMSNorm, rotary positions, grouped-query attention (2 query heads
@@ -103,19 +114,8 @@ TEST_P(SecureTransformerTest, OutputProjectionTruncationIsFusedOnlyWhereTheBound
 // below) exceeds the secure error (~7.5e-3, mostly SiLU's approximation) by far, so the greedy
 // tokens are a meaningful check.
 model::TransformerWeights llama_weights() {
-  model::ModelConfig c;
-  c.architecture = model::Architecture::Llama;
-  c.activation = model::Activation::Silu;
-  c.vocab_size = 64;
-  c.hidden_size = 32;
-  c.layers = 2;
-  c.heads = 4;
-  c.kv_heads = 2;
-  c.head_dim = 8;
-  c.intermediate_size = 64;
-  c.max_positions = 32;
+  model::ModelConfig c = two_layer_config(model::Architecture::Llama, 32, 2, 8, 64);
   c.norm_eps = 1e-6;
-  c.tie_word_embeddings = false;
   return model::random_weights(c, 8, 0.2);
 }
 
@@ -139,13 +139,8 @@ TEST_P(SecureTransformerTest, LlamaStyleModelMatchesPlaintextGreedyDecoding) {
   const model::TransformerWeights weights = llama_weights();
   const std::vector<int> prompt{9, 33, 2, 50, 17};
   constexpr int kNewTokens = 6;
-  const PlainRun plain = run_plain(weights, prompt, kNewTokens);
-  const SecureRun secure = run_secure(GetParam(), weights, prompt, kNewTokens);
-  const double error = max_logit_error(secure, plain);
-  print_report("llama-random", GetParam(), secure, error, kNewTokens);
+  expect_matches_plaintext("llama-random", GetParam(), weights, prompt, kNewTokens, kLlamaLogitBound);
   std::printf("  smallest plaintext top-2 logit gap: %.3g\n", smallest_top2_gap(weights, prompt, kNewTokens));
-  EXPECT_EQ(secure.tokens[1], plain.tokens);
-  EXPECT_LT(error, kLlamaLogitBound);
 }
 
 TEST_P(SecureTransformerTest, OnlyTheUserLearnsTheGeneratedTokens) {
@@ -203,12 +198,7 @@ TEST_P(SecureTransformerTest, TrainedKjvModelMatchesPlaintext) {
   const std::vector<int> prompt =
       model::Tokenizer::load(kjv_model_dir()).encode("In the beginning God created the heaven and the earth. And the");
   constexpr int kNewTokens = 8;
-  const PlainRun plain = run_plain(weights, prompt, kNewTokens);
-  const SecureRun secure = run_secure(GetParam(), weights, prompt, kNewTokens);
-  const double error = max_logit_error(secure, plain);
-  print_report("kjv-gpt2", GetParam(), secure, error, kNewTokens);
-  EXPECT_EQ(secure.tokens[1], plain.tokens);
-  EXPECT_LT(error, kKjvLogitBound);
+  expect_matches_plaintext("kjv-gpt2", GetParam(), weights, prompt, kNewTokens, kKjvLogitBound);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SecureTransformerTest,
