@@ -161,8 +161,13 @@ TEST(KeepAlive, BeatsAreNotCountedAsTraffic) {
 }
 
 // The sender is blocked on full socket buffers while its peer computes; it has nothing to
-// receive, yet it hears the peer's beats.
+// receive, yet it hears the peer's beats. The peer computes for longer than the I/O timeout, but
+// the timeout is 1.5 s rather than 0.5 s: on a loaded machine (the suite under ctest -j2) a beat
+// thread can be descheduled for half a second, which would fail this test for the wrong reason.
 TEST(KeepAlive, APartyOnlySendingToAComputingPeerSurvives) {
+  net::MeshOptions options = short_io_timeout();
+  options.io_timeout = milliseconds(3 * kIoTimeoutMs);
+  ASSERT_GT(kBusy.count(), options.io_timeout.count());
   const Bytes large(64 << 20, 7);
   Clock::duration sending{};
   test_support::run_tls_parties(2, [&](Mesh& mesh) {
@@ -174,7 +179,7 @@ TEST(KeepAlive, APartyOnlySendingToAComputingPeerSurvives) {
     }
     compute_for(kBusy);
     EXPECT_TRUE(mesh.recv(0) == large);
-  }, short_io_timeout());
+  }, options);
   EXPECT_GE(sending, kBusy / 2) << "the send never waited for the computing peer";
 }
 
