@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace model {
 
@@ -28,12 +29,22 @@ Vector rotated_bound(const Vector& bound, int heads, int head_dim) {
   return out;
 }
 
+// Per-component bound of a normalisation's output (1 x hidden), whatever its input.
+Vector normalized_bound(const ModelConfig& config, const Vector& gain, const Vector& bias) {
+  const double d = static_cast<double>(config.hidden_size);
+  const double z = config.architecture == Architecture::Gpt2 ? std::sqrt(d - 1) : std::sqrt(d);
+  Vector out = gain.cwiseAbs() * z;
+  if (bias.size() == out.size()) out += bias.cwiseAbs();
+  return out;
+}
+
 // |(z * g + b) . W + c| per output column for every z with ||z||_2 <= sqrt(d), which holds for a
 // normalisation's z = (x - mean) / sqrt(var + eps) (LayerNorm) or x / sqrt(ms + eps) (RMSNorm):
 // by Cauchy-Schwarz the z term is at most sqrt(d) ||g * W_j||_2, far below the component-wise
 // sum_i |W_ij| |z_i|max for dense rows. The smaller of the two bounds, both proven.
 Vector normalized_projection_bound(const ModelConfig& config, const Vector& gain, const Vector& bias, const FloatMatrix& w,
-                                   const Vector& out_bias, const Vector& componentwise) {
+                                   const Vector& out_bias) {
+  const Vector componentwise = projected_bound(normalized_bound(config, gain, bias), w, out_bias);
   const double z_norm = std::sqrt(static_cast<double>(config.hidden_size));
   Vector squares = Vector::Zero(w.cols());  // ||g * W_j||_2^2, row by row (no copy of W)
   for (Eigen::Index i = 0; i < w.rows(); ++i) squares += (gain(i) * gain(i)) * w.row(i).array().square().matrix();
@@ -63,32 +74,26 @@ double head_norm_bound(const ModelConfig& c, const Vector& gain, const Vector& b
 }
 
 // A score is at most the smaller of sum_c |q_c| |k_c| (component bounds) and ||q_h|| ||k_h||.
-double score_bound(const ModelConfig& c, const LayerWeights& w, const Vector& normed) {
-  Vector q = normalized_projection_bound(c, w.attn_norm_weight, w.attn_norm_bias, w.wq, w.bq, projected_bound(normed, w.wq, w.bq));
-  Vector k = normalized_projection_bound(c, w.attn_norm_weight, w.attn_norm_bias, w.wk, w.bk, projected_bound(normed, w.wk, w.bk));
+double score_bound(const ModelConfig& c, const LayerWeights& w) {
+  const Vector& gain = w.attn_norm_weight;
+  const Vector& bias = w.attn_norm_bias;
+  Vector q = normalized_projection_bound(c, gain, bias, w.wq, w.bq), k = normalized_projection_bound(c, gain, bias, w.wk, w.bk);
   if (c.architecture == Architecture::Llama) {
     q = rotated_bound(q, c.heads, c.head_dim);
     k = rotated_bound(k, c.kv_heads, c.head_dim);
   }
+  const Eigen::Index d = c.head_dim;
+  std::vector<double> key_norms;  // one per key/value head, shared by its group of query heads
+  for (int g = 0; g < c.kv_heads; ++g) key_norms.push_back(head_norm_bound(c, gain, bias, w.wk, w.bk, g * d, d));
   const int group = c.heads / c.kv_heads;
   double worst = 0;
   for (int h = 0; h < c.heads; ++h) {
-    const Eigen::Index d = c.head_dim, kv = (h / group) * d;
-    const double by_components = q.segment(h * d, d).dot(k.segment(kv, d));
-    const double by_norms = head_norm_bound(c, w.attn_norm_weight, w.attn_norm_bias, w.wq, w.bq, h * d, d) *
-                            head_norm_bound(c, w.attn_norm_weight, w.attn_norm_bias, w.wk, w.bk, kv, d);
+    const int g = h / group;
+    const double by_components = q.segment(h * d, d).dot(k.segment(g * d, d));
+    const double by_norms = head_norm_bound(c, gain, bias, w.wq, w.bq, h * d, d) * key_norms[static_cast<std::size_t>(g)];
     worst = std::max(worst, std::min(by_components, by_norms));
   }
-  return worst / std::sqrt(static_cast<double>(c.head_dim));
-}
-
-// Per-component bound of a normalisation's output (1 x hidden), whatever its input.
-Vector normalized_bound(const ModelConfig& config, const Vector& gain, const Vector& bias) {
-  const double d = static_cast<double>(config.hidden_size);
-  const double z = config.architecture == Architecture::Gpt2 ? std::sqrt(d - 1) : std::sqrt(d);
-  Vector out = gain.cwiseAbs() * z;
-  if (bias.size() == out.size()) out += bias.cwiseAbs();
-  return out;
+  return worst / std::sqrt(static_cast<double>(d));
 }
 
 }  // namespace
@@ -97,25 +102,18 @@ ValueBounds value_bounds(const TransformerWeights& weights) {
   const ModelConfig& c = weights.config;
   ValueBounds out;
   for (const LayerWeights& w : weights.layers) {
-    const Vector attn_in = normalized_bound(c, w.attn_norm_weight, w.attn_norm_bias);
-    out.scores.push_back(score_bound(c, w, attn_in));
-    const Vector values = normalized_projection_bound(c, w.attn_norm_weight, w.attn_norm_bias, w.wv, w.bv,
-                                                      projected_bound(attn_in, w.wv, w.bv));
+    out.scores.push_back(score_bound(c, w));
+    const Vector values = normalized_projection_bound(c, w.attn_norm_weight, w.attn_norm_bias, w.wv, w.bv);
     Vector attended(c.heads * c.head_dim);  // query head h reads value head h / group
     for (int h = 0; h < c.heads; ++h)
       attended.segment(h * c.head_dim, c.head_dim) = values.segment((h / (c.heads / c.kv_heads)) * c.head_dim, c.head_dim);
     out.attention_output.push_back(projected_bound(attended, w.wo, Vector()).maxCoeff());
-    const Vector mlp_in = normalized_bound(c, w.mlp_norm_weight, w.mlp_norm_bias);
-    const FloatMatrix& activated = c.architecture == Architecture::Gpt2 ? w.w_up : w.w_gate;
-    const Vector& activated_bias = c.architecture == Architecture::Gpt2 ? w.b_up : Vector();
-    out.activation_input.push_back(normalized_projection_bound(c, w.mlp_norm_weight, w.mlp_norm_bias, activated, activated_bias,
-                                                               projected_bound(mlp_in, activated, activated_bias))
+    const bool gpt2 = c.architecture == Architecture::Gpt2;
+    out.activation_input.push_back(normalized_projection_bound(c, w.mlp_norm_weight, w.mlp_norm_bias, gpt2 ? w.w_up : w.w_gate,
+                                                               gpt2 ? w.b_up : Vector())
                                        .maxCoeff());
   }
-  const Vector final_in = normalized_bound(c, weights.final_norm_weight, weights.final_norm_bias);
-  const FloatMatrix& output = weights.output_matrix();
-  out.logits = normalized_projection_bound(c, weights.final_norm_weight, weights.final_norm_bias, output, Vector(),
-                                           projected_bound(final_in, output, Vector()))
+  out.logits = normalized_projection_bound(c, weights.final_norm_weight, weights.final_norm_bias, weights.output_matrix(), Vector())
                    .maxCoeff();
   return out;
 }
