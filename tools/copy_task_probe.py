@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from train_llama import Llama, LlamaConfig, autocast  # noqa: E402
 
 
-def copy_batch(task, rng, batch, length, vocab):
+def copy_batch(task, rng, batch, length, vocab, repeats=1):
     x = rng.integers(3, vocab, (batch, length + 1))
     w = np.zeros((batch, length), np.float32)  # w[:, p] weighs the prediction of x[:, p + 1]
     for b in range(batch):
@@ -34,10 +34,12 @@ def copy_batch(task, rng, batch, length, vocab):
             x[b, half:2 * half] = x[b, :half]
             w[b, half:2 * half - 1] = 1.0
         else:
-            span = int(rng.integers(16, 120))
-            start = int(rng.integers(0, length + 1 - 2 * span))
-            x[b, start + span:start + 2 * span] = x[b, start:start + span]
-            w[b, start + span:start + 2 * span - 1] = 1.0
+            slot = (length + 1) // repeats  # each repeat gets its own slot so that copies never overlap
+            for r in range(repeats):
+                span = int(rng.integers(min(16, slot // 2), min(120, slot // 2) + 1))
+                start = r * slot + int(rng.integers(0, slot + 1 - 2 * span))
+                x[b, start + span:start + 2 * span] = x[b, start:start + span]
+                w[b, start + span:start + 2 * span - 1] = 1.0
     return torch.from_numpy(x), torch.from_numpy(w)
 
 
@@ -55,6 +57,9 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeats", type=int, default=1, help="varied: copied spans per sequence, one per slot")
+    ap.add_argument("--dtype", default="bf16", choices=["bf16", "fp16", "fp32"], help="autocast compute type")
+    ap.add_argument("--weight-decay", type=float, default=0.1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -64,14 +69,14 @@ def main():
                               head_dim=args.hidden // args.heads))
     matrices = [p for p in model.parameters() if p.dim() >= 2]
     others = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": matrices, "weight_decay": 0.1}, {"params": others, "weight_decay": 0.0}],
+    opt = torch.optim.AdamW([{"params": matrices, "weight_decay": args.weight_decay}, {"params": others, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.95), eps=1e-8)
     start = time.time()
     for step in range(args.steps):
         for group in opt.param_groups:
             group["lr"] = args.lr * min(1.0, (step + 1) / 50)
-        x, w = copy_batch(args.task, rng, args.batch, args.length, args.vocab)
-        with autocast(torch.device("cpu"), "bf16"):
+        x, w = copy_batch(args.task, rng, args.batch, args.length, args.vocab, args.repeats)
+        with autocast(torch.device("cpu"), args.dtype):
             logits = model(x[:, :-1])
         losses = F.cross_entropy(logits.float().reshape(-1, 4096), x[:, 1:].reshape(-1), reduction="none").view(w.shape)
         loss = (losses * w).sum() / w.sum()

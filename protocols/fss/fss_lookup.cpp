@@ -1,7 +1,5 @@
 #include "protocols/fss/fss_lookup.hpp"
 
-#include "protocols/fss/dpf.hpp"
-
 #include <stdexcept>
 #include <string>
 
@@ -124,17 +122,23 @@ void FssLookup::deal(const Material& m, int bits) {
   dealing_.send_keys(frame, frame);
 }
 
-MaskedGate FssLookup::receive(const Share& index, Material m, std::vector<const LookupTable*> tables) {
-  const int self = dealing_.self();
+MaskedGate FssLookup::masked_index(const Share& index, const Material& m, int bits, DpfCorrections& keys) {
   const std::size_t n = static_cast<std::size_t>(index.first.size());
   MatrixReader reader = dealing_.receive_keys(kWhat);
-  DpfCorrections keys = read_corrections(reader, n, tables.front()->bits);
+  keys = read_corrections(reader, n, bits);
   reader.expect_end();
   MaskedGate gate;
   gate.masked = dealing_.additive_share(index);
-  gate.opened_bits = keys.bits;  // the index is read mod 2^bits
-  const std::vector<u64>& mask = self == 0 ? m.mask0 : m.mask1;
+  gate.opened_bits = bits;  // the index is read mod 2^bits
+  const std::vector<u64>& mask = dealing_.self() == 0 ? m.mask0 : m.mask1;
   for (std::size_t e = 0; e < n; ++e) gate.masked.data()[e] += mask[e];
+  return gate;
+}
+
+MaskedGate FssLookup::receive(const Share& index, Material m, std::vector<const LookupTable*> tables) {
+  const int self = dealing_.self();
+  DpfCorrections keys;
+  MaskedGate gate = masked_index(index, m, tables.front()->bits, keys);
   std::vector<Block> root = std::move(self == 0 ? m.root0 : m.root1);
   gate.evaluate = [this, self, tables = std::move(tables), keys = std::move(keys), root = std::move(root)](const RingMatrix& opened) {
     const std::vector<std::vector<u64>> s = table_shares(dealing_.aes(), self, root, keys, opened, tables);
@@ -145,6 +149,47 @@ MaskedGate FssLookup::receive(const Share& index, Material m, std::vector<const 
       for (Eigen::Index e = 0; e < rows * cols; ++e) r(static_cast<Eigen::Index>(t) * rows + e / cols, e % cols) = s[t][static_cast<std::size_t>(e)];
     }
     return r;
+  };
+  return gate;
+}
+
+Share FssLookup::one_hot(const Share& index, int bits, Eigen::Index columns) {
+  FssRound round(dealing_);
+  round.add(prepare_one_hot(index, bits, columns), Shape{index.first.size(), columns});
+  return std::move(round.run().front());
+}
+
+std::optional<MaskedGate> FssLookup::prepare_one_hot(const Share& index, int bits, Eigen::Index columns) {
+  if (bits < 1 || bits > kMaxDpfBits)
+    throw std::invalid_argument("FSS one-hot: bits must be in [1, " + std::to_string(kMaxDpfBits) + "]");
+  if (columns < 1 || columns > (Eigen::Index{1} << bits)) throw std::invalid_argument("FSS one-hot: columns must be in [1, 2^bits]");
+  Material m = draw_material(static_cast<std::size_t>(index.first.size()));
+  if (!dealing_.is_key_dealer()) return receive_one_hot(index, std::move(m), bits, columns);
+  deal(m, bits);
+  return std::nullopt;
+}
+
+// Entry (e, j) is e's share of [z == r_e] at z = y_e - j, that is of [x_e == j].
+MaskedGate FssLookup::receive_one_hot(const Share& index, Material m, int bits, Eigen::Index columns) {
+  const int self = dealing_.self();
+  DpfCorrections keys;
+  MaskedGate gate = masked_index(index, m, bits, keys);
+  std::vector<Block> root = std::move(self == 0 ? m.root0 : m.root1);
+  gate.evaluate = [this, self, columns, keys = std::move(keys), root = std::move(root)](const RingMatrix& opened) {
+    const std::size_t n = keys.keys(), domain = std::size_t{1} << keys.bits;
+    const std::size_t chunk = std::max<std::size_t>(1, kDomainEntriesPerChunk / domain);
+    RingMatrix out(static_cast<Eigen::Index>(n), columns);
+    for (std::size_t first = 0; first < n; first += chunk) {
+      const std::size_t count = std::min(chunk, n - first);
+      const std::vector<u64> e = dpf_evaluate_domain(dealing_.aes(), self, root, keys, first, count);
+      for (std::size_t k = 0; k < count; ++k) {
+        const u64* ek = e.data() + k * domain;
+        const std::size_t y = static_cast<std::size_t>(opened.data()[first + k] & low_mask(keys.bits));
+        for (Eigen::Index j = 0; j < columns; ++j)
+          out(static_cast<Eigen::Index>(first + k), j) = ek[(y + domain - static_cast<std::size_t>(j)) & (domain - 1)];
+      }
+    }
+    return out;
   };
   return gate;
 }

@@ -16,6 +16,7 @@
 // about 1.5 AES blocks and one multiply-add per table entry.
 #pragma once
 
+#include "protocols/fss/dpf.hpp"
 #include "protocols/fss/key_dealing.hpp"
 #include "protocols/protocol.hpp"
 
@@ -43,6 +44,12 @@ class FssLookup {
   // nothing at the key dealer. The tables must outlive the round.
   std::optional<MaskedGate> prepare(const Share& index, std::span<const LookupTable* const> tables);
 
+  // One-hot rows of integer indices: for every element e of `index` (row-major), whose value mod
+  // 2^bits is x_e, row e of the result holds shares of [x_e == j] for j = 0 .. columns - 1
+  // (columns <= 2^bits). One round (3PC: two), the same keys as a lookup: the key's domain
+  // evaluation read backwards from y_e is the one-hot itself, with no table products.
+  Share one_hot(const Share& index, int bits, Eigen::Index columns);
+  std::optional<MaskedGate> prepare_one_hot(const Share& index, int bits, Eigen::Index columns);
   // Dealer bytes of one lookup on `bits` bits (both parties together).
   static std::size_t dealer_bytes_per_lookup(int bits);
 
@@ -51,6 +58,9 @@ class FssLookup {
   Material draw_material(std::size_t n);
   void deal(const Material& m, int bits);
   MaskedGate receive(const Share& index, Material m, std::vector<const LookupTable*> tables);
+  MaskedGate receive_one_hot(const Share& index, Material m, int bits, Eigen::Index columns);
+  // The masked index and the key's corrections at P0 or P1, for either gate.
+  MaskedGate masked_index(const Share& index, const Material& m, int bits, DpfCorrections& keys);
 
   KeyDealing& dealing_;
 };

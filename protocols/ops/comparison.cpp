@@ -3,6 +3,7 @@
 #include "protocols/ops/secure_ops.hpp"
 #include "protocols/ops/share_layout.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace protocols::ops {
@@ -15,6 +16,9 @@ void check_value_bits(int value_bits) {
 }
 // Carries into bit 63 depend on bits 0..62 only.
 constexpr int kCarryWidth = 63;
+// Widest equality test run as a DPF (a domain evaluation of 2^width per test); wider ones run as
+// two comparisons.
+constexpr int kDpfEqualityBits = 12;
 
 }  // namespace
 
@@ -117,8 +121,9 @@ Share SecureOps::relu(const Share& x) {
 Share SecureOps::equal_public(const Share& x, const RingMatrix& c, int width) {
   if (width < 1 || width > kWordBits) throw std::invalid_argument("equal_public: width must be in [1, 64]");
   if (c.rows() != x.rows() || c.cols() != x.cols()) throw std::invalid_argument("equal_public: shape mismatch");
-  // x - c = a - b, so x == c exactly when a ^ b is zero on the tested bits.
   const Share d = proto_.add_public(x, RingMatrix(RingMatrix::Zero(c.rows(), c.cols()) - c));
+  if (fss_) return equal_zero_by_fss(d, width);
+  // x - c = a - b, so x == c exactly when a ^ b is zero on the tested bits.
   const auto summands = boolean_.from_arithmetic_shares(d, Summand::Minus);
   const u64 tested = width == kWordBits ? ~u64{0} : (u64{1} << width) - 1;
   BooleanBackend& B = boolean_;
@@ -134,8 +139,20 @@ Share SecureOps::equal_public(const Share& x, const RingMatrix& c, int width) {
   return B.bit_to_arithmetic(unpack_lane_bit(z, lanes, 0, x.rows(), x.cols()));
 }
 
+// With |d| < 2^(width - 1), d == 0 exactly when d mod 2^width == 0: one DPF point test (a one-hot
+// of one column), or for wider d the two comparisons [d < 1] - [d < 0]. One round either way.
+Share SecureOps::equal_zero_by_fss(const Share& d, int width) {
+  if (width <= kDpfEqualityBits)
+    return reshape(fss_lookup_->one_hot(d, width, 1), d.rows(), d.cols());
+  const int bits = std::min(kWordBits, width + 1);
+  const Share both[] = {proto_.add_public(d, filled(d.rows(), d.cols(), ~u64{0})), d};
+  const Share below = fss_->less_than_zero(concat_columns(both), bits);
+  return proto_.sub(columns(below, 0, d.cols()), columns(below, d.cols(), d.cols()));
+}
+
 Share SecureOps::one_hot(const Share& index, Eigen::Index n) {
   if (index.cols() != 1 || n < 1) throw std::invalid_argument("one_hot: expects a column of indices and n >= 1");
+  if (fss_ && bits_for_index(n) <= fss::kMaxDpfBits) return fss_lookup_->one_hot(index, bits_for_index(n), n);
   RingMatrix positions(index.rows(), n);
   for (Eigen::Index j = 0; j < n; ++j) positions.col(j).setConstant(static_cast<u64>(j));
   return equal_public(broadcast_column(index, n), positions, bits_for_difference(n));

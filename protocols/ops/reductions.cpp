@@ -250,6 +250,17 @@ BitonicStage bitonic_stage(Eigen::Index n, Eigen::Index block, Eigen::Index stri
   return s;
 }
 
+// Rows x (n * k) hits, column i * k + t for [rank(i) == t] -> per row the k x n selection.
+std::vector<Share> per_row_selections(const Share& hits, Eigen::Index n, Eigen::Index k) {
+  std::vector<Share> per_row;
+  for (Eigen::Index r = 0; r < hits.rows(); ++r) {
+    per_row.push_back(map_components(rows_of(hits, r, 1), [n, k](const RingMatrix& m) -> RingMatrix {
+      return Eigen::Map<const RingMatrix>(m.data(), n, k).transpose();
+    }));
+  }
+  return per_row;
+}
+
 void check_top_k(Eigen::Index n, Eigen::Index k, int value_bits) {
   if (k < 1 || k > n) throw std::invalid_argument("top_k: need 1 <= k <= n");
   if (value_bits < 3 || value_bits > 64) throw std::invalid_argument("top_k: value bits must be in [3, 64]");
@@ -291,6 +302,7 @@ std::vector<Share> SecureOps::top_k_by_rank(const Share& x, Eigen::Index k, int 
   } else {
     ranks = constant(proto_, RingMatrix::Zero(rows, n));
   }
+  if (fss_lookup_) return rank_one_hots(ranks, k);
   // Column i * k + t tests rank(i) == t.
   const Share wide = map_components(ranks, [k](const RingMatrix& m) -> RingMatrix {
     RingMatrix out(m.rows(), m.cols() * k);
@@ -300,14 +312,14 @@ std::vector<Share> SecureOps::top_k_by_rank(const Share& x, Eigen::Index k, int 
   RingMatrix slots(rows, n * k);
   for (Eigen::Index i = 0; i < n; ++i)
     for (Eigen::Index t = 0; t < k; ++t) slots.col(i * k + t).setConstant(static_cast<u64>(t));
-  const Share hits = equal_public(wide, slots, bits_for_difference(n));
-  std::vector<Share> per_row;
-  for (Eigen::Index r = 0; r < rows; ++r) {
-    per_row.push_back(map_components(rows_of(hits, r, 1), [n, k](const RingMatrix& m) -> RingMatrix {
-      return Eigen::Map<const RingMatrix>(m.data(), n, k).transpose();
-    }));
-  }
-  return per_row;
+  return per_row_selections(equal_public(wide, slots, bits_for_difference(n)), n, k);
+}
+
+// With FSS, one DPF per rank (ranks lie in [0, n)) gives its whole row [rank(i) == t], t < k, at once.
+std::vector<Share> SecureOps::rank_one_hots(const Share& ranks, Eigen::Index k) {
+  const Eigen::Index rows = ranks.rows(), n = ranks.cols();
+  const Share hits = fss_lookup_->one_hot(reshape(ranks, rows * n, 1), bits_for_index(n), k);
+  return per_row_selections(reshape(hits, rows, n * k), n, k);
 }
 
 // The network sorts keys x_i * 2^b + (N - 1 - i) (N columns after padding, b index bits): distinct,

@@ -108,8 +108,10 @@ class SecureOps {
   Share relu(const Share& x);
   // [x == c] for a public ring matrix c of the same shape. When |x - c| < 2^(width - 1) is known,
   // only the low `width` bits are tested: fewer rounds, and 64 / 2^ceil(log2 width) tests per word.
+  // With FSS: one round (3PC: two), a DPF point test up to 12 bits, two comparisons above.
   Share equal_public(const Share& x, const RingMatrix& c, int width = 64);
-  // One-hot rows (rows x n) of integer indices (rows x 1, values in [0, n)).
+  // One-hot rows (rows x n) of integer indices (rows x 1, values in [0, n)). With FSS: one DPF per
+  // row, one round (3PC: two).
   Share one_hot(const Share& index, Eigen::Index n);
 
   // --- reductions over the last axis (tournament, see OpsOptions) -----------------------------
@@ -191,6 +193,8 @@ class SecureOps {
   Share lookup(const Share& index, const fss::LookupTable& table);
   Share activation_by_lookup(const Share& x, const ActivationTable& table, int value_bits);
   Share max_by_relu(const Share& x, int value_bits);
+  Share equal_zero_by_fss(const Share& d, int width);
+  std::vector<Share> rank_one_hots(const Share& ranks, Eigen::Index k);
   Share divide_by_row_sum_by_lookup(const Share& e);
   Share normalize_rows_by_lookup(const Share& scaled, const Share& sum_sq, Eigen::Index d, double eps);
   const fss::LookupTable& norm_table(Eigen::Index d);

@@ -41,6 +41,13 @@ inline int bits_for_difference(Eigen::Index n) {
   return w;
 }
 
+// Smallest b >= 1 with n <= 2^b: the bits of indices in [0, n).
+inline int bits_for_index(Eigen::Index n) {
+  int b = 1;
+  while ((Eigen::Index{1} << b) < n) ++b;
+  return b;
+}
+
 // A public matrix of equal entries.
 inline RingMatrix filled(Eigen::Index rows, Eigen::Index cols, mpc::u64 value) {
   return RingMatrix::Constant(rows, cols, value);

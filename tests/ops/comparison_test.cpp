@@ -1,6 +1,7 @@
 // Boolean layer and comparisons on both backends over TLS: exact results and round counts.
 #include "net/frame.hpp"
 #include "tests/ops/ops_harness.hpp"
+#include "protocols/ops/share_layout.hpp"
 
 #include <gtest/gtest.h>
 
@@ -92,14 +93,23 @@ TEST_P(Comparison, EqualityAndOneHotOfSecretIndices) {
     const Share hot = s.timed("one_hot", [&] { return s.ops().one_hot(s.input(0), 7); });
     s.record("one_hot", hot);
     s.record("gathered", s.ops().gather_rows(hot, s.input(1)));
+    // Domain edges: n a power of two with the last index, and n = 1.
+    s.record("one_hot8", s.ops().one_hot(s.input(0), 8));
+    s.record("one_hot1", s.ops().one_hot(protocols::ops::constant(s.proto(), RingMatrix::Zero(2, 1)), 1));
   });
   const RingMatrix& hot = out.results.at("one_hot");
   for (Eigen::Index r = 0; r < 5; ++r) {
     for (Eigen::Index j = 0; j < 7; ++j) EXPECT_EQ(hot(r, j), static_cast<mpc::u64>(j) == index(r, 0) ? 1u : 0u);
     EXPECT_EQ(RingMatrix(out.results.at("gathered").row(r)), RingMatrix(table.row(static_cast<Eigen::Index>(index(r, 0)))));
   }
-  // log2 of the tested width (4 bits for n = 7) AND rounds, then the bit conversion.
+  const RingMatrix& hot8 = out.results.at("one_hot8");
+  for (Eigen::Index r = 0; r < 5; ++r)
+    for (Eigen::Index j = 0; j < 8; ++j) EXPECT_EQ(hot8(r, j), static_cast<mpc::u64>(j) == index(r, 0) ? 1u : 0u);
+  EXPECT_EQ(out.results.at("one_hot1"), RingMatrix::Ones(2, 1));
+  // log2 of the tested width (4 bits for n = 7) AND rounds, then the bit conversion; with FSS one
+  // DPF per row (3PC: and the resharing).
   EXPECT_LE(out.rounds.at("one_hot"), GetParam() == Backend::TwoPartyDealer ? 3u : 5u);
+  if (fss_comparisons(GetParam())) EXPECT_EQ(out.rounds.at("one_hot"), GetParam() == Backend::TwoPartyDealer ? 1u : 2u);
 }
 
 // Signed values strictly inside (-2^(w-1), 2^(w-1)): random, plus both edges, 0 and -1.
@@ -185,11 +195,13 @@ TEST_P(Comparison, PackedEqualityTestsAreIndependentPerLane) {
   const auto out = run_session(GetParam(), 16, {x}, [&](Party& s) {
     s.record("eq4", s.ops().equal_public(s.input(0), c, 4));
     s.record("eq64", s.ops().equal_public(s.input(0), c));
+    s.record("eq20", s.ops().equal_public(s.input(0), c, 20));  // with FSS: by two comparisons
   });
   for (Eigen::Index i = 0; i < x.size(); ++i) {
     const mpc::u64 expect = x.data()[i] == c.data()[i] ? 1u : 0u;
     EXPECT_EQ(out.results.at("eq4").data()[i], expect) << i;
     EXPECT_EQ(out.results.at("eq64").data()[i], expect) << i;
+    EXPECT_EQ(out.results.at("eq20").data()[i], expect) << i;
   }
 }
 

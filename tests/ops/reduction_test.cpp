@@ -20,14 +20,29 @@ TEST_P(Reduction, MaxAndArgmaxOfAttentionLogits) {
     const auto am = s.ops().argmax(s.input(0));
     s.record("argmax_value", am.max);
     s.record("argmax", am.one_hot);
+    // |x| <= 31 * 2^16 < 2^(23 - 2) at F = 16.
+    protocols::ops::MaxResult bounded;
+    s.record("argmax_bounded", s.timed("argmax_bounded", [&] {
+      bounded = s.ops().argmax(s.input(0), 23);
+      return bounded.one_hot;
+    }));
+    s.record("argmax_bounded_value", bounded.max);
   });
   for (Eigen::Index r = 0; r < logits.rows(); ++r) {
     Eigen::Index best = 0;
     const double m = logits.row(r).maxCoeff(&best);
     EXPECT_EQ(out.results.at("max")(r, 0), fp.encode(m));  // selection, so exact
     EXPECT_EQ(out.results.at("argmax_value")(r, 0), fp.encode(m));
-    for (Eigen::Index j = 0; j < logits.cols(); ++j) EXPECT_EQ(out.results.at("argmax")(r, j), j == best ? 1u : 0u);
+    EXPECT_EQ(out.results.at("argmax_bounded_value")(r, 0), fp.encode(m));
+    for (Eigen::Index j = 0; j < logits.cols(); ++j) {
+      EXPECT_EQ(out.results.at("argmax")(r, j), j == best ? 1u : 0u);
+      EXPECT_EQ(out.results.at("argmax_bounded")(r, j), j == best ? 1u : 0u);
+    }
   }
+  // FSS: 6 levels of a comparison and the selecting product, then the one-hot of the index by one
+  // DPF (3PC: comparisons and one-hots reshare in a second round).
+  if (fss_comparisons(GetParam()))
+    EXPECT_EQ(out.rounds.at("argmax_bounded"), GetParam() == Backend::TwoPartyDealer ? 6u * 2u + 1u : 6u * 3u + 2u);
   // ceil(log4 37) = 3 tournament levels of comparison + 2 AND levels + bit conversion + one multiplication.
   // FSS: a binary tree of ceil(log2 37) = 6 levels of one ReLU gate each, max(a, b) = b + ReLU(a - b)
   // (one round; two in 3PC).
@@ -122,8 +137,10 @@ TEST_P(Reduction, TopKByRankOrdersTiesByIndexInConstantRounds) {
         EXPECT_EQ(sel(i, j), j == order[static_cast<std::size_t>(i)] ? 1u : 0u) << "row " << r << " rank " << i;
     if (r == 0) EXPECT_EQ(sel, out.results.at("bitonic0"));  // distinct values: the same selection
   }
-  // One comparison batch (9 / 11 rounds) and one 6-bit equality (3 AND rounds + conversion).
+  // One comparison batch (9 / 11 rounds) and one 6-bit equality (3 AND rounds + conversion);
+  // with FSS one comparison round and one DPF one-hot round per rank (3PC: two each).
   EXPECT_LE(out.rounds.at("rank"), GetParam() == Backend::TwoPartyDealer ? 16u : 18u);
+  if (fss_comparisons(GetParam())) EXPECT_EQ(out.rounds.at("rank"), GetParam() == Backend::TwoPartyDealer ? 2u : 4u);
 }
 
 TEST_P(Reduction, TopKOverALongSequence) {
