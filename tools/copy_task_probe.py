@@ -36,7 +36,7 @@ def copy_batch(task, rng, batch, length, vocab, repeats=1):
         else:
             slot = (length + 1) // repeats  # each repeat gets its own slot so that copies never overlap
             for r in range(repeats):
-                span = int(rng.integers(min(16, slot // 2), min(120, slot // 2) + 1))
+                span = int(rng.integers(min(16, slot // 2), min(120, slot // 2 + 1)))
                 start = r * slot + int(rng.integers(0, slot + 1 - 2 * span))
                 x[b, start + span:start + 2 * span] = x[b, start:start + span]
                 w[b, start + span:start + 2 * span - 1] = 1.0

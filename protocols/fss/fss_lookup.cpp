@@ -50,28 +50,36 @@ void check_table(const LookupTable& t) {
   if (t.entries.size() != (std::size_t{1} << t.bits)) throw std::invalid_argument("FSS lookup: a table holds 2^bits entries");
 }
 
+// visit(k, e_k, y_k) for every key k: party b's shares e_k of [z == r_k] on the whole domain and
+// the opened y_k mod 2^bits, a chunk of keys at a time.
+template <class Visit>
+void for_each_evaluation(FixedKeyAes& aes, int party, std::span<const Block> root, const DpfCorrections& keys,
+                         const RingMatrix& opened, Visit visit) {
+  const std::size_t n = keys.keys(), domain = std::size_t{1} << keys.bits;
+  const std::size_t chunk = std::max<std::size_t>(1, kDomainEntriesPerChunk / domain);
+  for (std::size_t first = 0; first < n; first += chunk) {
+    const std::size_t count = std::min(chunk, n - first);
+    const std::vector<u64> e = dpf_evaluate_domain(aes, party, root, keys, first, count);
+    for (std::size_t k = 0; k < count; ++k)
+      visit(first + k, e.data() + k * domain, static_cast<std::size_t>(opened.data()[first + k] & low_mask(keys.bits)));
+  }
+}
+
 // Party b's share of T[(y_k - r_k) mod 2^bits] for every key k and table T: the domain evaluation of
 // the key against each table read backwards from y_k.
 std::vector<std::vector<u64>> table_shares(FixedKeyAes& aes, int party, std::span<const Block> root, const DpfCorrections& keys,
                                            const RingMatrix& opened, const std::vector<const LookupTable*>& tables) {
-  const std::size_t n = keys.keys(), domain = std::size_t{1} << keys.bits;
-  const std::size_t chunk = std::max<std::size_t>(1, kDomainEntriesPerChunk / domain);
-  std::vector<std::vector<u64>> out(tables.size(), std::vector<u64>(n));
-  for (std::size_t first = 0; first < n; first += chunk) {
-    const std::size_t count = std::min(chunk, n - first);
-    const std::vector<u64> e = dpf_evaluate_domain(aes, party, root, keys, first, count);
-    for (std::size_t k = 0; k < count; ++k) {
-      const u64* ek = e.data() + k * domain;
-      const std::size_t y = static_cast<std::size_t>(opened.data()[first + k] & low_mask(keys.bits));
-      for (std::size_t t = 0; t < tables.size(); ++t) {
-        const std::vector<u64>& entries = tables[t]->entries;
-        u64 sum = 0;
-        for (std::size_t z = 0; z <= y; ++z) sum += entries[y - z] * ek[z];
-        for (std::size_t z = y + 1; z < domain; ++z) sum += entries[y + domain - z] * ek[z];
-        out[t][first + k] = sum;
-      }
+  const std::size_t domain = std::size_t{1} << keys.bits;
+  std::vector<std::vector<u64>> out(tables.size(), std::vector<u64>(keys.keys()));
+  for_each_evaluation(aes, party, root, keys, opened, [&](std::size_t k, const u64* ek, std::size_t y) {
+    for (std::size_t t = 0; t < tables.size(); ++t) {
+      const std::vector<u64>& entries = tables[t]->entries;
+      u64 sum = 0;
+      for (std::size_t z = 0; z <= y; ++z) sum += entries[y - z] * ek[z];
+      for (std::size_t z = y + 1; z < domain; ++z) sum += entries[y + domain - z] * ek[z];
+      out[t][k] = sum;
     }
-  }
+  });
   return out;
 }
 
@@ -176,19 +184,12 @@ MaskedGate FssLookup::receive_one_hot(const Share& index, Material m, int bits, 
   MaskedGate gate = masked_index(index, m, bits, keys);
   std::vector<Block> root = std::move(self == 0 ? m.root0 : m.root1);
   gate.evaluate = [this, self, columns, keys = std::move(keys), root = std::move(root)](const RingMatrix& opened) {
-    const std::size_t n = keys.keys(), domain = std::size_t{1} << keys.bits;
-    const std::size_t chunk = std::max<std::size_t>(1, kDomainEntriesPerChunk / domain);
-    RingMatrix out(static_cast<Eigen::Index>(n), columns);
-    for (std::size_t first = 0; first < n; first += chunk) {
-      const std::size_t count = std::min(chunk, n - first);
-      const std::vector<u64> e = dpf_evaluate_domain(dealing_.aes(), self, root, keys, first, count);
-      for (std::size_t k = 0; k < count; ++k) {
-        const u64* ek = e.data() + k * domain;
-        const std::size_t y = static_cast<std::size_t>(opened.data()[first + k] & low_mask(keys.bits));
-        for (Eigen::Index j = 0; j < columns; ++j)
-          out(static_cast<Eigen::Index>(first + k), j) = ek[(y + domain - static_cast<std::size_t>(j)) & (domain - 1)];
-      }
-    }
+    const std::size_t domain = std::size_t{1} << keys.bits;
+    RingMatrix out(static_cast<Eigen::Index>(keys.keys()), columns);
+    for_each_evaluation(dealing_.aes(), self, root, keys, opened, [&](std::size_t k, const u64* ek, std::size_t y) {
+      for (Eigen::Index j = 0; j < columns; ++j)
+        out(static_cast<Eigen::Index>(k), j) = ek[(y + domain - static_cast<std::size_t>(j)) & (domain - 1)];
+    });
     return out;
   };
   return gate;

@@ -152,7 +152,7 @@ Share SecureOps::equal_zero_by_fss(const Share& d, int width) {
 
 Share SecureOps::one_hot(const Share& index, Eigen::Index n) {
   if (index.cols() != 1 || n < 1) throw std::invalid_argument("one_hot: expects a column of indices and n >= 1");
-  if (fss_ && bits_for_index(n) <= fss::kMaxDpfBits) return fss_lookup_->one_hot(index, bits_for_index(n), n);
+  if (const int bits = bits_for_index(n); fss_ && bits <= fss::kMaxDpfBits) return fss_lookup_->one_hot(index, bits, n);
   RingMatrix positions(index.rows(), n);
   for (Eigen::Index j = 0; j < n; ++j) positions.col(j).setConstant(static_cast<u64>(j));
   return equal_public(broadcast_column(index, n), positions, bits_for_difference(n));

@@ -302,7 +302,7 @@ std::vector<Share> SecureOps::top_k_by_rank(const Share& x, Eigen::Index k, int 
   } else {
     ranks = constant(proto_, RingMatrix::Zero(rows, n));
   }
-  if (fss_lookup_) return rank_one_hots(ranks, k);
+  if (fss_) return rank_one_hots(ranks, k);
   // Column i * k + t tests rank(i) == t.
   const Share wide = map_components(ranks, [k](const RingMatrix& m) -> RingMatrix {
     RingMatrix out(m.rows(), m.cols() * k);
