@@ -23,33 +23,57 @@ void check_sizes(int bits, std::size_t a, std::size_t b, std::size_t c, const ch
   if (a != b || a != c) throw std::invalid_argument(std::string(what) + ": batch sizes differ");
 }
 
+// Word w of a node's value for the child `side`: h holds the node's four PRG outputs and, for
+// payloads wider than two words, its two extra value blocks after them.
+u64 value_word(const Block* h, int side, std::size_t w) {
+  return w < 2 ? word(h[2 + side], w) : word(h[4 + side], w - 2);
+}
+
+// Word w of a leaf's output: the seed itself for the first two, its extra block for the others.
+u64 leaf_word(Block seed, Block extra, std::size_t w) {
+  return w < 2 ? word(seed.without_low_bits(2), w) : word(extra, w - 2);
+}
+
+// The leaves' extra blocks (payloads wider than two words only).
+std::vector<Block> leaf_extras(FixedKeyAes& aes, const std::vector<Block>& leaves, std::size_t wd) {
+  if (wd <= 2) return std::vector<Block>(leaves.size());
+  std::vector<Block> in(leaves.size());
+  for (std::size_t k = 0; k < leaves.size(); ++k) in[k] = extra_input(leaves[k], 0);
+  aes.hash(in, in);
+  return in;
+}
+
 // Keys first .. first + count - 1 of a batch; batches are worked through in chunks of kChunkKeys
 // keys, all levels of a chunk at a time, so that the working arrays stay in cache.
 void generate_chunk(FixedKeyAes& aes, int bits, std::span<const u64> alpha, std::span<const u64> beta,
                     std::span<const Block> root0, std::span<const Block> root1, std::size_t first, std::size_t n,
                     DcfCorrections& keys) {
   const std::size_t wd = static_cast<std::size_t>(keys.width);
-  std::vector<Block> s[2], hashed(8 * n);
+  const std::size_t parts = wd > 2 ? 6 : 4;  // seeds, values and (wide payloads) extra values
+  std::vector<Block> s[2], hashed(2 * parts * n);
   std::vector<u64> v_alpha(n * wd, 0);
   for (int b = 0; b < 2; ++b) s[b].resize(n);
   for (std::size_t k = 0; k < n; ++k) s[0][k] = root_of(root0[first + k], 0), s[1][k] = root_of(root1[first + k], 1);
   for (int level = 0; level < bits; ++level) {
     for (std::size_t k = 0; k < n; ++k)
-      for (int b = 0; b < 2; ++b)
-        for (u64 part = 0; part < 4; ++part) hashed[8 * k + 4 * b + part] = prg_input(s[b][k], part);
+      for (int b = 0; b < 2; ++b) {
+        Block* h = &hashed[2 * parts * k + parts * b];
+        for (u64 part = 0; part < 4; ++part) h[part] = prg_input(s[b][k], part);
+        if (parts == 6) h[4] = extra_input(s[b][k], 2), h[5] = extra_input(s[b][k], 3);
+      }
     aes.hash(hashed, hashed);
     for (std::size_t k = 0; k < n; ++k) {
       const std::size_t key = first + k;
-      const Block* h0 = &hashed[8 * k];
-      const Block* h1 = h0 + 4;
+      const Block* h0 = &hashed[2 * parts * k];
+      const Block* h1 = h0 + parts;
       const int keep = bit_of(alpha[key], bits, level), lose = 1 - keep;
       const int t0 = s[0][k].lsb(), t1 = s[1][k].lsb();
       const Block seed_cw = (h0[lose] ^ h1[lose]).without_low_bits(2);
       for (std::size_t w = 0; w < wd; ++w) {
         u64& va = v_alpha[k * wd + w];
-        u64 value_cw = signed_by(t1, word(h1[2 + lose], w) - word(h0[2 + lose], w) - va);
+        u64 value_cw = signed_by(t1, value_word(h1, lose, w) - value_word(h0, lose, w) - va);
         if (lose == kLeft) value_cw += signed_by(t1, beta[key * wd + w]);  // inputs left of alpha's path are below alpha
-        va = va - word(h1[2 + keep], w) + word(h0[2 + keep], w) + signed_by(t1, value_cw);
+        va = va - value_word(h1, keep, w) + value_word(h0, keep, w) + signed_by(t1, value_cw);
         keys.value[(key * bits + level) * wd + w] = value_cw;
       }
       const u64 t_left = static_cast<u64>((h0[kLeft] ^ h1[kLeft]).lsb() ^ keep ^ 1);
@@ -60,23 +84,26 @@ void generate_chunk(FixedKeyAes& aes, int bits, std::span<const u64> alpha, std:
       s[1][k] = h1[keep] ^ (t1 ? keep_cw : Block{});
     }
   }
+  const std::vector<Block> extra0 = leaf_extras(aes, s[0], wd), extra1 = leaf_extras(aes, s[1], wd);
   for (std::size_t k = 0; k < n; ++k)
     for (std::size_t w = 0; w < wd; ++w)
-      keys.final[(first + k) * wd + w] = signed_by(s[1][k].lsb(), word(s[1][k].without_low_bits(2), w) -
-                                                                      word(s[0][k].without_low_bits(2), w) - v_alpha[k * wd + w]);
+      keys.final[(first + k) * wd + w] = signed_by(s[1][k].lsb(), leaf_word(s[1][k], extra1[k], w) -
+                                                                      leaf_word(s[0][k], extra0[k], w) - v_alpha[k * wd + w]);
 }
 
 void evaluate_chunk(FixedKeyAes& aes, int party, std::span<const Block> root, const DcfCorrections& keys,
                     std::span<const u64> x, std::size_t first, std::size_t n, std::vector<u64>& v) {
   const std::size_t wd = static_cast<std::size_t>(keys.width);
+  const std::size_t parts = wd > 2 ? 3 : 2;  // the path's seed, its value and (wide payloads) extra value
   const int bits = keys.bits;
-  std::vector<Block> s(n), hashed(2 * n);
+  std::vector<Block> s(n), hashed(parts * n);
   for (std::size_t k = 0; k < n; ++k) s[k] = root_of(root[first + k], party);
   for (int level = 0; level < bits; ++level) {
     for (std::size_t k = 0; k < n; ++k) {
       const u64 bit = static_cast<u64>(bit_of(x[first + k], bits, level));
-      hashed[2 * k] = prg_input(s[k], bit);
-      hashed[2 * k + 1] = prg_input(s[k], 2 + bit);
+      hashed[parts * k] = prg_input(s[k], bit);
+      hashed[parts * k + 1] = prg_input(s[k], 2 + bit);
+      if (parts == 3) hashed[parts * k + 2] = extra_input(s[k], 2 + bit);
     }
     aes.hash(hashed, hashed);
     for (std::size_t k = 0; k < n; ++k) {
@@ -85,14 +112,17 @@ void evaluate_chunk(FixedKeyAes& aes, int party, std::span<const Block> root, co
       const int t = s[k].lsb();
       const Block cw = keys.seed[key * bits + level];
       const u64 t_cw = bit == 0 ? (cw.lo >> 1) & 1 : cw.lo & 1;
-      for (std::size_t w = 0; w < wd; ++w)
-        v[key * wd + w] += signed_by(party, word(hashed[2 * k + 1], w) + (t ? keys.value[(key * bits + level) * wd + w] : 0));
-      s[k] = hashed[2 * k] ^ (t ? cw.without_low_bits(2).with_low_bits(t_cw) : Block{});
+      for (std::size_t w = 0; w < wd; ++w) {
+        const u64 value = w < 2 ? word(hashed[parts * k + 1], w) : word(hashed[parts * k + 2], w - 2);
+        v[key * wd + w] += signed_by(party, value + (t ? keys.value[(key * bits + level) * wd + w] : 0));
+      }
+      s[k] = hashed[parts * k] ^ (t ? cw.without_low_bits(2).with_low_bits(t_cw) : Block{});
     }
   }
+  const std::vector<Block> extras = leaf_extras(aes, s, wd);
   for (std::size_t k = 0; k < n; ++k)
     for (std::size_t w = 0; w < wd; ++w)
-      v[(first + k) * wd + w] += signed_by(party, word(s[k].without_low_bits(2), w) + (s[k].lsb() ? keys.final[(first + k) * wd + w] : 0));
+      v[(first + k) * wd + w] += signed_by(party, leaf_word(s[k], extras[k], w) + (s[k].lsb() ? keys.final[(first + k) * wd + w] : 0));
 }
 
 }  // namespace
@@ -100,7 +130,7 @@ void evaluate_chunk(FixedKeyAes& aes, int party, std::span<const Block> root, co
 DcfCorrections dcf_generate(FixedKeyAes& aes, int bits, std::span<const u64> alpha, std::span<const u64> beta,
                             std::span<const Block> root0, std::span<const Block> root1, int width) {
   check_sizes(bits, alpha.size(), root0.size(), root1.size(), "dcf_generate");
-  if (width < 1 || width > 2) throw std::invalid_argument("dcf_generate: payload width must be 1 or 2");
+  if (width < 1 || width > 4) throw std::invalid_argument("dcf_generate: payload width must be in [1, 4]");
   if (beta.size() != alpha.size() * static_cast<std::size_t>(width)) throw std::invalid_argument("dcf_generate: batch sizes differ");
   const std::size_t n = alpha.size(), wd = static_cast<std::size_t>(width);
   DcfCorrections keys;

@@ -25,8 +25,9 @@ namespace protocols::fss {
 
 using u64 = std::uint64_t;
 
-// A payload of `width` words (1 or 2) per key: the second word uses the other half of the same
-// value block, so it costs no AES work, only 8 more bytes per level.
+// A payload of `width` words (1 to 4) per key: the second word uses the other half of the same
+// value block, so it costs no AES work, only 8 more bytes per level; words 3 and 4 come from a
+// second value block (key_tree::extra_input), one more AES block per level and party.
 struct DcfCorrections {
   int bits = 0;
   int width = 1;

@@ -47,9 +47,10 @@ DcfCorrections read_corrections(MatrixReader& reader, std::size_t n, int bits, i
 }  // namespace
 
 // What both sides expand from the seeds, in this order: masks and DCF roots of P0 and P1, P0's
-// share of the mask's top bit and, for ReLU, P0's share of r * r_top.
+// share of the mask's top bit and, for ReLU, P0's share of r * r_top; for a selection then P0's
+// part of y's mask s and its share of s * r_top, and P1's part of s.
 struct FssComparison::Material {
-  std::vector<u64> mask0, mask1, top0, product0;
+  std::vector<u64> mask0, mask1, top0, product0, select_mask0, select_product0, select_mask1;
   std::vector<Block> root0, root1;
 };
 
@@ -59,11 +60,16 @@ FssComparison::Material FssComparison::draw_material(std::size_t n, Output outpu
     m.mask0 = words_from(*p0, n);
     m.root0 = blocks_from(*p0, n);
     m.top0 = words_from(*p0, n);
-    if (output == Output::relu) m.product0 = words_from(*p0, n);
+    if (output != Output::sign_bit) m.product0 = words_from(*p0, n);
+    if (output == Output::relu_select) {
+      m.select_mask0 = words_from(*p0, n);
+      m.select_product0 = words_from(*p0, n);
+    }
   }
   if (mpc::Prg* p1 = dealing_.with_p1()) {
     m.mask1 = words_from(*p1, n);
     m.root1 = blocks_from(*p1, n);
+    if (output == Output::relu_select) m.select_mask1 = words_from(*p1, n);
   }
   return m;
 }
@@ -74,6 +80,10 @@ std::size_t FssComparison::dealer_bytes_per_comparison(int value_bits) {
 
 std::size_t FssComparison::dealer_bytes_per_relu(int value_bits) {
   return 2 * DcfCorrections::bytes_per_key(value_bits - 1, 2) + 16;
+}
+
+std::size_t FssComparison::dealer_bytes_per_select(int value_bits) {
+  return 2 * DcfCorrections::bytes_per_key(value_bits - 1, 3) + 24;
 }
 
 Share FssComparison::less_than_zero(const Share& x, int value_bits) {
@@ -90,74 +100,122 @@ Share FssComparison::relu(const Share& x, int value_bits) {
 
 std::optional<MaskedGate> FssComparison::prepare(const Share& x, int value_bits, Output output) {
   if (value_bits < 2 || value_bits > 64) throw std::invalid_argument("FSS less_than_zero: value bits must be in [2, 64]");
-  if (!dealing_.is_key_dealer()) return receive(x, value_bits, output);
+  if (output == Output::relu_select) throw std::invalid_argument("FSS comparison: a selection needs its y (prepare_select)");
+  if (!dealing_.is_key_dealer()) return receive(x, nullptr, value_bits, output);
   deal(x, value_bits, output);
   return std::nullopt;
 }
+
+std::optional<MaskedGate> FssComparison::prepare_select(const Share& x, const Share& y, int value_bits) {
+  if (value_bits < 2 || value_bits > 64) throw std::invalid_argument("FSS select: value bits must be in [2, 64]");
+  if (x.rows() != y.rows() || x.cols() != y.cols()) throw std::invalid_argument("FSS select: x and y shapes differ");
+  if (!dealing_.is_key_dealer()) return receive(x, &y, value_bits, Output::relu_select);
+  deal(x, value_bits, Output::relu_select);
+  return std::nullopt;
+}
+
+namespace {
+int payload_width(FssComparison::Output output) {
+  switch (output) {
+    case FssComparison::Output::sign_bit: return 1;
+    case FssComparison::Output::relu: return 2;
+    case FssComparison::Output::relu_select: return 3;
+  }
+  return 1;
+}
+}  // namespace
 
 // The DCF's payload: 1 - 2 r_top (the sign bit), and for ReLU also r (1 - 2 r_top) (the bit times
 // the mask), with P1's shares of r_top and of r r_top.
 void FssComparison::deal(const Share& x, int value_bits, Output output) {
   const std::size_t n = static_cast<std::size_t>(x.first.size());
   const Material m = draw_material(n, output);
-  const int dcf_bits = value_bits - 1, width = output == Output::relu ? 2 : 1;
+  const int dcf_bits = value_bits - 1, width = payload_width(output);
   std::vector<u64> alpha(n), beta(n * static_cast<std::size_t>(width));
-  RingMatrix top1(x.rows(), x.cols()), product1(x.rows(), x.cols());
+  RingMatrix top1(x.rows(), x.cols()), product1(x.rows(), x.cols()), select_product1(x.rows(), x.cols());
   for (std::size_t i = 0; i < n; ++i) {
     const u64 r = m.mask0[i] + m.mask1[i];
     const u64 top = (r & low_mask(value_bits)) >> dcf_bits;
     alpha[i] = r & low_mask(dcf_bits);
     beta[i * width] = u64{1} - 2 * top;
     top1.data()[i] = top - m.top0[i];
-    if (width == 2) {
+    if (width >= 2) {
       beta[i * width + 1] = r * (u64{1} - 2 * top);
       product1.data()[i] = r * top - m.product0[i];
+    }
+    if (width == 3) {
+      const u64 s = m.select_mask0[i] + m.select_mask1[i];
+      beta[i * width + 2] = s * (u64{1} - 2 * top);
+      select_product1.data()[i] = s * top - m.select_product0[i];
     }
   }
   std::vector<RingMatrix> frame = as_matrices(dcf_generate(dealing_.aes(), dcf_bits, alpha, beta, m.root0, m.root1, width));
   std::vector<RingMatrix> to_p1 = frame;
   to_p1.push_back(std::move(top1));
-  if (width == 2) to_p1.push_back(std::move(product1));
+  if (width >= 2) to_p1.push_back(std::move(product1));
+  if (width == 3) to_p1.push_back(std::move(select_product1));
   dealing_.send_keys(frame, to_p1);
 }
 
 // bit = [x < 0] = y_top xor z with z = r_top xor [y' < r'] = r_top + [y' < r'] (1 - 2 r_top), linear
 // in the DCF's output since y is public. ReLU(x) = x - bit x with bit x = bit y - bit r, and
-// bit r = y_top ? r - z r : z r, z r = r r_top + [y' < r'] r (1 - 2 r_top): also linear.
-MaskedGate FssComparison::receive(const Share& x, int value_bits, Output output) {
+// bit r = y_top ? r - z r : z r, z r = r r_top + [y' < r'] r (1 - 2 r_top): also linear. A selection's
+// [x >= 0] v = v - bit v for v opened as w = v + s the same way: bit v = bit w - bit s, with
+// bit s = y_top ? s - z s : z s and z s = s r_top + [y' < r'] s (1 - 2 r_top).
+MaskedGate FssComparison::receive(const Share& x, const Share* y, int value_bits, Output output) {
   const std::size_t n = static_cast<std::size_t>(x.first.size());
   Material m = draw_material(n, output);
-  const int dcf_bits = value_bits - 1, width = output == Output::relu ? 2 : 1;
+  const int dcf_bits = value_bits - 1, width = payload_width(output);
   const int self = dealing_.self();
+  const Eigen::Index rows = x.rows(), cols = x.cols();
   MatrixReader reader = dealing_.receive_keys(kWhat);
   DcfCorrections keys = read_corrections(reader, n, dcf_bits, width);
-  RingMatrix top_share(x.rows(), x.cols()), product_share(x.rows(), x.cols());
+  auto own_words = [&](const std::vector<u64>& words) {
+    RingMatrix out(rows, cols);
+    std::copy(words.begin(), words.end(), out.data());
+    return out;
+  };
+  RingMatrix top_share, product_share, select_product_share;
   if (self == 0) {
-    for (std::size_t i = 0; i < n; ++i) top_share.data()[i] = m.top0[i];
-    if (width == 2)
-      for (std::size_t i = 0; i < n; ++i) product_share.data()[i] = m.product0[i];
+    top_share = own_words(m.top0);
+    if (width >= 2) product_share = own_words(m.product0);
+    if (width == 3) select_product_share = own_words(m.select_product0);
   } else {
-    top_share = reader.next(x.rows(), x.cols());
-    if (width == 2) product_share = reader.next(x.rows(), x.cols());
+    top_share = reader.next(rows, cols);
+    if (width >= 2) product_share = reader.next(rows, cols);
+    if (width == 3) select_product_share = reader.next(rows, cols);
   }
   reader.expect_end();
   // y = x + r is opened, mod 2^w for the sign bit (all it reads), mod 2^64 for ReLU (y times the
-  // bit): uniform either way.
+  // bit): uniform either way; a selection's v + s beside it.
   std::vector<u64> mask = std::move(self == 0 ? m.mask0 : m.mask1);
+  std::vector<u64> select_mask = std::move(self == 0 ? m.select_mask0 : m.select_mask1);
   RingMatrix own = dealing_.additive_share(x);
+  RingMatrix own_selected = y ? dealing_.additive_share(*y) : RingMatrix();
   MaskedGate gate;
   gate.masked = own;
-  gate.opened_bits = width == 1 ? value_bits : 64;
   for (std::size_t i = 0; i < n; ++i) gate.masked.data()[i] += mask[i];
+  if (width == 3) {
+    RingMatrix masked_selected = own_selected;
+    for (std::size_t i = 0; i < n; ++i) masked_selected.data()[i] += select_mask[i];
+    RingMatrix stacked(2 * rows, cols);
+    stacked << gate.masked, masked_selected;
+    gate.masked = std::move(stacked);
+  }
+  gate.opened_bits = width == 1 ? value_bits : 64;
   std::vector<Block> root = std::move(self == 0 ? m.root0 : m.root1);
-  gate.evaluate = [this, self, n, value_bits, dcf_bits, width, keys = std::move(keys), top_share = std::move(top_share),
-                   product_share = std::move(product_share), root = std::move(root), mask = std::move(mask),
-                   own = std::move(own)](const RingMatrix& opened) {
+  gate.evaluate = [this, self, n, rows, value_bits, dcf_bits, width, keys = std::move(keys), top_share = std::move(top_share),
+                   product_share = std::move(product_share), select_product_share = std::move(select_product_share),
+                   root = std::move(root), mask = std::move(mask), select_mask = std::move(select_mask),
+                   own = std::move(own), own_selected = std::move(own_selected)](const RingMatrix& opened_all) {
+    const RingMatrix opened = opened_all.topRows(rows);
     std::vector<u64> low(n);
     for (std::size_t i = 0; i < n; ++i) low[i] = opened.data()[i] & low_mask(dcf_bits);
     const std::vector<u64> below = dcf_evaluate(dealing_.aes(), self, root, keys, low);
     const u64 one = self == 0 ? 1 : 0;
-    RingMatrix out(opened.rows(), opened.cols());
+    RingMatrix out(opened.rows(), opened.cols()), selected;
+    if (width == 3) selected.resize(opened.rows(), opened.cols());
+    const RingMatrix opened_selected = width == 3 ? RingMatrix(opened_all.bottomRows(rows)) : RingMatrix();
     for (std::size_t i = 0; i < n; ++i) {
       const u64 y = opened.data()[i];
       const bool y_top = ((y & low_mask(value_bits)) >> dcf_bits) != 0;
@@ -170,8 +228,16 @@ MaskedGate FssComparison::receive(const Share& x, int value_bits, Output output)
       const u64 zr = product_share.data()[i] + below[i * width + 1];
       const u64 bit_r = y_top ? mask[i] - zr : zr;
       out.data()[i] = own.data()[i] - (bit * y - bit_r);
+      if (width == 3) {
+        const u64 zs = select_product_share.data()[i] + below[i * width + 2];
+        const u64 bit_s = y_top ? select_mask[i] - zs : zs;
+        selected.data()[i] = own_selected.data()[i] - (bit * opened_selected.data()[i] - bit_s);
+      }
     }
-    return out;
+    if (width < 3) return out;
+    RingMatrix stacked(2 * rows, out.cols());
+    stacked << out, selected;
+    return stacked;
   };
   return gate;
 }

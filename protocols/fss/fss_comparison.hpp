@@ -38,20 +38,26 @@ class FssComparison {
   // in the keys' outputs.
   Share relu(const Share& x, int value_bits);
 
-  enum class Output { sign_bit, relu };
+  enum class Output { sign_bit, relu, relu_select };
   // Either as a gate of a round shared with other gates (key_dealing.hpp): the keys are dealt now;
   // nothing at the key dealer.
   std::optional<MaskedGate> prepare(const Share& x, int value_bits, Output output = Output::sign_bit);
+  // ReLU(x) and [x >= 0] y in one gate, for |x| < 2^(value_bits - 1) and any y of x's shape: y is
+  // opened masked by its own s beside x, and a third payload word, s (1 - 2 r_top), with a share of
+  // s r_top makes the bit's product with y = (y + s) - s linear as ReLU's is. The result stacks
+  // ReLU(x) over [x >= 0] y (2 x.rows() rows). A max tree keeps the winner's index with it this way.
+  std::optional<MaskedGate> prepare_select(const Share& x, const Share& y, int value_bits);
 
   // Dealer bytes of one comparison on `value_bits`-bit values (both parties together).
   static std::size_t dealer_bytes_per_comparison(int value_bits);
   static std::size_t dealer_bytes_per_relu(int value_bits);
+  static std::size_t dealer_bytes_per_select(int value_bits);
 
  private:
   struct Material;
   Material draw_material(std::size_t n, Output output);
   void deal(const Share& x, int value_bits, Output output);
-  MaskedGate receive(const Share& x, int value_bits, Output output);
+  MaskedGate receive(const Share& x, const Share* y, int value_bits, Output output);
 
   KeyDealing& dealing_;
 };

@@ -39,6 +39,12 @@ void KeyDealing::send_keys(std::span<const RingMatrix> to_p0, std::span<const Ri
   mesh.send(1, pack(to_p1));
 }
 
+void KeyDealing::send_keys_to_p1(std::span<const RingMatrix> to_p1) {
+  net::Mesh& mesh = proto_.mesh();
+  net::PhaseScope phase(mesh.stats(), kOfflinePhase);
+  mesh.send(1, pack(to_p1));
+}
+
 MatrixReader KeyDealing::receive_keys(const char* what) {
   net::Mesh& mesh = proto_.mesh();
   net::PhaseScope phase(mesh.stats(), kOfflinePhase);

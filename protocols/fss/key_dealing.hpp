@@ -39,6 +39,8 @@ class KeyDealing {
 
   // Key material to P0 and P1, each one frame, in the "offline" phase (dealer only).
   void send_keys(std::span<const RingMatrix> to_p0, std::span<const RingMatrix> to_p1);
+  // The same for material that only P1 receives (P0 expands all of its own from its seed).
+  void send_keys_to_p1(std::span<const RingMatrix> to_p1);
   // The dealer's frame at P0 or P1.
   MatrixReader receive_keys(const char* what);
 

@@ -25,4 +25,12 @@ inline u64 signed_by(int negative, u64 v) { return negative ? u64{0} - v : v; }
 // Word w (0: low, 1: high) of a block.
 inline u64 word(Block b, std::size_t w) { return w == 0 ? b.lo : b.hi; }
 
+// The input of a node's second PRG block, for payload words 2 and 3: H(s | part) with the top bit
+// flipped, which no other input of the tree takes (seeds are uniform).
+inline Block extra_input(Block seed, u64 part) {
+  Block b = prg_input(seed, part);
+  b.hi ^= u64{1} << 63;
+  return b;
+}
+
 }  // namespace protocols::fss::key_tree

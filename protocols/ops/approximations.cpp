@@ -73,15 +73,31 @@ Share SecureOps::bits_as_arithmetic(const BoolShare& x, int count) {
   return boolean_.bit_to_arithmetic(map_components(x, spread));
 }
 
+namespace {
+// x - 2^j for every element of x (rows) and j < K (columns).
+Share minus_powers(const Protocol& proto, const Share& x, int K) {
+  const Eigen::Index n = x.rows() * x.cols();
+  RingMatrix powers(n, K);
+  for (int j = 0; j < K; ++j) powers.col(j).setConstant(u64{0} - (u64{1} << j));
+  return proto.add_public(broadcast_column(reshape(x, n, 1), K), powers);
+}
+}  // namespace
+
 // x = m * 2^(j+1-F) with m in [0.5, 1): the highest set bit j of x's encoding as a one-hot
 // (prefix OR from the top, then the difference of neighbours), and m = x * 2^(K-1-j) / 2^(K-F).
 // With FSS comparisons: c_j = [x >= 2^j] for all j in one batch (|x - 2^j| < 2^K, so K + 1 bits),
 // and the highest set bit is c_j - c_(j+1): one round instead of a bit decomposition and an OR tree.
 Share SecureOps::highest_bit_by_comparisons(const Share& x, int K) {
-  const Eigen::Index n = x.rows() * x.cols();
-  RingMatrix powers(n, K);
-  for (int j = 0; j < K; ++j) powers.col(j).setConstant(u64{0} - (u64{1} << j));
-  const Share below = less_than_zero(proto_.add_public(broadcast_column(reshape(x, n, 1), K), powers), K + 1);
+  return highest_bit_from_comparisons(less_than_zero(minus_powers(proto_, x, K), K + 1), K);
+}
+
+std::optional<fss::MaskedGate> SecureOps::prepare_highest_bit(const Share& x, int K) {
+  return fss_->prepare(minus_powers(proto_, x, K), K + 1);
+}
+
+// [x >= 2^j] - [x >= 2^(j+1)]: 1 at the highest set bit only.
+Share SecureOps::highest_bit_from_comparisons(const Share& below, int K) {
+  const Eigen::Index n = below.rows();
   const Share at_least = proto_.add_public(proto_.neg(below), filled(n, K, 1));
   const Share parts[] = {columns(at_least, 1, K - 1), zeros(proto_, n, 1)};
   return proto_.sub(at_least, concat_columns(parts));

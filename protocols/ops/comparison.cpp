@@ -38,6 +38,7 @@ SecureOps::SecureOps(Session& session, OpsOptions options)
   if (key_dealing_) {
     fss_.emplace(*key_dealing_);
     fss_lookup_.emplace(*key_dealing_);
+    fss_truncation_.emplace(*key_dealing_);
     tables_ = make_lookup_tables(proto_.fixed_point().frac_bits(), share_components(proto_.backend()));
   }
 }

@@ -21,8 +21,9 @@ Share SecureOps::lookup(const Share& index, const fss::LookupTable& table) {
 
 // u = -x = lo + 2^c mid + 2^(c+7) top (c = F - 7) from local shifts (no round): exp(-lo) by the
 // polynomial 1 - t + t^2/2, the factors of mid and top by one batch of lookups. Then lo^2 and the
-// two factors' product in one round, both brought to kExpTableBits in one truncation, their product
-// and the truncation to F: 5 rounds in 2PC (8 in 3PC) instead of 16 (24) for the squarings.
+// two factors' product in one round, both brought to kExpTableBits and multiplied in one gate (an
+// FSS truncated product), and the truncation to F: 4 rounds in 2PC (7 in 3PC) instead of 16 (24)
+// for the squarings.
 Share SecureOps::exp_by_lookup(const Share& x) {
   const int f = proto_.fixed_point().frac_bits(), p = kExpTableBits;
   const int c = f - kExpLowDrop;
@@ -40,9 +41,12 @@ Share SecureOps::exp_by_lookup(const Share& x) {
   // 2^(2F+1) exp(-t) ~ 2^(2F+1) - 2^(F+1) lo + lo^2, raised to 2p fraction bits like the factors.
   const Share two_poly = proto_.add_public(proto_.sub(products[0], proto_.scale(lo, u64{1} << (f + 1))),
                                            filled(x.rows(), x.cols(), u64{1} << (2 * f + 1)));
-  const Share to_truncate[] = {proto_.scale(two_poly, u64{1} << (2 * p - 2 * f - 1)), products[1]};
-  const std::vector<Share> at_p = proto_.truncate(std::span<const Share>(to_truncate), p);
-  return proto_.truncate(proto_.mul(at_p[0], at_p[1]), 2 * p - f);
+  // Both brought to p fraction bits and multiplied in one gate (the truncations' opening is the
+  // product's), then the product truncated to F.
+  fss::FssRound round(*key_dealing_);
+  round.add(fss_truncation_->prepare_product(proto_.scale(two_poly, u64{1} << (2 * p - 2 * f - 1)), products[1], p),
+            shape_of(x.first));
+  return proto_.truncate(std::move(round.run().front()), 2 * p - f);
 }
 
 // The cell of m's top kMantissaTableBits bits, less a carry (lookup_tables.hpp).
@@ -96,7 +100,7 @@ constexpr int kNormFactorBits = 13;
 // below 2^(K + F + 1) = 2^61.
 Share SecureOps::divide_by_row_sum_by_lookup(const Share& e) {
   const int K = normalize_bits_;
-  const Eigen::Index rows = e.rows(), cols = e.cols();
+  const Eigen::Index cols = e.cols();
   const Share sum = row_sum(e);
   const Share one_hot = highest_bit_by_comparisons(sum, K);
   std::vector<u64> powers(static_cast<std::size_t>(K));
@@ -115,25 +119,32 @@ const fss::LookupTable& SecureOps::norm_table(Eigen::Index d) {
   return it->second;
 }
 
-// scaled / sqrt(S / d + eps) for S the rows' sums of squares, both at fv = F + kVarianceExtraBits
-// fraction bits. x = S + d eps = m 2^(j+1) (encoding): the highest bit by one comparison batch; with
-// fv - j - 1 = 2q + p and sqrt(d) = 2^a r_d, 1/sqrt(S/d + eps) = m^(-1/2) 2^(p/2) r_d 2^(q + a), so one
-// round computes m's scaling x 2^(K-1-j) and scaled 2^(q + a + b) (b = kNormFactorBits - a extra bits:
-// an exact power of two), a lookup on m's cell and p gives the rest, and one product and truncation
-// finish: 5 rounds (3PC 8) after the sums instead of the variance's truncation, rsqrt's 5 and the
-// product's 2. Bounds: |scaled| 2^q <= |gain| 2^fv (a row's entry squared is at most S), so gains
-// below 2^6 keep the products below 2^62; rows with S / d beyond 2^(2 kNormFactorBits) / d come out 0.
-Share SecureOps::normalize_rows_by_lookup(const Share& scaled, const Share& sum_sq, Eigen::Index d, double eps) {
-  const int K = kWideNormalizeBits, fv = proto_.fixed_point().frac_bits() + kVarianceExtraBits;
+// scaled / sqrt(S / d + eps) for S the rows' sums of squares, given both untruncated at 2F fraction
+// bits. x = S + d eps = m 2^(j+1) (encoding at 2F bits): its highest bit by one comparison batch,
+// in the same round as scaled's truncation to fv = F + kVarianceExtraBits bits (an FSS truncation
+// gate); with 2F - j - 1 = 2q + p and sqrt(d) = 2^a r_d, 1/sqrt(S/d + eps) = m^(-1/2) 2^(p/2) r_d
+// 2^(q + a), so one round computes m's scaling x 2^(K-1-j) and scaled 2^(q + a + b) (b =
+// kNormFactorBits - a extra bits: an exact power of two), a lookup on m's cell and p gives the rest,
+// and one product and truncation finish: 5 rounds (3PC 8) after the squares instead of a truncation,
+// the variance's, rsqrt's 5 and the product's 2. Bounds: x < 2^K = 2^60 (S < 2^28); |scaled| 2^q <=
+// |gain| 2^fv (a row's entry squared is at most S), so gains below 2^6 keep the products below 2^62;
+// rows with S / d beyond 2^(2 kNormFactorBits) / d come out 0.
+Share SecureOps::normalize_rows_by_lookup(const Share& raw_scaled, const Share& raw_sum_sq, Eigen::Index d, double eps) {
+  const int K = kWideNormalizeBits, f = proto_.fixed_point().frac_bits(), fv = f + kVarianceExtraBits, fx = 2 * f;
   const int a = std::ilogb(std::sqrt(static_cast<double>(d)));
   const int extra = kNormFactorBits - a;
   if (extra < 0) throw std::invalid_argument("normalisation: rows too long for the FSS normalisation");
-  const auto cols = scaled.cols();
-  const Share x = proto_.add_public(sum_sq, filled(sum_sq.rows(), 1, static_cast<u64>(std::llround(std::ldexp(eps * static_cast<double>(d), fv)))));
-  const Share one_hot = highest_bit_by_comparisons(x, K);
+  const auto cols = raw_scaled.cols();
+  const Share x = proto_.add_public(raw_sum_sq, filled(raw_sum_sq.rows(), 1, static_cast<u64>(std::llround(std::ldexp(eps * static_cast<double>(d), fx)))));
+  fss::FssRound round(*key_dealing_);
+  round.add(fss_truncation_->prepare(raw_scaled, fx - fv), shape_of(raw_scaled.first));
+  round.add(prepare_highest_bit(x, K), Shape{x.rows() * x.cols(), K});
+  const std::vector<Share> out = round.run();
+  const Share& scaled = out[0];
+  const Share one_hot = highest_bit_from_comparisons(out[1], K);
   std::vector<u64> powers(static_cast<std::size_t>(K)), factors(powers.size()), parities(powers.size());
   for (int j = 0; j < K; ++j) {
-    const int e = fv - j - 1, p = ((e % 2) + 2) % 2, q = (e - p) / 2, shift = q + a + extra;
+    const int e = fx - j - 1, p = ((e % 2) + 2) % 2, q = (e - p) / 2, shift = q + a + extra;
     powers[static_cast<std::size_t>(j)] = u64{1} << (K - 1 - j);
     factors[static_cast<std::size_t>(j)] = shift >= 0 ? u64{1} << shift : 0;
     parities[static_cast<std::size_t>(j)] = static_cast<u64>(p);

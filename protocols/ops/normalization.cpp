@@ -136,16 +136,17 @@ Share SecureOps::layer_norm(const Share& x, const Share& gain, const Share& bias
   const int f = proto_.fixed_point().frac_bits();
   const Share mean = row_means ? *row_means : row_mean(x);
   const Share centered = proto_.sub(x, broadcast_column(mean, c));
-  // Squares and the gain product in one round; their truncations in one more.
+  // Squares and the gain product in one round; their truncations in one more (with FSS, in the
+  // round of the normalisation's first comparisons).
   const Share lhs[] = {centered, centered};
   const Share rhs[] = {centered, replicate_rows(gain, r)};
   const auto products = proto_.mul(lhs, rhs);
+  if (tables_) return proto_.add(normalize_rows_by_lookup(products[1], row_sum(products[0]), c, eps), replicate_rows(bias, r));
   // Both keep F + kVarianceExtraBits bits: one truncation round for the two.
   const Share to_truncate[] = {row_sum(products[0]), products[1]};
   const auto truncated = proto_.truncate(std::span<const Share>(to_truncate), f - kVarianceExtraBits);
   const Share& sum_sq = truncated[0];
   const Share& centered_gain = truncated[1];
-  if (tables_) return proto_.add(normalize_rows_by_lookup(centered_gain, sum_sq, c, eps), replicate_rows(bias, r));
   const u64 inv_d_var = static_cast<u64>(std::llround(std::ldexp(1.0 / static_cast<double>(c), kVarianceConstBits)));
   const Share variance = proto_.truncate(proto_.scale(sum_sq, inv_d_var), kVarianceConstBits);
   return proto_.add(normalize_rows(centered_gain, variance, eps), replicate_rows(bias, r));
@@ -158,11 +159,11 @@ Share SecureOps::rms_norm(const Share& x, const Share& gain, double eps) {
   const Share lhs[] = {x, x};
   const Share rhs[] = {x, replicate_rows(gain, r)};
   const auto products = proto_.mul(lhs, rhs);
+  if (tables_) return normalize_rows_by_lookup(products[1], row_sum(products[0]), c, eps);
   const Share to_truncate[] = {row_sum(products[0]), products[1]};
   const auto truncated = proto_.truncate(std::span<const Share>(to_truncate), f - kVarianceExtraBits);
   const Share& sum_sq = truncated[0];
   const Share& x_gain = truncated[1];
-  if (tables_) return normalize_rows_by_lookup(x_gain, sum_sq, c, eps);
   const u64 inv_d = static_cast<u64>(std::llround(std::ldexp(1.0 / static_cast<double>(c), kVarianceConstBits)));
   const Share mean_square = proto_.truncate(proto_.scale(sum_sq, inv_d), kVarianceConstBits);
   return normalize_rows(x_gain, mean_square, eps);

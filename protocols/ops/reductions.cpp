@@ -189,6 +189,29 @@ Share SecureOps::max_by_relu(const Share& x, int value_bits) {
   return values;
 }
 
+// The same tree keeping the winner's index: one select gate per pair and level gives ReLU(a - b)
+// and [a >= b] (i_a - i_b), so max = b + ReLU(a - b) and its index i_b + [a >= b] (i_a - i_b) come
+// out of the gate's round (3PC: two) instead of a comparison round and a selecting product; ties go
+// to a, the lower index. Then the index's one-hot by one DPF.
+MaxResult SecureOps::argmax_by_relu(const Share& x, int value_bits) {
+  const Eigen::Index rows = x.rows();
+  Share values = x, indices = constant(proto_, column_numbers(rows, x.cols()));
+  while (values.cols() > 1) {
+    const Eigen::Index pairs = (values.cols() + 1) / 2;
+    const Share padded = padded_to(proto_, values, 2 * pairs, lowest_value(value_bits));
+    const Share padded_indices = padded_to(proto_, indices, 2 * pairs, 0);
+    const ColumnIndices first = strided(0, pairs, 2), second = strided(1, pairs, 2);
+    const Share a = gather_columns(padded, first), b = gather_columns(padded, second);
+    const Share index_a = gather_columns(padded_indices, first), index_b = gather_columns(padded_indices, second);
+    fss::FssRound round(*key_dealing_);
+    round.add(fss_->prepare_select(proto_.sub(a, b), proto_.sub(index_a, index_b), value_bits), Shape{2 * rows, pairs});
+    const Share out = std::move(round.run().front());
+    values = proto_.add(b, rows_of(out, 0, rows));
+    indices = proto_.add(index_b, rows_of(out, rows, rows));
+  }
+  return MaxResult{values, one_hot(indices, x.cols())};
+}
+
 Share SecureOps::max(const Share& x, int value_bits) {
   if (x.cols() < 1) throw std::invalid_argument("max: empty rows");
   if (value_bits < 3 || value_bits > kWordBits) throw std::invalid_argument("max: value bits must be in [3, 64]");
@@ -203,6 +226,7 @@ MaxResult SecureOps::argmax(const Share& x) { return argmax(x, kWordBits); }
 MaxResult SecureOps::argmax(const Share& x, int value_bits) {
   if (x.cols() < 1) throw std::invalid_argument("argmax: empty rows");
   if (value_bits < 3 || value_bits > kWordBits) throw std::invalid_argument("argmax: value bits must be in [3, 64]");
+  if (fss_ && tournament_arity() == 2) return argmax_by_relu(x, value_bits);
   Tournament t{x, constant(proto_, column_numbers(x.rows(), x.cols()))};
   while (t.values.cols() > 1) t = play_level(*this, t, tournament_arity(), value_bits);
   return MaxResult{t.values, one_hot(*t.indices, x.cols())};

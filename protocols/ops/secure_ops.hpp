@@ -13,6 +13,7 @@
 #include "protocols/boolean.hpp"
 #include "protocols/fss/fss_comparison.hpp"
 #include "protocols/fss/fss_lookup.hpp"
+#include "protocols/fss/fss_truncation.hpp"
 #include "protocols/fss/key_dealing.hpp"
 #include "protocols/ops/bit_lanes.hpp"
 #include "protocols/ops/lookup_tables.hpp"
@@ -180,6 +181,10 @@ class SecureOps {
   Normalized normalize(const Share& x);
   // One-hot (rows*cols x K) of the highest set bit of x, 0 < x < 2^K, by one batch of FSS comparisons.
   Share highest_bit_by_comparisons(const Share& x, int K);
+  // The same comparisons ([x < 2^j], rows*cols x K) as a gate of an FSS round shared with other
+  // gates, and the one-hot from their result.
+  std::optional<fss::MaskedGate> prepare_highest_bit(const Share& x, int K);
+  Share highest_bit_from_comparisons(const Share& below, int K);
   Share scale_by_exponent(const Share& y, const Share& one_hot, const std::vector<double>& factors, Eigen::Index rows,
                           Eigen::Index cols);
   Share newton_reciprocal(const Share& m);
@@ -193,10 +198,11 @@ class SecureOps {
   Share lookup(const Share& index, const fss::LookupTable& table);
   Share activation_by_lookup(const Share& x, const ActivationTable& table, int value_bits);
   Share max_by_relu(const Share& x, int value_bits);
+  MaxResult argmax_by_relu(const Share& x, int value_bits);
   Share equal_zero_by_fss(const Share& d, int width);
   std::vector<Share> rank_one_hots(const Share& ranks, Eigen::Index k);
   Share divide_by_row_sum_by_lookup(const Share& e);
-  Share normalize_rows_by_lookup(const Share& scaled, const Share& sum_sq, Eigen::Index d, double eps);
+  Share normalize_rows_by_lookup(const Share& raw_scaled, const Share& raw_sum_sq, Eigen::Index d, double eps);
   const fss::LookupTable& norm_table(Eigen::Index d);
   Share piecewise_odd_plus_even(const Share& x, const EvenPolynomial& poly, int value_bits);
   Share mul_fp(const Share& x, const Share& y);
@@ -211,6 +217,7 @@ class SecureOps {
   fss::KeyDealing* key_dealing_;
   std::optional<fss::FssComparison> fss_;
   std::optional<fss::FssLookup> fss_lookup_;
+  std::optional<fss::FssTruncation> fss_truncation_;
   std::optional<LookupTables> tables_;
   std::map<Eigen::Index, fss::LookupTable> norm_tables_;  // by row length d (norm_rsqrt_table)
   int normalize_bits_;

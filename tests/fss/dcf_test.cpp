@@ -98,24 +98,31 @@ TEST(Dcf, CorrectionWordsTakeTwentyFourBytesPerLevel) {
   EXPECT_EQ(protocols::fss::DcfCorrections::bytes_per_key(63, 2), 32u * 63 + 16);
 }
 
-TEST(Dcf, TwoWordPayloadsAreBothExactBelowAlpha) {
+// Payloads of two to four words: every word exact below alpha and 0 elsewhere, alpha's edges
+// included; words 3 and 4 come from the second value block.
+TEST(Dcf, WidePayloadsAreExactInEveryWordBelowAlpha) {
   FixedKeyAes aes;
   std::mt19937_64 gen(4);
-  for (int bits : {1, 6, 40, 63}) {
-    const u64 mask = low_mask(bits);
-    std::vector<u64> alpha, beta, x;
-    std::vector<Block> root0, root1;
-    for (int i = 0; i < 300; ++i) {
-      const u64 a = i < 64 && bits <= 6 ? static_cast<u64>(i) & mask : gen() & mask;
-      alpha.push_back(a), beta.push_back(gen()), beta.push_back(gen());
-      x.push_back(i % 3 == 0 ? a : i % 3 == 1 ? (a - 1) & mask : gen() & mask);
-      root0.push_back(random_block(gen)), root1.push_back(random_block(gen));
+  for (std::size_t width : {2, 3, 4}) {
+    for (int bits : {1, 6, 40, 63}) {
+      const u64 mask = low_mask(bits);
+      std::vector<u64> alpha, beta, x;
+      std::vector<Block> root0, root1;
+      for (int i = 0; i < 300; ++i) {
+        const u64 a = i < 64 && bits <= 6 ? static_cast<u64>(i) & mask : gen() & mask;
+        alpha.push_back(a);
+        for (std::size_t w = 0; w < width; ++w) beta.push_back(gen());
+        x.push_back(i % 3 == 0 ? a : i % 3 == 1 ? (a - 1) & mask : gen() & mask);
+        root0.push_back(random_block(gen)), root1.push_back(random_block(gen));
+      }
+      const auto keys = dcf_generate(aes, bits, alpha, beta, root0, root1, static_cast<int>(width));
+      const auto y0 = dcf_evaluate(aes, 0, root0, keys, x), y1 = dcf_evaluate(aes, 1, root1, keys, x);
+      ASSERT_EQ(y0.size(), width * x.size());
+      for (std::size_t i = 0; i < x.size(); ++i)
+        for (std::size_t w = 0; w < width; ++w)
+          ASSERT_EQ(y0[width * i + w] + y1[width * i + w], x[i] < alpha[i] ? beta[width * i + w] : 0u)
+              << "width " << width << " bits " << bits << " key " << i << " word " << w;
     }
-    const auto keys = dcf_generate(aes, bits, alpha, beta, root0, root1, 2);
-    const auto y0 = dcf_evaluate(aes, 0, root0, keys, x), y1 = dcf_evaluate(aes, 1, root1, keys, x);
-    ASSERT_EQ(y0.size(), 2 * x.size());
-    for (std::size_t i = 0; i < x.size(); ++i)
-      for (std::size_t w = 0; w < 2; ++w)
-        ASSERT_EQ(y0[2 * i + w] + y1[2 * i + w], x[i] < alpha[i] ? beta[2 * i + w] : 0u) << "bits " << bits << " key " << i;
   }
+  EXPECT_EQ(protocols::fss::DcfCorrections::bytes_per_key(63, 3), 40u * 63 + 24);
 }

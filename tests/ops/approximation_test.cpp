@@ -158,25 +158,25 @@ TEST_P(Approximation, OperatorsMatchDoublePrecision) {
   // (1 + 7 squaring levels) + reciprocal (A2B, prefix OR, bit conversion, normalisation, a cubic
   // initial guess, 1 Newton step) + 1 product. A multiplication level is mul + truncate: 2 rounds in 2PC, 3 in 3PC.
   // With FSS (2PC): binary levels of one ReLU gate, max(a, b) = b + ReLU(a - b); exp by
-  // lookups (lookup, products, truncation, product, truncation: 5); the division by the row sum: one
+  // lookups (lookup, products, the truncated product gate, truncation: 4); the division by the row sum: one
   // comparison round, the scalings of the sum and of the entries in one round, a lookup of 1/m, the
   // product and its truncation: 5.
   const bool two_party = setting.backend == Backend::TwoPartyDealer;
   // In 3PC an FSS comparison takes a second round (the resharing) and a product one round.
   if (fss_comparisons(setting.backend)) {
-    const std::uint64_t level = two_party ? 1 : 2, rest = two_party ? 5 + 5 : 8 + 8;
+    const std::uint64_t level = two_party ? 1 : 2, rest = two_party ? 4 + 5 : 7 + 8;
     EXPECT_EQ(out.rounds.at("softmax"), 8 * level + rest);
     EXPECT_EQ(out.rounds.at("softmax_4096"), 12 * level + rest);
     // GeLU/SiLU: the comparisons and the line lookup in one round, two products, one truncation.
     EXPECT_EQ(out.rounds.at("gelu"), two_party ? 4u : 6u);
     EXPECT_EQ(out.rounds.at("silu"), two_party ? 4u : 6u);
-    EXPECT_EQ(out.rounds.at("exp"), two_party ? 5u : 8u);
+    EXPECT_EQ(out.rounds.at("exp"), two_party ? 4u : 7u);
     // Normalisation (2), lookup, Newton step (4), rescaling (2). LayerNorm: the mean's truncation,
-    // the products and their truncation, then the highest bit, the scalings, a lookup, the product
-    // and its truncation.
+    // the products, their truncation in the round of the highest bit's comparisons, the scalings,
+    // a lookup, the product and its truncation.
     EXPECT_EQ(out.rounds.at("reciprocal"), two_party ? 9u : 14u);
-    EXPECT_EQ(out.rounds.at("layer_norm"), two_party ? 8u : 13u);
-    EXPECT_EQ(out.rounds.at("rms_norm"), two_party ? 7u : 11u);
+    EXPECT_EQ(out.rounds.at("layer_norm"), two_party ? 7u : 11u);
+    EXPECT_EQ(out.rounds.at("rms_norm"), two_party ? 6u : 9u);
   } else {
     const std::uint64_t max_level = two_party ? 11 : 13, rest = two_party ? 16 + 27 + 2 : 24 + 36 + 3;
     EXPECT_EQ(out.rounds.at("softmax"), 4 * max_level + rest);

@@ -3,6 +3,7 @@
 // arithmetic (shifted components) within its stated carry.
 #include "protocols/fss/fss_comparison.hpp"
 #include "protocols/fss/fss_lookup.hpp"
+#include "protocols/fss/fss_truncation.hpp"
 #include "protocols/fss/key_dealing.hpp"
 #include "protocols/ops/lookup_tables.hpp"
 #include "tests/ops/ops_harness.hpp"
@@ -113,9 +114,89 @@ TEST_P(Lookup, GatesOfDifferentKindsShareOneRound) {
   }
 }
 
+// Truncation as a gate: floor(x / 2^bits) or one more for every |x| < 2^62, the domain's edges
+// included, at several shifts, opened in the round of a comparison on another value (3PC: and
+// reshared in its second round), with 16 dealer bytes per element.
+TEST_P(Lookup, TruncationGateIsExactToOneUnitInTheRoundOfOtherGates) {
+  RingMatrix x = random_words(3, 64, 9);
+  const std::int64_t limit = (std::int64_t{1} << 62) - 1;
+  const std::int64_t edges[] = {0, 1, -1, limit, -limit, 255, -256, std::int64_t{1} << 40, -(std::int64_t{1} << 40)};
+  for (Eigen::Index j = 0; j < x.size(); ++j) x.data()[j] = static_cast<mpc::u64>(static_cast<std::int64_t>(x.data()[j]) >> 2);
+  for (std::size_t i = 0; i < std::size(edges); ++i) x.data()[i] = static_cast<mpc::u64>(edges[i]);
+  const int shifts[] = {1, 8, 16, 40, 61};
+  const auto out = run_session(GetParam(), 16, {x}, [&](Party& s) {
+    KeyDealing dealing(s.proto());
+    protocols::fss::FssComparison comparison(dealing);
+    protocols::fss::FssTruncation truncation(dealing);
+    net::Stats& stats = s.proto().mesh().stats();
+    std::vector<Share> got;
+    {
+      net::PhaseScope phase(stats, kOnline);
+      const auto before = stats.rounds(kOnline);
+      protocols::fss::FssRound round(dealing);
+      round.add(comparison.prepare(s.input(0), 64), protocols::shape_of(s.input(0).first));
+      for (int bits : shifts) round.add(truncation.prepare(s.input(0), bits), protocols::shape_of(s.input(0).first));
+      got = round.run();
+      if (s.proto().mesh().self() == 0) (*s.rounds)["round"] = stats.rounds(kOnline) - before;
+    }
+    s.record("sign", got[0]);
+    for (std::size_t i = 0; i < std::size(shifts); ++i) s.record("t" + std::to_string(shifts[i]), got[i + 1]);
+  });
+  EXPECT_EQ(out.rounds.at("round"), GetParam() == Backend::TwoPartyDealer ? 1u : 2u);
+  for (int bits : shifts) {
+    const RingMatrix& t = out.results.at("t" + std::to_string(bits));
+    for (Eigen::Index j = 0; j < x.size(); ++j) {
+      const std::int64_t want = static_cast<std::int64_t>(x.data()[j]) >> bits;  // floor
+      const std::int64_t diff = static_cast<std::int64_t>(t.data()[j]) - want;
+      EXPECT_TRUE(diff == 0 || diff == 1) << "shift " << bits << " element " << j << " off by " << diff;
+    }
+  }
+  const RingMatrix& sign = out.results.at("sign");
+  for (Eigen::Index j = 0; j < x.size(); ++j) EXPECT_EQ(sign.data()[j], static_cast<std::int64_t>(x.data()[j]) < 0 ? 1u : 0u) << j;
+  EXPECT_EQ(protocols::fss::FssTruncation::dealer_bytes_per_element(), 16u);
+}
+
+// The truncated product gate: trunc(a) trunc(b) for the truncations' own one-unit results, signs
+// and zeros included, in one round (3PC: two) at 64 dealer bytes per element.
+TEST_P(Lookup, TruncatedProductGateMultipliesTheTruncationsInOneRound) {
+  const int bits = 20;
+  std::mt19937_64 gen(17);
+  RingMatrix a(4, 40), b(4, 40);
+  for (Eigen::Index j = 0; j < a.size(); ++j) {  // |a|, |b| < 2^50: the truncations' product < 2^60
+    a.data()[j] = static_cast<mpc::u64>(static_cast<std::int64_t>(gen()) >> 14);
+    b.data()[j] = static_cast<mpc::u64>(static_cast<std::int64_t>(gen()) >> 14);
+  }
+  const std::int64_t edges[][2] = {{0, 0}, {0, -1}, {-1, -1}, {1 << 20, -(1 << 20)}, {(std::int64_t{1} << 50) - 1, -(std::int64_t{1} << 50) + 1}};
+  for (std::size_t i = 0; i < std::size(edges); ++i) a.data()[i] = static_cast<mpc::u64>(edges[i][0]), b.data()[i] = static_cast<mpc::u64>(edges[i][1]);
+  const auto out = run_session(GetParam(), 16, {a, b}, [&](Party& s) {
+    KeyDealing dealing(s.proto());
+    protocols::fss::FssTruncation truncation(dealing);
+    net::Stats& stats = s.proto().mesh().stats();
+    Share product;
+    {
+      net::PhaseScope phase(stats, kOnline);
+      const auto before = stats.rounds(kOnline);
+      protocols::fss::FssRound round(dealing);
+      round.add(truncation.prepare_product(s.input(0), s.input(1), bits), protocols::shape_of(s.input(0).first));
+      product = std::move(round.run().front());
+      if (s.proto().mesh().self() == 0) (*s.rounds)["product"] = stats.rounds(kOnline) - before;
+    }
+    s.record("product", product);
+  });
+  EXPECT_EQ(out.rounds.at("product"), GetParam() == Backend::TwoPartyDealer ? 1u : 2u);
+  const RingMatrix& got = out.results.at("product");
+  for (Eigen::Index j = 0; j < a.size(); ++j) {
+    const std::int64_t ta = static_cast<std::int64_t>(a.data()[j]) >> bits, tb = static_cast<std::int64_t>(b.data()[j]) >> bits;
+    const std::int64_t p = static_cast<std::int64_t>(got.data()[j]);
+    const bool one_unit = p == ta * tb || p == (ta + 1) * tb || p == ta * (tb + 1) || p == (ta + 1) * (tb + 1);
+    EXPECT_TRUE(one_unit) << "element " << j << ": " << p << " for " << ta << " * " << tb;
+  }
+  EXPECT_EQ(protocols::fss::FssTruncation::dealer_bytes_per_product(), 64u);
+}
+
 // ReLU by one FSS gate: exact on every value inside the bound, the bound's edges included, in one
 // round (3PC: two).
-TEST_P(Lookup, ReluGateIsExactInsideItsBoundInOneRound) {
+TEST_P(Lookup, ReluAndSelectGatesAreExactInsideTheirBoundInOneRound) {
   const int widths[] = {20, 64};
   std::vector<RingMatrix> inputs;
   for (int w : widths) {
@@ -129,27 +210,44 @@ TEST_P(Lookup, ReluGateIsExactInsideItsBoundInOneRound) {
     x(0, 4) = ~mpc::u64{0};
     inputs.push_back(x);
   }
+  const RingMatrix selected = random_words(2, 30, 77);  // any ring elements ride along
+  inputs.push_back(selected);
   const auto out = run_session(GetParam(), 16, inputs, [&](Party& s) {
     KeyDealing dealing(s.proto());
     protocols::fss::FssComparison gate(dealing);
     net::Stats& stats = s.proto().mesh().stats();
     for (std::size_t i = 0; i < std::size(widths); ++i) {
       net::PhaseScope phase(stats, kOnline);
-      const auto before = stats.rounds(kOnline);
+      auto before = stats.rounds(kOnline);
       const Share r = gate.relu(s.input(i), widths[i]);
       if (s.proto().mesh().self() == 0) (*s.rounds)["relu" + std::to_string(i)] = stats.rounds(kOnline) - before;
       s.record("relu" + std::to_string(i), r);
+      before = stats.rounds(kOnline);
+      protocols::fss::FssRound round(dealing);
+      round.add(gate.prepare_select(s.input(i), s.input(2), widths[i]), protocols::Shape{2 * selected.rows(), selected.cols()});
+      const Share both = std::move(round.run().front());
+      if (s.proto().mesh().self() == 0) (*s.rounds)["select" + std::to_string(i)] = stats.rounds(kOnline) - before;
+      s.record("select" + std::to_string(i), both);
     }
   });
+  const std::uint64_t one_round = GetParam() == Backend::TwoPartyDealer ? 1u : 2u;
   for (std::size_t i = 0; i < std::size(widths); ++i) {
-    EXPECT_EQ(out.rounds.at("relu" + std::to_string(i)), GetParam() == Backend::TwoPartyDealer ? 1u : 2u);
+    EXPECT_EQ(out.rounds.at("relu" + std::to_string(i)), one_round);
+    EXPECT_EQ(out.rounds.at("select" + std::to_string(i)), one_round);
     const RingMatrix& got = out.results.at("relu" + std::to_string(i));
-    for (Eigen::Index j = 0; j < got.size(); ++j) {
-      const std::int64_t v = static_cast<std::int64_t>(inputs[i].data()[j]);
-      ASSERT_EQ(got.data()[j], v < 0 ? 0u : static_cast<mpc::u64>(v)) << "width " << widths[i] << " element " << j;
+    const RingMatrix& both = out.results.at("select" + std::to_string(i));
+    const Eigen::Index rows = selected.rows();
+    for (Eigen::Index r = 0; r < rows; ++r) {
+      for (Eigen::Index c = 0; c < selected.cols(); ++c) {
+        const std::int64_t v = static_cast<std::int64_t>(inputs[i](r, c));
+        ASSERT_EQ(got(r, c), v < 0 ? 0u : static_cast<mpc::u64>(v)) << "width " << widths[i] << " at " << r << ", " << c;
+        ASSERT_EQ(both(r, c), got(r, c)) << "select's ReLU, width " << widths[i];
+        ASSERT_EQ(both(rows + r, c), v < 0 ? 0u : selected(r, c)) << "select, width " << widths[i] << " at " << r << ", " << c;
+      }
     }
   }
   EXPECT_EQ(protocols::fss::FssComparison::dealer_bytes_per_relu(64), 2u * (32 * 63 + 16) + 16);
+  EXPECT_EQ(protocols::fss::FssComparison::dealer_bytes_per_select(64), 2u * (40 * 63 + 24) + 24);
 }
 
 // Shifting every component right by s gives floor(v / 2^s) - c with 0 <= c < components, modulo

@@ -39,10 +39,10 @@ TEST_P(Reduction, MaxAndArgmaxOfAttentionLogits) {
       EXPECT_EQ(out.results.at("argmax_bounded")(r, j), j == best ? 1u : 0u);
     }
   }
-  // FSS: 6 levels of a comparison and the selecting product, then the one-hot of the index by one
-  // DPF (3PC: comparisons and one-hots reshare in a second round).
+  // FSS: 6 levels of one select gate (the ReLU and the index), then the one-hot of the index by one
+  // DPF (3PC: each gate reshares in a second round).
   if (fss_comparisons(GetParam()))
-    EXPECT_EQ(out.rounds.at("argmax_bounded"), GetParam() == Backend::TwoPartyDealer ? 6u * 2u + 1u : 6u * 3u + 2u);
+    EXPECT_EQ(out.rounds.at("argmax_bounded"), GetParam() == Backend::TwoPartyDealer ? 6u + 1u : 6u * 2u + 2u);
   // ceil(log4 37) = 3 tournament levels of comparison + 2 AND levels + bit conversion + one multiplication.
   // FSS: a binary tree of ceil(log2 37) = 6 levels of one ReLU gate each, max(a, b) = b + ReLU(a - b)
   // (one round; two in 3PC).
