@@ -78,8 +78,9 @@ std::optional<MaskedGate> FssTruncation::prepare(const Share& x, int bits) {
 
 // The material, in the order drawn: P0's two mask parts and its eight shares (r_low and r_msb of
 // a and b, then R_a R_b, R_a m_b, m_a R_b, m_a m_b), and P1's two mask parts.
-std::optional<MaskedGate> FssTruncation::prepare_product(const Share& a, const Share& b, int bits) {
+std::optional<MaskedGate> FssTruncation::prepare_product(const Share& a, const Share& b, int bits, int b_bits) {
   check_truncation_bits(bits);
+  if (b_bits != 0) check_truncation_bits(b_bits);
   if (a.rows() != b.rows() || a.cols() != b.cols()) throw std::invalid_argument("FSS truncated product: shapes differ");
   const Eigen::Index rows = a.rows(), cols = a.cols();
   const std::size_t n = static_cast<std::size_t>(a.first.size());
@@ -99,7 +100,7 @@ std::optional<MaskedGate> FssTruncation::prepare_product(const Share& a, const S
   }
   if (dealing_.is_key_dealer()) {
     const RingMatrix ra = low_part(mask_a0 + mask_a1, bits), ma = msb_part(mask_a0 + mask_a1);
-    const RingMatrix rb = low_part(mask_b0 + mask_b1, bits), mb = msb_part(mask_b0 + mask_b1);
+    const RingMatrix rb = low_part(mask_b0 + mask_b1, b_bits), mb = msb_part(mask_b0 + mask_b1);
     const RingMatrix values[kParts] = {ra, ma, rb, mb, ra.cwiseProduct(rb), ra.cwiseProduct(mb), ma.cwiseProduct(rb),
                                        ma.cwiseProduct(mb)};
     std::vector<RingMatrix> to_p1;
@@ -119,13 +120,13 @@ std::optional<MaskedGate> FssTruncation::prepare_product(const Share& a, const S
   gate.masked.bottomRows(rows) = dealing_.additive_share(b) + (self == 0 ? mask_b0 : mask_b1);
   if (self == 0) gate.masked.array() += kTruncationOffset;
   gate.opened_bits = 64;
-  gate.evaluate = [self, bits, rows, cols, parts = std::move(parts)](const RingMatrix& opened) {
+  gate.evaluate = [self, bits, b_bits, rows, cols, parts = std::move(parts)](const RingMatrix& opened) {
     RingMatrix out(rows, cols);
     for (Eigen::Index j = 0; j < cols; ++j) {
       for (Eigen::Index i = 0; i < rows; ++i) {
         const u64 ca = opened(i, j), cb = opened(rows + i, j);
-        const u64 pa = public_part(ca, bits), pb = public_part(cb, bits);
-        const u64 sa = msb_weight(ca, bits), sb = msb_weight(cb, bits);
+        const u64 pa = public_part(ca, bits), pb = public_part(cb, b_bits);
+        const u64 sa = msb_weight(ca, bits), sb = msb_weight(cb, b_bits);
         const u64 ma = parts[0](i, j) + sa * parts[1](i, j), mb = parts[2](i, j) + sb * parts[3](i, j);
         u64 v = parts[4](i, j) + sb * parts[5](i, j) + sa * parts[6](i, j) + sa * sb * parts[7](i, j) - pa * mb - pb * ma;
         if (self == 0) v += pa * pb;

@@ -31,9 +31,11 @@ class FssTruncation {
   // The gate's result has x's shape. The material is dealt now; nothing at the key dealer.
   // Throws std::invalid_argument unless 0 < bits < 62.
   std::optional<MaskedGate> prepare(const Share& x, int bits);
-  // trunc(a) * trunc(b) elementwise (a and b of one shape, |a|, |b| < 2^62, the product below
-  // 2^63 in magnitude), as a gate with a's shape; it opens both masked inputs.
-  std::optional<MaskedGate> prepare_product(const Share& a, const Share& b, int bits);
+  // trunc(a, bits) * trunc(b, b_bits) elementwise (a and b of one shape, |a|, |b| < 2^62), as a
+  // gate with a's shape; it opens both masked inputs. b_bits = 0 leaves b as it is (then the gate
+  // is a product whose first factor is truncated first). The product is taken in the ring: right
+  // whenever the truncations' product is below 2^63 in magnitude, and 0 whenever b is.
+  std::optional<MaskedGate> prepare_product(const Share& a, const Share& b, int bits, int b_bits);
   static constexpr std::size_t dealer_bytes_per_element() { return 16; }
   static constexpr std::size_t dealer_bytes_per_product() { return 64; }
 

@@ -77,8 +77,9 @@ Share SecureOps::piecewise_odd_plus_even(const Share& x, const EvenPolynomial& p
 }
 
 // With FSS: the two range comparisons and the cell's line (intercept and slope, one DPF key) in one
-// round; then inside * intercept, inside * slope and above * x (integer bits: no truncation), the
-// slope's product with x, and its truncation: 4 rounds (3PC: 6) instead of 11 (17).
+// round; then inside * intercept, above * x (integer bits: no truncation) and slope * x in one
+// round, and the last truncated and multiplied by inside in one gate: 3 rounds (3PC: 5) instead of
+// 11 (17).
 Share SecureOps::activation_by_lookup(const Share& x, const ActivationTable& table, int value_bits) {
   const int f = proto_.fixed_point().frac_bits();
   const auto r = x.rows(), c = x.cols();
@@ -92,11 +93,15 @@ Share SecureOps::activation_by_lookup(const Share& x, const ActivationTable& tab
   const std::vector<Share> out = round.run();
   const Share below = rows_of(out[0], 0, r), above = rows_of(out[0], r, r);
   const Share inside = proto_.add_public(proto_.neg(proto_.add(below, above)), filled(r, c, 1));
-  const Share bits[] = {inside, inside, above};
-  const Share values[] = {rows_of(out[1], 0, r), rows_of(out[1], r, r), x};
-  const std::vector<Share> pieces = proto_.mul(bits, values);
-  const Share sloped = proto_.truncate(proto_.mul(pieces[1], x), f + kSlopeExtraBits);
-  return proto_.add(proto_.add(pieces[0], sloped), pieces[2]);
+  const Share lhs[] = {inside, above, rows_of(out[1], r, r)};
+  const Share rhs[] = {rows_of(out[1], 0, r), x, x};
+  const std::vector<Share> pieces = proto_.mul(lhs, rhs);
+  // inside * trunc(slope x) by one truncated-product gate: exact 0 outside, where slope x (an
+  // aliased cell's line at a far x) may exceed the truncation's domain.
+  fss::FssRound last(*key_dealing_);
+  last.add(fss_truncation_->prepare_product(pieces[2], inside, f + kSlopeExtraBits, 0), shape_of(x.first));
+  const Share sloped = std::move(last.run().front());
+  return proto_.add(proto_.add(pieces[0], sloped), pieces[1]);
 }
 
 Share SecureOps::gelu(const Share& x, int value_bits) {

@@ -44,7 +44,7 @@ Share SecureOps::exp_by_lookup(const Share& x) {
   // Both brought to p fraction bits and multiplied in one gate (the truncations' opening is the
   // product's), then the product truncated to F.
   fss::FssRound round(*key_dealing_);
-  round.add(fss_truncation_->prepare_product(proto_.scale(two_poly, u64{1} << (2 * p - 2 * f - 1)), products[1], p),
+  round.add(fss_truncation_->prepare_product(proto_.scale(two_poly, u64{1} << (2 * p - 2 * f - 1)), products[1], p, p),
             shape_of(x.first));
   return proto_.truncate(std::move(round.run().front()), 2 * p - f);
 }

@@ -167,9 +167,10 @@ TEST_P(Approximation, OperatorsMatchDoublePrecision) {
     const std::uint64_t level = two_party ? 1 : 2, rest = two_party ? 4 + 5 : 7 + 8;
     EXPECT_EQ(out.rounds.at("softmax"), 8 * level + rest);
     EXPECT_EQ(out.rounds.at("softmax_4096"), 12 * level + rest);
-    // GeLU/SiLU: the comparisons and the line lookup in one round, two products, one truncation.
-    EXPECT_EQ(out.rounds.at("gelu"), two_party ? 4u : 6u);
-    EXPECT_EQ(out.rounds.at("silu"), two_party ? 4u : 6u);
+    // GeLU/SiLU: the comparisons and the line lookup in one round, the products in one, and the
+    // slope term's truncation and product with the inside bit in one gate.
+    EXPECT_EQ(out.rounds.at("gelu"), two_party ? 3u : 5u);
+    EXPECT_EQ(out.rounds.at("silu"), two_party ? 3u : 5u);
     EXPECT_EQ(out.rounds.at("exp"), two_party ? 4u : 7u);
     // Normalisation (2), lookup, Newton step (4), rescaling (2). LayerNorm: the mean's truncation,
     // the products, their truncation in the round of the highest bit's comparisons, the scalings,

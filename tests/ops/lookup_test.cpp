@@ -157,7 +157,8 @@ TEST_P(Lookup, TruncationGateIsExactToOneUnitInTheRoundOfOtherGates) {
 }
 
 // The truncated product gate: trunc(a) trunc(b) for the truncations' own one-unit results, signs
-// and zeros included, in one round (3PC: two) at 64 dealer bytes per element.
+// and zeros included, and trunc(a) c with c left untruncated (exactly 0 where c is), both in one
+// round (3PC: two) at 64 dealer bytes per element.
 TEST_P(Lookup, TruncatedProductGateMultipliesTheTruncationsInOneRound) {
   const int bits = 20;
   std::mt19937_64 gen(17);
@@ -168,20 +169,26 @@ TEST_P(Lookup, TruncatedProductGateMultipliesTheTruncationsInOneRound) {
   }
   const std::int64_t edges[][2] = {{0, 0}, {0, -1}, {-1, -1}, {1 << 20, -(1 << 20)}, {(std::int64_t{1} << 50) - 1, -(std::int64_t{1} << 50) + 1}};
   for (std::size_t i = 0; i < std::size(edges); ++i) a.data()[i] = static_cast<mpc::u64>(edges[i][0]), b.data()[i] = static_cast<mpc::u64>(edges[i][1]);
-  const auto out = run_session(GetParam(), 16, {a, b}, [&](Party& s) {
+  RingMatrix c(4, 40);  // an untruncated factor: |c| < 2^20, zeros in the first column
+  for (Eigen::Index j = 0; j < c.size(); ++j) c.data()[j] = j < 4 ? 0 : static_cast<mpc::u64>(static_cast<std::int64_t>(gen()) >> 44);
+  const auto out = run_session(GetParam(), 16, {a, b, c}, [&](Party& s) {
     KeyDealing dealing(s.proto());
     protocols::fss::FssTruncation truncation(dealing);
     net::Stats& stats = s.proto().mesh().stats();
-    Share product;
+    Share product, first_truncated;
     {
       net::PhaseScope phase(stats, kOnline);
       const auto before = stats.rounds(kOnline);
       protocols::fss::FssRound round(dealing);
-      round.add(truncation.prepare_product(s.input(0), s.input(1), bits), protocols::shape_of(s.input(0).first));
-      product = std::move(round.run().front());
+      round.add(truncation.prepare_product(s.input(0), s.input(1), bits, bits), protocols::shape_of(s.input(0).first));
+      round.add(truncation.prepare_product(s.input(0), s.input(2), bits, 0), protocols::shape_of(s.input(0).first));
+      std::vector<Share> got = round.run();
+      product = std::move(got[0]);
+      first_truncated = std::move(got[1]);
       if (s.proto().mesh().self() == 0) (*s.rounds)["product"] = stats.rounds(kOnline) - before;
     }
     s.record("product", product);
+    s.record("first_truncated", first_truncated);
   });
   EXPECT_EQ(out.rounds.at("product"), GetParam() == Backend::TwoPartyDealer ? 1u : 2u);
   const RingMatrix& got = out.results.at("product");
@@ -190,6 +197,9 @@ TEST_P(Lookup, TruncatedProductGateMultipliesTheTruncationsInOneRound) {
     const std::int64_t p = static_cast<std::int64_t>(got.data()[j]);
     const bool one_unit = p == ta * tb || p == (ta + 1) * tb || p == ta * (tb + 1) || p == (ta + 1) * (tb + 1);
     EXPECT_TRUE(one_unit) << "element " << j << ": " << p << " for " << ta << " * " << tb;
+    const std::int64_t cj = static_cast<std::int64_t>(c.data()[j]);
+    const std::int64_t q = static_cast<std::int64_t>(out.results.at("first_truncated").data()[j]);
+    EXPECT_TRUE(q == ta * cj || q == (ta + 1) * cj) << "element " << j << ": " << q << " for " << ta << " * " << cj;
   }
   EXPECT_EQ(protocols::fss::FssTruncation::dealer_bytes_per_product(), 64u);
 }
