@@ -71,13 +71,6 @@ std::vector<SecretBox> tournament_boxes(SecureOps& ops, const std::vector<BoxReq
   return out;
 }
 
-// Elementwise max(a, b): one comparison batch and one multiplication round.
-Share elementwise_max(SecureOps& ops, const Share& a, const Share& b) {
-  Protocol& p = ops.protocol();
-  const Share a_below_b = ops.less_than_zero(p.sub(a, b), box_value_bits(p));
-  return p.add(a, p.mul(a_below_b, p.sub(b, a)));
-}
-
 // Box i becomes the box of boxes a[i] and b[i], all pairs in one batch.
 std::vector<SecretBox> merge_boxes(SecureOps& ops, const std::vector<SecretBox>& a, const std::vector<SecretBox>& b) {
   Protocol& p = ops.protocol();
@@ -90,7 +83,7 @@ std::vector<SecretBox> merge_boxes(SecureOps& ops, const std::vector<SecretBox>&
     left.push_back(p.neg(a[i].min));
     right.push_back(p.neg(b[i].min));
   }
-  const Share merged = elementwise_max(ops, layout::concat_rows(left), layout::concat_rows(right));
+  const Share merged = ops.elementwise_max(layout::concat_rows(left), layout::concat_rows(right), box_value_bits(p));
   std::vector<SecretBox> out;
   Eigen::Index offset = 0, total = 0;
   for (const auto& box : a) total += box.max.rows();

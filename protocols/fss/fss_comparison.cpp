@@ -118,7 +118,8 @@ namespace {
 int payload_width(FssComparison::Output output) {
   switch (output) {
     case FssComparison::Output::sign_bit: return 1;
-    case FssComparison::Output::relu: return 2;
+    case FssComparison::Output::relu:
+    case FssComparison::Output::relu_with_bit: return 2;
     case FssComparison::Output::relu_select: return 3;
   }
   return 1;
@@ -204,7 +205,7 @@ MaskedGate FssComparison::receive(const Share& x, const Share* y, int value_bits
   }
   gate.opened_bits = width == 1 ? value_bits : 64;
   std::vector<Block> root = std::move(self == 0 ? m.root0 : m.root1);
-  gate.evaluate = [this, self, n, rows, value_bits, dcf_bits, width, keys = std::move(keys), top_share = std::move(top_share),
+  gate.evaluate = [this, self, n, rows, value_bits, dcf_bits, width, output, keys = std::move(keys), top_share = std::move(top_share),
                    product_share = std::move(product_share), select_product_share = std::move(select_product_share),
                    root = std::move(root), mask = std::move(mask), select_mask = std::move(select_mask),
                    own = std::move(own), own_selected = std::move(own_selected)](const RingMatrix& opened_all) {
@@ -214,7 +215,7 @@ MaskedGate FssComparison::receive(const Share& x, const Share* y, int value_bits
     const std::vector<u64> below = dcf_evaluate(dealing_.aes(), self, root, keys, low);
     const u64 one = self == 0 ? 1 : 0;
     RingMatrix out(opened.rows(), opened.cols()), selected;
-    if (width == 3) selected.resize(opened.rows(), opened.cols());
+    if (output == Output::relu_with_bit || output == Output::relu_select) selected.resize(opened.rows(), opened.cols());
     const RingMatrix opened_selected = width == 3 ? RingMatrix(opened_all.bottomRows(rows)) : RingMatrix();
     for (std::size_t i = 0; i < n; ++i) {
       const u64 y = opened.data()[i];
@@ -228,13 +229,14 @@ MaskedGate FssComparison::receive(const Share& x, const Share* y, int value_bits
       const u64 zr = product_share.data()[i] + below[i * width + 1];
       const u64 bit_r = y_top ? mask[i] - zr : zr;
       out.data()[i] = own.data()[i] - (bit * y - bit_r);
+      if (output == Output::relu_with_bit) selected.data()[i] = one - bit;
       if (width == 3) {
         const u64 zs = select_product_share.data()[i] + below[i * width + 2];
         const u64 bit_s = y_top ? select_mask[i] - zs : zs;
         selected.data()[i] = own_selected.data()[i] - (bit * opened_selected.data()[i] - bit_s);
       }
     }
-    if (width < 3) return out;
+    if (output == Output::sign_bit || output == Output::relu) return out;
     RingMatrix stacked(2 * rows, out.cols());
     stacked << out, selected;
     return stacked;

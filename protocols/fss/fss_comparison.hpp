@@ -38,7 +38,8 @@ class FssComparison {
   // in the keys' outputs.
   Share relu(const Share& x, int value_bits);
 
-  enum class Output { sign_bit, relu, relu_select };
+  // relu_with_bit: ReLU(x) stacked over [x >= 0] (2 x.rows() rows), from ReLU's key alone.
+  enum class Output { sign_bit, relu, relu_with_bit, relu_select };
   // Either as a gate of a round shared with other gates (key_dealing.hpp): the keys are dealt now;
   // nothing at the key dealer.
   std::optional<MaskedGate> prepare(const Share& x, int value_bits, Output output = Output::sign_bit);

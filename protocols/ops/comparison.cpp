@@ -119,6 +119,12 @@ Share SecureOps::relu(const Share& x) {
   return proto_.sub(x, proto_.mul(less_than_zero(x), x));
 }
 
+Share SecureOps::elementwise_max(const Share& a, const Share& b, int value_bits) {
+  check_value_bits(value_bits);
+  if (fss_) return proto_.add(b, fss_->relu(proto_.sub(a, b), value_bits));
+  return proto_.add(a, proto_.mul(less_than_zero(proto_.sub(a, b), value_bits), proto_.sub(b, a)));
+}
+
 Share SecureOps::equal_public(const Share& x, const RingMatrix& c, int width) {
   if (width < 1 || width > kWordBits) throw std::invalid_argument("equal_public: width must be in [1, 64]");
   if (c.rows() != x.rows() || c.cols() != x.cols()) throw std::invalid_argument("equal_public: shape mismatch");

@@ -192,24 +192,42 @@ Share SecureOps::max_by_relu(const Share& x, int value_bits) {
 // The same tree keeping the winner's index: one select gate per pair and level gives ReLU(a - b)
 // and [a >= b] (i_a - i_b), so max = b + ReLU(a - b) and its index i_b + [a >= b] (i_a - i_b) come
 // out of the gate's round (3PC: two) instead of a comparison round and a selecting product; ties go
-// to a, the lower index. Then the index's one-hot by one DPF.
+// to a, the lower index. On the first level the indices are public, so ReLU's key alone serves
+// (it gives [a >= b] too) and half of all keys need no third payload word. Then the index's
+// one-hot by one DPF.
 MaxResult SecureOps::argmax_by_relu(const Share& x, int value_bits) {
   const Eigen::Index rows = x.rows();
-  Share values = x, indices = constant(proto_, column_numbers(rows, x.cols()));
+  Share values = x;
+  std::optional<Share> indices;  // none while they are the public column numbers
   while (values.cols() > 1) {
     const Eigen::Index pairs = (values.cols() + 1) / 2;
     const Share padded = padded_to(proto_, values, 2 * pairs, lowest_value(value_bits));
-    const Share padded_indices = padded_to(proto_, indices, 2 * pairs, 0);
     const ColumnIndices first = strided(0, pairs, 2), second = strided(1, pairs, 2);
     const Share a = gather_columns(padded, first), b = gather_columns(padded, second);
-    const Share index_a = gather_columns(padded_indices, first), index_b = gather_columns(padded_indices, second);
     fss::FssRound round(*key_dealing_);
+    if (!indices) {
+      round.add(fss_->prepare(proto_.sub(a, b), value_bits, fss::FssComparison::Output::relu_with_bit), Shape{2 * rows, pairs});
+      const Share out = std::move(round.run().front());
+      // i_b + [a >= b] (i_a - i_b) with public i_a = 2j, i_b = 2j + 1 (a padded b: i_b = 0).
+      RingMatrix index_b(rows, pairs), difference(rows, pairs);
+      for (Eigen::Index j = 0; j < pairs; ++j) {
+        const bool real_b = 2 * j + 1 < values.cols();
+        index_b.col(j).setConstant(real_b ? static_cast<u64>(2 * j + 1) : 0);
+        difference.col(j).setConstant(real_b ? ~u64{0} : static_cast<u64>(2 * j));
+      }
+      values = proto_.add(b, rows_of(out, 0, rows));
+      indices = proto_.add_public(proto_.mul_public(rows_of(out, rows, rows), difference), index_b);
+      continue;
+    }
+    const Share padded_indices = padded_to(proto_, *indices, 2 * pairs, 0);
+    const Share index_a = gather_columns(padded_indices, first), index_b = gather_columns(padded_indices, second);
     round.add(fss_->prepare_select(proto_.sub(a, b), proto_.sub(index_a, index_b), value_bits), Shape{2 * rows, pairs});
     const Share out = std::move(round.run().front());
     values = proto_.add(b, rows_of(out, 0, rows));
     indices = proto_.add(index_b, rows_of(out, rows, rows));
   }
-  return MaxResult{values, one_hot(indices, x.cols())};
+  if (!indices) indices = constant(proto_, column_numbers(rows, 1));  // a single column
+  return MaxResult{values, one_hot(*indices, x.cols())};
 }
 
 Share SecureOps::max(const Share& x, int value_bits) {

@@ -107,6 +107,9 @@ class SecureOps {
   // bit ? x : y, with `bit` an arithmetic 0/1 share (one multiplication round).
   Share select(const Share& bit, const Share& x, const Share& y);
   Share relu(const Share& x);
+  // max(a, b) elementwise when |a - b| < 2^(value_bits - 1): with FSS b + ReLU(a - b) by one gate
+  // (one round, 3PC two), otherwise a comparison and a selecting product.
+  Share elementwise_max(const Share& a, const Share& b, int value_bits);
   // [x == c] for a public ring matrix c of the same shape. When |x - c| < 2^(width - 1) is known,
   // only the low `width` bits are tested: fewer rounds, and 64 / 2^ceil(log2 width) tests per word.
   // With FSS: one round (3PC: two), a DPF point test up to 12 bits, two comparisons above.

@@ -238,6 +238,10 @@ TEST_P(Lookup, ReluAndSelectGatesAreExactInsideTheirBoundInOneRound) {
       const Share both = std::move(round.run().front());
       if (s.proto().mesh().self() == 0) (*s.rounds)["select" + std::to_string(i)] = stats.rounds(kOnline) - before;
       s.record("select" + std::to_string(i), both);
+      protocols::fss::FssRound with_bit(dealing);
+      with_bit.add(gate.prepare(s.input(i), widths[i], protocols::fss::FssComparison::Output::relu_with_bit),
+                   protocols::Shape{2 * selected.rows(), selected.cols()});
+      s.record("with_bit" + std::to_string(i), with_bit.run().front());
     }
   });
   const std::uint64_t one_round = GetParam() == Backend::TwoPartyDealer ? 1u : 2u;
@@ -253,6 +257,9 @@ TEST_P(Lookup, ReluAndSelectGatesAreExactInsideTheirBoundInOneRound) {
         ASSERT_EQ(got(r, c), v < 0 ? 0u : static_cast<mpc::u64>(v)) << "width " << widths[i] << " at " << r << ", " << c;
         ASSERT_EQ(both(r, c), got(r, c)) << "select's ReLU, width " << widths[i];
         ASSERT_EQ(both(rows + r, c), v < 0 ? 0u : selected(r, c)) << "select, width " << widths[i] << " at " << r << ", " << c;
+        const RingMatrix& with_bit = out.results.at("with_bit" + std::to_string(i));
+        ASSERT_EQ(with_bit(r, c), got(r, c)) << "ReLU with its bit, width " << widths[i];
+        ASSERT_EQ(with_bit(rows + r, c), v < 0 ? 0u : 1u) << "[x >= 0], width " << widths[i] << " at " << r << ", " << c;
       }
     }
   }

@@ -51,6 +51,22 @@ TEST_P(Reduction, MaxAndArgmaxOfAttentionLogits) {
   EXPECT_EQ(out.rounds.at("max"), fss_comparisons(GetParam()) ? 6 * (two_party ? 1 : 2) : 3 * per_level);
 }
 
+// Elementwise max(a, b) of two matrices, ties and the bound's edges included: exact, and one gate
+// with FSS (one round; 3PC two).
+TEST_P(Reduction, ElementwiseMaxIsExactInsideItsBound) {
+  const mpc::FixedPoint fp(16);
+  FloatMatrix a = uniform(3, 20, -30, 30, 11), b = uniform(3, 20, -30, 30, 12);
+  b(0, 0) = a(0, 0);
+  a(0, 1) = -1000.0, b(0, 1) = 1000.0;  // |a - b| = 2000 * 2^16 < 2^(32 - 1)
+  const auto out = run_session(GetParam(), 16, {fp.encode(a), fp.encode(b)}, [](Party& s) {
+    s.record("max", s.timed("max", [&] { return s.ops().elementwise_max(s.input(0), s.input(1), 32); }));
+  });
+  const RingMatrix want = fp.encode(a.cwiseMax(b));
+  for (Eigen::Index j = 0; j < want.size(); ++j) EXPECT_EQ(out.results.at("max").data()[j], want.data()[j]) << j;
+  const bool two_party = GetParam() == Backend::TwoPartyDealer;
+  if (fss_comparisons(GetParam())) EXPECT_EQ(out.rounds.at("max"), two_party ? 1u : 2u);
+}
+
 TEST_P(Reduction, EveryTournamentArityFindsTheFirstMaximum) {
   const mpc::FixedPoint fp(16);
   FloatMatrix logits = uniform(2, 45, -30, 30, 9);
