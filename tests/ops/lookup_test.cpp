@@ -57,14 +57,7 @@ TEST_P(Lookup, EveryEntryIsReadExactlyAndABatchTakesOneRound) {
     std::vector<Share> indices;
     std::vector<const LookupTable*> table_ptrs;
     for (std::size_t i = 0; i < std::size(widths); ++i) indices.push_back(s.input(i)), table_ptrs.push_back(&tables[i]);
-    net::Stats& stats = s.proto().mesh().stats();
-    std::vector<Share> read;
-    {
-      net::PhaseScope phase(stats, kOnline);
-      const auto before = stats.rounds(kOnline);
-      read = gate.lookup(indices, table_ptrs);
-      if (s.proto().mesh().self() == 0) (*s.rounds)["lookup"] = stats.rounds(kOnline) - before;
-    }
+    const std::vector<Share> read = s.timed_all("lookup", [&] { return gate.lookup(indices, table_ptrs); });
     for (std::size_t i = 0; i < read.size(); ++i) s.record("t" + std::to_string(i), read[i]);
   });
   EXPECT_EQ(out.rounds.at("lookup"), GetParam() == Backend::TwoPartyDealer ? 1u : 2u);
@@ -89,17 +82,12 @@ TEST_P(Lookup, GatesOfDifferentKindsShareOneRound) {
     protocols::fss::FssComparison comparison(dealing);
     FssLookup gate(dealing);
     const LookupTable* tables[] = {&table, &table};
-    net::Stats& stats = s.proto().mesh().stats();
-    std::vector<Share> read;
-    {
-      net::PhaseScope phase(stats, kOnline);
-      const auto before = stats.rounds(kOnline);
+    const std::vector<Share> read = s.timed_all("round", [&] {
       protocols::fss::FssRound round(dealing);
       round.add(comparison.prepare(s.input(0), 64), protocols::shape_of(s.input(0).first));
       round.add(gate.prepare(s.input(0), tables), protocols::Shape{2 * x.rows(), x.cols()});
-      read = round.run();
-      if (s.proto().mesh().self() == 0) (*s.rounds)["round"] = stats.rounds(kOnline) - before;
-    }
+      return round.run();
+    });
     s.record("sign", read[0]);
     s.record("twice", read[1]);
   });
@@ -128,17 +116,12 @@ TEST_P(Lookup, TruncationGateIsExactToOneUnitInTheRoundOfOtherGates) {
     KeyDealing dealing(s.proto());
     protocols::fss::FssComparison comparison(dealing);
     protocols::fss::FssTruncation truncation(dealing);
-    net::Stats& stats = s.proto().mesh().stats();
-    std::vector<Share> got;
-    {
-      net::PhaseScope phase(stats, kOnline);
-      const auto before = stats.rounds(kOnline);
+    const std::vector<Share> got = s.timed_all("round", [&] {
       protocols::fss::FssRound round(dealing);
       round.add(comparison.prepare(s.input(0), 64), protocols::shape_of(s.input(0).first));
       for (int bits : shifts) round.add(truncation.prepare(s.input(0), bits), protocols::shape_of(s.input(0).first));
-      got = round.run();
-      if (s.proto().mesh().self() == 0) (*s.rounds)["round"] = stats.rounds(kOnline) - before;
-    }
+      return round.run();
+    });
     s.record("sign", got[0]);
     for (std::size_t i = 0; i < std::size(shifts); ++i) s.record("t" + std::to_string(shifts[i]), got[i + 1]);
   });
@@ -174,21 +157,14 @@ TEST_P(Lookup, TruncatedProductGateMultipliesTheTruncationsInOneRound) {
   const auto out = run_session(GetParam(), 16, {a, b, c}, [&](Party& s) {
     KeyDealing dealing(s.proto());
     protocols::fss::FssTruncation truncation(dealing);
-    net::Stats& stats = s.proto().mesh().stats();
-    Share product, first_truncated;
-    {
-      net::PhaseScope phase(stats, kOnline);
-      const auto before = stats.rounds(kOnline);
+    const std::vector<Share> got = s.timed_all("product", [&] {
       protocols::fss::FssRound round(dealing);
       round.add(truncation.prepare_product(s.input(0), s.input(1), bits, bits), protocols::shape_of(s.input(0).first));
       round.add(truncation.prepare_product(s.input(0), s.input(2), bits, 0), protocols::shape_of(s.input(0).first));
-      std::vector<Share> got = round.run();
-      product = std::move(got[0]);
-      first_truncated = std::move(got[1]);
-      if (s.proto().mesh().self() == 0) (*s.rounds)["product"] = stats.rounds(kOnline) - before;
-    }
-    s.record("product", product);
-    s.record("first_truncated", first_truncated);
+      return round.run();
+    });
+    s.record("product", got[0]);
+    s.record("first_truncated", got[1]);
   });
   EXPECT_EQ(out.rounds.at("product"), GetParam() == Backend::TwoPartyDealer ? 1u : 2u);
   const RingMatrix& got = out.results.at("product");
@@ -225,19 +201,14 @@ TEST_P(Lookup, ReluAndSelectGatesAreExactInsideTheirBoundInOneRound) {
   const auto out = run_session(GetParam(), 16, inputs, [&](Party& s) {
     KeyDealing dealing(s.proto());
     protocols::fss::FssComparison gate(dealing);
-    net::Stats& stats = s.proto().mesh().stats();
     for (std::size_t i = 0; i < std::size(widths); ++i) {
-      net::PhaseScope phase(stats, kOnline);
-      auto before = stats.rounds(kOnline);
-      const Share r = gate.relu(s.input(i), widths[i]);
-      if (s.proto().mesh().self() == 0) (*s.rounds)["relu" + std::to_string(i)] = stats.rounds(kOnline) - before;
-      s.record("relu" + std::to_string(i), r);
-      before = stats.rounds(kOnline);
-      protocols::fss::FssRound round(dealing);
-      round.add(gate.prepare_select(s.input(i), s.input(2), widths[i]), protocols::Shape{2 * selected.rows(), selected.cols()});
-      const Share both = std::move(round.run().front());
-      if (s.proto().mesh().self() == 0) (*s.rounds)["select" + std::to_string(i)] = stats.rounds(kOnline) - before;
-      s.record("select" + std::to_string(i), both);
+      const std::string n = std::to_string(i);
+      s.record("relu" + n, s.timed("relu" + n, [&] { return gate.relu(s.input(i), widths[i]); }));
+      s.record("select" + n, s.timed("select" + n, [&] {
+        protocols::fss::FssRound round(dealing);
+        round.add(gate.prepare_select(s.input(i), s.input(2), widths[i]), protocols::Shape{2 * selected.rows(), selected.cols()});
+        return std::move(round.run().front());
+      }));
       protocols::fss::FssRound with_bit(dealing);
       with_bit.add(gate.prepare(s.input(i), widths[i], protocols::fss::FssComparison::Output::relu_with_bit),
                    protocols::Shape{2 * selected.rows(), selected.cols()});

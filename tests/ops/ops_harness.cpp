@@ -15,13 +15,17 @@ void Party::record(const std::string& name, const Share& x) {
   if (proto_.mesh().self() == 0) (*results)[name] = std::move(opened);
 }
 
-Share Party::timed(const std::string& name, const std::function<Share()>& step) {
+std::vector<Share> Party::timed_all(const std::string& name, const std::function<std::vector<Share>()>& step) {
   net::Stats& stats = proto_.mesh().stats();
   net::PhaseScope phase(stats, kOnline);
   const std::uint64_t before = stats.rounds(kOnline);
-  Share out = step();
+  std::vector<Share> out = step();
   if (proto_.mesh().self() == 0) (*rounds)[name] = stats.rounds(kOnline) - before;
   return out;
+}
+
+Share Party::timed(const std::string& name, const std::function<Share()>& step) {
+  return std::move(timed_all(name, [&] { return std::vector<Share>{step()}; }).front());
 }
 
 Outcome run_session(Backend backend, int frac_bits, const std::vector<RingMatrix>& inputs,

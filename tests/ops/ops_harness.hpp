@@ -36,6 +36,8 @@ class Party {
   void record(const std::string& name, const Share& x);
   // Runs step (online phase) and records the rounds it took under `name`.
   Share timed(const std::string& name, const std::function<Share()>& step);
+  // The same for a step with several results (e.g. the gates of one FSS round).
+  std::vector<Share> timed_all(const std::string& name, const std::function<std::vector<Share>()>& step);
 
   std::map<std::string, RingMatrix>* results = nullptr;
   std::map<std::string, std::uint64_t>* rounds = nullptr;
