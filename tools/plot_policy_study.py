@@ -3,11 +3,13 @@
 
 Outputs (PNG and markdown in the output folder, default RESULTS_DIR):
   policy_latency.png        decode-step latency vs cache length n, one line per policy, one panel per protocol
+  policy_latency_NET.png    the same projected onto each link profile NET (lan, wan) the study projected to
   policy_communication.png  online+offline MB per decode step vs n, same layout
   policy_breakdown.png      at the largest n: per policy, step time (top row) and bytes (bottom row) split into
                             selection / eviction / attention / rest, one column per protocol
   policy_summary.md         per n and protocol: step s, MB, rounds, full/policy ratios, selection share, tokens
-                            matching plaintext; plus the 2PC bars for MPCache at the largest n (also printed)
+                            matching plaintext, and per projected link the step s and latency ratio; plus the
+                            2PC bars for MPCache at the largest n (also printed)
 
 Usage: /usr/bin/python3 tools/plot_policy_study.py RESULTS_DIR [--out DIR]
 (RESULTS_DIR holds decode_steps.csv and decode_profile.csv; any subset of policies/protocols may be present.)
@@ -62,9 +64,24 @@ def policy_colours(policies):
     return {p: cmap(i % 10) for i, p in enumerate(ordered)}
 
 
-def index_steps(rows):
-    """(protocol, policy, n) -> row of decode_steps.csv."""
-    return {(r["protocol"], r["policy"], int(r["cache_length"])): r for r in rows}
+def index_steps(rows, network="loopback"):
+    """(protocol, policy, n) -> row of decode_steps.csv on one network (a file without a network column
+    holds one network: all its rows)."""
+    return {(r["protocol"], r["policy"], int(r["cache_length"])): r for r in rows if r.get("network", network) == network}
+
+
+def projected_networks(rows):
+    """The link profiles other than loopback that the study has rows for, in the file's order."""
+    seen = []
+    for r in rows:
+        net = r.get("network", "loopback")
+        if net != "loopback" and net not in seen:
+            seen.append(net)
+    return seen
+
+
+def projected_seconds(row):
+    return float(row["projected_seconds"])
 
 
 def total_mb(row):
@@ -169,22 +186,33 @@ def fmt_ratio(value):
     return "n/a" if value is None or value != value else f"{value:.2f}x"
 
 
-def summary_table(steps, protocol, n):
+def summary_table(steps, protocol, n, projected):
+    """`projected`: network -> its index_steps, whose step time is the projection."""
     full = steps.get((protocol, "full", n))
+    nets = list(projected)
+    header = "".join(f" {net} s (projected) | {net} full/policy |" for net in nets)
     lines = [f"### {protocol.upper()}, n = {n}", "",
              "| policy | step s | MB | rounds | latency full/policy | comm full/policy | selection share | "
-             "tokens matching plaintext |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "tokens matching plaintext |" + header,
+             "|---|---:|---:|---:|---:|---:|---:|---:|" + "---:|---:|" * len(nets)]
     for policy in policies_of(steps, protocol):
         row = steps.get((protocol, policy, n))
         if row is None:
             continue
         latency = ratio(float(full["step_seconds"]), float(row["step_seconds"])) if full else None
         comm = ratio(total_mb(full), total_mb(row)) if full else None
+        cells = ""
+        for net in nets:
+            prow, pfull = projected[net].get((protocol, policy, n)), projected[net].get((protocol, "full", n))
+            if prow is None:
+                cells += " - | - |"
+                continue
+            pratio = ratio(projected_seconds(pfull), projected_seconds(prow)) if pfull else None
+            cells += f" {projected_seconds(prow):.3f} | {fmt_ratio(pratio)} |"
         lines.append(f"| {policy} | {float(row['step_seconds']):.4f} | {total_mb(row):.2f} | "
                      f"{float(row['rounds']):.0f} | {fmt_ratio(latency)} | {fmt_ratio(comm)} | "
                      f"{100 * float(row['selection_time_share']):.1f}% | "
-                     f"{int(float(row['tokens_matching_plaintext']))}/{int(float(row['steps']))} |")
+                     f"{int(float(row['tokens_matching_plaintext']))}/{int(float(row['steps']))} |" + cells)
     return lines + [""]
 
 
@@ -192,8 +220,8 @@ def verdict(met):
     return "MET" if met else "NOT MET"
 
 
-def bars_block(steps):
-    """MPCache vs full in 2PC at the largest n where both were measured."""
+def bars_block(steps, projected):
+    """MPCache vs full in 2PC at the largest n where both were measured (and projected per link)."""
     lines = ["## Bars (2PC, MPCache vs full, largest n)", ""]
     both = [n for n in lengths_of(steps, "2pc") if ("2pc", "mpcache", n) in steps and ("2pc", "full", n) in steps]
     if not both:
@@ -210,17 +238,19 @@ def bars_block(steps):
         f"- communication ratio full/mpcache: {comm:.2f}x (bar >= {COMMUNICATION_BAR:g}x): "
         f"{verdict(comm >= COMMUNICATION_BAR)}",
         f"- selection share of mpcache step time: {100 * share:.1f}% (bar <= {100 * SELECTION_SHARE_BAR:g}%): "
-        f"{verdict(share <= SELECTION_SHARE_BAR)}",
-        ""]
+        f"{verdict(share <= SELECTION_SHARE_BAR)}"] + [
+        f"- latency ratio full/mpcache projected on {net}: "
+        f"{ratio(projected_seconds(p[('2pc', 'full', n)]), projected_seconds(p[('2pc', 'mpcache', n)])):.2f}x"
+        for net, p in projected.items() if ("2pc", "full", n) in p and ("2pc", "mpcache", n) in p] + [""]
 
 
-def write_summary(steps, out_path):
+def write_summary(steps, projected, out_path):
     lines = ["# Cache-policy study", ""]
     for n in lengths_of(steps):
         for protocol in protocols_of(steps):
             if any(k[0] == protocol and k[2] == n for k in steps):
-                lines += summary_table(steps, protocol, n)
-    lines += bars_block(steps)
+                lines += summary_table(steps, protocol, n, projected)
+    lines += bars_block(steps, projected)
     text = "\n".join(lines)
     print(text)
     with open(out_path, "w") as f:
@@ -233,7 +263,11 @@ def main():
     ap.add_argument("results_dir")
     ap.add_argument("--out", default=None, help="output folder (default: RESULTS_DIR)")
     args = ap.parse_args()
-    steps = index_steps(read_csv(os.path.join(args.results_dir, "decode_steps.csv"), STEP_COLUMNS))
+    rows = read_csv(os.path.join(args.results_dir, "decode_steps.csv"), STEP_COLUMNS)
+    steps = index_steps(rows)
+    if not steps:
+        sys.exit(f"{args.results_dir}: no loopback rows")
+    projected = {net: index_steps(rows, net) for net in projected_networks(rows)}
     profile = read_csv(os.path.join(args.results_dir, "decode_profile.csv"), PROFILE_COLUMNS)
     out = args.out or args.results_dir
     os.makedirs(out, exist_ok=True)
@@ -241,8 +275,11 @@ def main():
               os.path.join(out, "policy_latency.png"))
     plot_vs_n(steps, total_mb, "MB per decode step (online+offline)", "communication per step",
               os.path.join(out, "policy_communication.png"))
+    for net, p in projected.items():
+        plot_vs_n(p, projected_seconds, f"seconds per decode step, projected on {net}", f"decode-step latency on {net}",
+                  os.path.join(out, f"policy_latency_{net}.png"))
     plot_breakdown(profile, os.path.join(out, "policy_breakdown.png"))
-    write_summary(steps, os.path.join(out, "policy_summary.md"))
+    write_summary(steps, projected, os.path.join(out, "policy_summary.md"))
 
 
 if __name__ == "__main__":
