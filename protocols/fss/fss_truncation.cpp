@@ -11,12 +11,6 @@ namespace {
 constexpr const char* kWhat = "FSS truncation shares";
 constexpr u64 kLow63 = (u64{1} << 63) - 1;
 
-RingMatrix as_matrix(std::vector<u64> words, Eigen::Index rows, Eigen::Index cols) {
-  RingMatrix m(rows, cols);
-  std::copy(words.begin(), words.end(), m.data());
-  return m;
-}
-
 // The parts of r = mask0 + mask1 that the truncation reads: r_low = (r mod 2^63) >> bits, r_msb.
 RingMatrix low_part(const RingMatrix& r, int bits) {
   return r.unaryExpr([bits](u64 v) { return (v & kLow63) >> bits; });
@@ -38,18 +32,17 @@ u64 msb_weight(u64 c, int bits) {
 std::optional<MaskedGate> FssTruncation::prepare(const Share& x, int bits) {
   check_truncation_bits(bits);
   const Eigen::Index rows = x.rows(), cols = x.cols();
-  const std::size_t n = static_cast<std::size_t>(x.first.size());
   // Drawn in the same order at the key dealer and at P0 (P1): P0's mask part and its shares of
   // r_low and r_msb, and P1's mask part.
   mpc::Prg* p0 = dealing_.with_p0();
   mpc::Prg* p1 = dealing_.with_p1();
   RingMatrix mask0, low0, msb0, mask1;
   if (p0) {
-    mask0 = as_matrix(words_from(*p0, n), rows, cols);
-    low0 = as_matrix(words_from(*p0, n), rows, cols);
-    msb0 = as_matrix(words_from(*p0, n), rows, cols);
+    mask0 = p0->random(rows, cols);
+    low0 = p0->random(rows, cols);
+    msb0 = p0->random(rows, cols);
   }
-  if (p1) mask1 = as_matrix(words_from(*p1, n), rows, cols);
+  if (p1) mask1 = p1->random(rows, cols);
   if (dealing_.is_key_dealer()) {
     const RingMatrix r = mask0 + mask1;
     const RingMatrix low1 = low_part(r, bits) - low0;
@@ -83,20 +76,19 @@ std::optional<MaskedGate> FssTruncation::prepare_product(const Share& a, const S
   if (b_bits != 0) check_truncation_bits(b_bits);
   if (a.rows() != b.rows() || a.cols() != b.cols()) throw std::invalid_argument("FSS truncated product: shapes differ");
   const Eigen::Index rows = a.rows(), cols = a.cols();
-  const std::size_t n = static_cast<std::size_t>(a.first.size());
   constexpr int kParts = 8;
   mpc::Prg* p0 = dealing_.with_p0();
   mpc::Prg* p1 = dealing_.with_p1();
   RingMatrix mask_a0, mask_b0, mask_a1, mask_b1;
   std::vector<RingMatrix> parts;  // this party's (or, at the dealer, P0's) eight shares
   if (p0) {
-    mask_a0 = as_matrix(words_from(*p0, n), rows, cols);
-    mask_b0 = as_matrix(words_from(*p0, n), rows, cols);
-    for (int k = 0; k < kParts; ++k) parts.push_back(as_matrix(words_from(*p0, n), rows, cols));
+    mask_a0 = p0->random(rows, cols);
+    mask_b0 = p0->random(rows, cols);
+    for (int k = 0; k < kParts; ++k) parts.push_back(p0->random(rows, cols));
   }
   if (p1) {
-    mask_a1 = as_matrix(words_from(*p1, n), rows, cols);
-    mask_b1 = as_matrix(words_from(*p1, n), rows, cols);
+    mask_a1 = p1->random(rows, cols);
+    mask_b1 = p1->random(rows, cols);
   }
   if (dealing_.is_key_dealer()) {
     const RingMatrix ra = low_part(mask_a0 + mask_a1, bits), ma = msb_part(mask_a0 + mask_a1);

@@ -122,7 +122,7 @@ Share SecureOps::relu(const Share& x) {
 Share SecureOps::elementwise_max(const Share& a, const Share& b, int value_bits) {
   check_value_bits(value_bits);
   if (fss_) return proto_.add(b, fss_->relu(proto_.sub(a, b), value_bits));
-  return proto_.add(a, proto_.mul(less_than_zero(proto_.sub(a, b), value_bits), proto_.sub(b, a)));
+  return select(less_than_zero(proto_.sub(a, b), value_bits), b, a);
 }
 
 Share SecureOps::equal_public(const Share& x, const RingMatrix& c, int width) {

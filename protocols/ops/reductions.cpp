@@ -49,6 +49,30 @@ Share padded_to(Protocol& p, const Share& x, Eigen::Index cols, u64 fill) {
   return concat_columns(parts);
 }
 
+// The first level's winners i_b + [a >= b] (i_a - i_b) for the public i_a = 2j, i_b = 2j + 1 of
+// a level of `width` columns (a padded b, past the last column: i_b = 0).
+Share first_level_indices(const Protocol& p, const Share& at_least, Eigen::Index width) {
+  const Eigen::Index rows = at_least.rows(), pairs = at_least.cols();
+  RingMatrix index_b(rows, pairs), difference(rows, pairs);
+  for (Eigen::Index j = 0; j < pairs; ++j) {
+    const bool real_b = 2 * j + 1 < width;
+    index_b.col(j).setConstant(real_b ? static_cast<u64>(2 * j + 1) : 0);
+    difference.col(j).setConstant(real_b ? ~u64{0} : static_cast<u64>(2 * j));
+  }
+  return p.add_public(p.mul_public(at_least, difference), index_b);
+}
+
+// The even and the odd columns of x, padded with `fill` to an even count: the pairs of a binary
+// tree's level (a's columns come first in x, so ties go to the lower index).
+struct ColumnPairs {
+  Share a, b;
+};
+ColumnPairs column_pairs(Protocol& p, const Share& x, u64 fill) {
+  const Eigen::Index pairs = (x.cols() + 1) / 2;
+  const Share padded = padded_to(p, x, 2 * pairs, fill);
+  return {gather_columns(padded, strided(0, pairs, 2)), gather_columns(padded, strided(1, pairs, 2))};
+}
+
 BoolShare bool_columns(const BoolShare& x, Eigen::Index first, Eigen::Index count) {
   return map_components(x, [&](const RingMatrix& m) -> RingMatrix { return m.middleCols(first, count); });
 }
@@ -181,10 +205,8 @@ Share SecureOps::max(const Share& x) { return max(x, kWordBits); }
 Share SecureOps::max_by_relu(const Share& x, int value_bits) {
   Share values = x;
   while (values.cols() > 1) {
-    const Eigen::Index pairs = (values.cols() + 1) / 2;
-    const Share padded = padded_to(proto_, values, 2 * pairs, lowest_value(value_bits));
-    const Share a = gather_columns(padded, strided(0, pairs, 2)), b = gather_columns(padded, strided(1, pairs, 2));
-    values = proto_.add(b, fss_->relu(proto_.sub(a, b), value_bits));
+    const ColumnPairs v = column_pairs(proto_, values, lowest_value(value_bits));
+    values = elementwise_max(v.a, v.b, value_bits);
   }
   return values;
 }
@@ -200,31 +222,21 @@ MaxResult SecureOps::argmax_by_relu(const Share& x, int value_bits) {
   Share values = x;
   std::optional<Share> indices;  // none while they are the public column numbers
   while (values.cols() > 1) {
-    const Eigen::Index pairs = (values.cols() + 1) / 2;
-    const Share padded = padded_to(proto_, values, 2 * pairs, lowest_value(value_bits));
-    const ColumnIndices first = strided(0, pairs, 2), second = strided(1, pairs, 2);
-    const Share a = gather_columns(padded, first), b = gather_columns(padded, second);
+    const Eigen::Index width = values.cols(), pairs = (width + 1) / 2;
+    const ColumnPairs v = column_pairs(proto_, values, lowest_value(value_bits));
+    const Share difference = proto_.sub(v.a, v.b);
+    std::optional<ColumnPairs> i;
     fss::FssRound round(*key_dealing_);
-    if (!indices) {
-      round.add(fss_->prepare(proto_.sub(a, b), value_bits, fss::FssComparison::Output::relu_with_bit), Shape{2 * rows, pairs});
-      const Share out = std::move(round.run().front());
-      // i_b + [a >= b] (i_a - i_b) with public i_a = 2j, i_b = 2j + 1 (a padded b: i_b = 0).
-      RingMatrix index_b(rows, pairs), difference(rows, pairs);
-      for (Eigen::Index j = 0; j < pairs; ++j) {
-        const bool real_b = 2 * j + 1 < values.cols();
-        index_b.col(j).setConstant(real_b ? static_cast<u64>(2 * j + 1) : 0);
-        difference.col(j).setConstant(real_b ? ~u64{0} : static_cast<u64>(2 * j));
-      }
-      values = proto_.add(b, rows_of(out, 0, rows));
-      indices = proto_.add_public(proto_.mul_public(rows_of(out, rows, rows), difference), index_b);
-      continue;
+    if (indices) {
+      i = column_pairs(proto_, *indices, 0);
+      round.add(fss_->prepare_select(difference, proto_.sub(i->a, i->b), value_bits), Shape{2 * rows, pairs});
+    } else {
+      round.add(fss_->prepare(difference, value_bits, fss::FssComparison::Output::relu_with_bit), Shape{2 * rows, pairs});
     }
-    const Share padded_indices = padded_to(proto_, *indices, 2 * pairs, 0);
-    const Share index_a = gather_columns(padded_indices, first), index_b = gather_columns(padded_indices, second);
-    round.add(fss_->prepare_select(proto_.sub(a, b), proto_.sub(index_a, index_b), value_bits), Shape{2 * rows, pairs});
     const Share out = std::move(round.run().front());
-    values = proto_.add(b, rows_of(out, 0, rows));
-    indices = proto_.add(index_b, rows_of(out, rows, rows));
+    values = proto_.add(v.b, rows_of(out, 0, rows));
+    const Share second = rows_of(out, rows, rows);  // [a >= b] (i_a - i_b), or on the first level [a >= b]
+    indices = i ? proto_.add(i->b, second) : first_level_indices(proto_, second, width);
   }
   if (!indices) indices = constant(proto_, column_numbers(rows, 1));  // a single column
   return MaxResult{values, one_hot(*indices, x.cols())};
