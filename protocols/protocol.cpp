@@ -103,6 +103,14 @@ std::vector<FixedOperand> Protocol::fix_bounded(std::vector<Share> w, std::size_
 }
 
 FixedOperand Protocol::fix(const Share& w) { return std::move(fix(std::span<const Share>(&w, 1)).front()); }
+std::vector<Share> Protocol::append_rows_and_matmul_fixed_transposed(std::span<FixedOperand* const> grown,
+                                                                   std::span<const Share> rows,
+                                                                   std::span<const Share> x,
+                                                                   std::span<const FixedOperand* const> w) {
+  append_rows(grown, rows);
+  return matmul_fixed_transposed(x, w);
+}
+
 void Protocol::append_rows(FixedOperand& w, const Share& rows) {
   FixedOperand* p = &w;
   append_rows(std::span<FixedOperand* const>(&p, 1), std::span<const Share>(&rows, 1));

@@ -120,6 +120,13 @@ class Protocol {
   virtual std::vector<Share> matmul_fixed(std::span<const Share> x, std::span<const FixedOperand* const> w) = 0;
   virtual std::vector<Share> matmul_fixed_transposed(std::span<const Share> x,
                                                      std::span<const FixedOperand* const> w) = 0;
+  // append_rows(grown, rows), then matmul_fixed_transposed(x, w), where w may name grown operands
+  // (a decode step's new key rows and its queries against the keys): one round where the backend
+  // opens both together (2PC), the two calls in sequence otherwise.
+  virtual std::vector<Share> append_rows_and_matmul_fixed_transposed(std::span<FixedOperand* const> grown,
+                                                                     std::span<const Share> rows,
+                                                                     std::span<const Share> x,
+                                                                     std::span<const FixedOperand* const> w);
   // The operand at the granularity of groups of `rows_per_group` consecutive rows (local, no
   // communication): row c of the result is rows [c*g, (c+1)*g) of w side by side (g * cols columns);
   // trailing rows that do not fill a group are left out. A secret k x C one-hot times it gathers

@@ -9,7 +9,8 @@
 //   once:     policy.begin(shape, prompt_length)            -> the public counts for this prompt
 //   prefill / adopted cache:  (the prompt's attention runs) policy.on_prefill(l, prompt_attention, cache)
 //                             -> may compact the cache; after the last layer policy.on_prefill_done(layers)
-//   decode:  the engine appends the new key/value row of every head, then
+//   decode:  the engine appends the new key/value row of every head (and takes the queries' scores
+//            against the grown keys in the same round), then
 //            policy.on_append(l, key_rows, cache)
 //            rows = policy.select(l, queries, cache)       -> which rows attend (Selection)
 //            (attention over rows)

@@ -183,11 +183,11 @@ Share SecureTransformer::normalize(const Share& x, const Share& gain, const Shar
   return ops_.rms_norm(x, gain, config_.norm_eps);
 }
 
-Share SecureTransformer::activate(int layer, const Share& x) {
+Share SecureTransformer::activate(int layer, const Share& x, int raw_bits) {
   const auto scope = profiled("activation");
   const int bits = widths_.activation[static_cast<std::size_t>(layer)];
   // GeLU's tanh and erf forms differ by < 1e-3, below the approximation's own error budget.
-  return config_.activation == Activation::Silu ? ops_.silu(x, bits) : ops_.gelu(x, bits);
+  return config_.activation == Activation::Silu ? ops_.silu(x, bits, raw_bits) : ops_.gelu(x, bits, raw_bits);
 }
 
 Share SecureTransformer::linear(const Share& x, const protocols::FixedOperand& w, const Share& bias, int x_frac_bits) {
@@ -211,9 +211,9 @@ Share SecureTransformer::attention_block(int layer, const Share& x) {
     qkv = rotate_positions(proto_, config_, projected, position_);
   }
   const bool prompt = cache_[layer].keys.empty();
-  append_to_cache(layer, qkv);
+  if (prompt) start_cache(layer, qkv);
   Share prompt_probabilities;
-  const Share attended = attend(layer, qkv, prompt ? &prompt_probabilities : nullptr);
+  const Share attended = attend(layer, qkv, !prompt, prompt ? &prompt_probabilities : nullptr);
   if (prompt && policy_)
     policy_->on_prefill(layer, kvcache::secure::PromptAttention(prompt_probabilities, config_.heads), cache_[layer]);
   const int f = proto_.fixed_point().frac_bits();
@@ -227,26 +227,44 @@ std::vector<Share> SecureTransformer::query_heads(const Share& qkv) const {
   return queries;
 }
 
-// Each new K and V row is masked once here; later steps reuse the mask (see protocol.hpp).
-void SecureTransformer::append_to_cache(int layer, const Share& qkv) {
-  const auto scope = profiled("attention.cache_append");
+// The new K rows of every key/value head, then the new V rows.
+std::vector<Share> SecureTransformer::cache_rows(const Share& qkv) const {
   const int kv_heads = config_.kv_heads, d = config_.head_dim;
   const Eigen::Index keys_at = config_.heads * d, values_at = keys_at + kv_heads * d;
   std::vector<Share> rows;
   for (int g = 0; g < kv_heads; ++g) rows.push_back(columns(qkv, keys_at + g * d, d));
   for (int g = 0; g < kv_heads; ++g) rows.push_back(columns(qkv, values_at + g * d, d));
+  return rows;
+}
+
+// The prompt's K and V rows are masked once here; later steps reuse the mask (see protocol.hpp).
+void SecureTransformer::start_cache(int layer, const Share& qkv) {
+  const auto scope = profiled("attention.cache_append");
+  std::vector<protocols::FixedOperand> fixed = proto_.fix(cache_rows(qkv));
   LayerCache& cache = cache_[layer];
-  if (cache.keys.empty()) {
-    std::vector<protocols::FixedOperand> fixed = proto_.fix(rows);
-    cache.keys.assign(std::make_move_iterator(fixed.begin()), std::make_move_iterator(fixed.begin() + kv_heads));
-    cache.values.assign(std::make_move_iterator(fixed.begin() + kv_heads), std::make_move_iterator(fixed.end()));
-    return;
-  }
+  const auto kv_heads = static_cast<std::ptrdiff_t>(config_.kv_heads);
+  cache.keys.assign(std::make_move_iterator(fixed.begin()), std::make_move_iterator(fixed.begin() + kv_heads));
+  cache.values.assign(std::make_move_iterator(fixed.begin() + kv_heads), std::make_move_iterator(fixed.end()));
+}
+
+// Appends the new K and V rows (each masked once) and takes the queries' products with the grown
+// keys in the same round (2PC opens the rows beside the queries); then the policy sees the rows.
+// No policy changes the cache's rows on append, so taking the scores before on_append and select
+// gives what taking them after would.
+std::vector<Share> SecureTransformer::append_and_score(int layer, const Share& qkv, std::span<const Share> queries,
+                                                       std::span<const protocols::FixedOperand* const> keys) {
+  LayerCache& cache = cache_[layer];
+  const std::vector<Share> rows = cache_rows(qkv);
   std::vector<protocols::FixedOperand*> operands;
   for (auto& k : cache.keys) operands.push_back(&k);
   for (auto& v : cache.values) operands.push_back(&v);
-  proto_.append_rows(operands, rows);
-  if (policy_) policy_->on_append(layer, std::span(rows).first(static_cast<std::size_t>(kv_heads)), cache);
+  std::vector<Share> products;
+  {
+    const auto scope = profiled("attention.scores");
+    products = proto_.append_rows_and_matmul_fixed_transposed(operands, rows, queries, keys);
+  }
+  if (policy_) policy_->on_append(layer, std::span(rows).first(static_cast<std::size_t>(config_.kv_heads)), cache);
+  return products;
 }
 
 // All heads in single calls: one batched q.K^T, one softmax over the stacked (heads * new_rows)
@@ -255,7 +273,7 @@ void SecureTransformer::append_to_cache(int layer, const Share& qkv) {
 // whole cache (it costs the opening of the query only) and narrowed afterwards. `probabilities`,
 // when given, receives the stacked probabilities (heads * new_rows x cache rows). The result has F
 // fraction bits, or 2F where fused_output_truncation(layer) holds.
-Share SecureTransformer::attend(int layer, const Share& qkv, Share* probabilities) {
+Share SecureTransformer::attend(int layer, const Share& qkv, bool append, Share* probabilities) {
   const int heads = config_.heads, group = config_.heads / config_.kv_heads;
   const Eigen::Index new_rows = qkv.rows();
   LayerCache& cache = cache_[layer];
@@ -265,12 +283,19 @@ Share SecureTransformer::attend(int layer, const Share& qkv, Share* probabilitie
     keys.push_back(&cache.keys[h / group]);  // grouped-query attention shares a key/value head
     values.push_back(&cache.values[h / group]);
   }
+  std::vector<Share> products;
+  if (append) {
+    products = append_and_score(layer, qkv, queries, keys);
+  } else {
+    const auto scope = profiled("attention.scores");
+    products = proto_.matmul_fixed_transposed(queries, keys);
+  }
   const bool decoding = new_rows == 1 && policy_ != nullptr;
   const kvcache::secure::Selection rows = decoding ? policy_->select(layer, queries, cache) : kvcache::secure::Selection{};
   Share stacked;
   {
     const auto scope = profiled("attention.scores");
-    stacked = proto_.truncate(concat_rows(proto_.matmul_fixed_transposed(queries, keys)));
+    stacked = proto_.truncate(concat_rows(products));
   }
   Share probs = attention_probabilities(layer, stacked, rows, new_rows);
   std::vector<Share> per_head;
@@ -300,8 +325,18 @@ Share SecureTransformer::attention_probabilities(int layer, const Share& scores,
 Share SecureTransformer::mlp_block(int layer, const Share& x) {
   const SecureLayerWeights& w = weights_.layers[layer];
   const Share normed = normalize(x, w.mlp_norm_gain, w.mlp_norm_bias);
+  const int f = proto_.fixed_point().frac_bits();
+  if (gpt2() && widths_.activation[static_cast<std::size_t>(layer)] + f <= 64) {
+    // GeLU's input goes in untruncated (2F, below 2^62 by the activation bound): GeLU truncates it
+    // in its first round.
+    Share up;
+    {
+      const auto scope = profiled("linear");
+      up = proto_.add(proto_.matmul_fixed(normed, w.up), broadcast_rows(proto_.scale(w.up_bias, mpc::u64{1} << f), normed.rows()));
+    }
+    return proto_.add(x, linear(activate(layer, up, f), w.down, w.down_bias));
+  }
   const Share up = linear(normed, w.up, w.up_bias);
-  if (gpt2()) return proto_.add(x, linear(activate(layer, up), w.down, w.down_bias));
   const Eigen::Index inter = config_.intermediate_size;
   const Share activated = activate(layer, columns(up, 0, inter));
   Share gated;

@@ -87,15 +87,20 @@ class SecureTransformer {
   Share forward(const Share& tokens_one_hot);
   Share embed(const Share& tokens_one_hot);
   Share attention_block(int layer, const Share& x);
-  Share attend(int layer, const Share& qkv, Share* probabilities = nullptr);
+  // Attention of the new rows over the cache; `append` first grows the cache by qkv's K and V rows.
+  Share attend(int layer, const Share& qkv, bool append, Share* probabilities = nullptr);
   std::vector<Share> query_heads(const Share& qkv) const;
   Share attention_probabilities(int layer, const Share& scores, const kvcache::secure::Selection& rows,
                                 Eigen::Index new_rows);
-  void append_to_cache(int layer, const Share& qkv);
+  std::vector<Share> cache_rows(const Share& qkv) const;
+  void start_cache(int layer, const Share& qkv);
+  std::vector<Share> append_and_score(int layer, const Share& qkv, std::span<const Share> queries,
+                                      std::span<const protocols::FixedOperand* const> keys);
   Share mlp_block(int layer, const Share& x);
   // GPT-2: LayerNorm with the rows' means taken from residual_mean_ (its rows `first_row` ..).
   Share normalize(const Share& x, const Share& gain, const Share& bias, Eigen::Index first_row = 0);
-  Share activate(int layer, const Share& x);
+  // x at F + raw_bits fraction bits; the result at F.
+  Share activate(int layer, const Share& x, int raw_bits = 0);
   net::ProfileScope profiled(const char* operator_class);
   bool gpt2() const { return config_.architecture == Architecture::Gpt2; }
   // x . w + bias for x at F (or, with x_frac_bits = 2F, an untruncated product: one truncation by 2F).

@@ -79,22 +79,31 @@ Share SecureOps::piecewise_odd_plus_even(const Share& x, const EvenPolynomial& p
 // With FSS: the two range comparisons and the cell's line (intercept and slope, one DPF key) in one
 // round; then inside * intercept, above * x (integer bits: no truncation) and slope * x in one
 // round, and the last truncated and multiplied by inside in one gate: 3 rounds (3PC: 5) instead of
-// 11 (17).
-Share SecureOps::activation_by_lookup(const Share& x, const ActivationTable& table, int value_bits) {
+// 11 (17). An x with raw_bits more fraction bits is truncated by a gate of the first round; the
+// range tests read x's components shifted right by raw_bits (floor(x / 2^raw_bits) less a carry
+// below the number of components, exact modulo 2^(64 - raw_bits), so on tests of at most that
+// many bits): a test may flip within a few ulps of a threshold, where either side's value is
+// within the approximation's error. The cell's index is one shift of x, as without raw bits.
+Share SecureOps::activation_by_lookup(const Share& x, const ActivationTable& table, int value_bits, int raw_bits) {
   const int f = proto_.fixed_point().frac_bits();
   const auto r = x.rows(), c = x.cols();
-  const Share bounds[] = {proto_.add_public(x, fixed_matrix(r, c, table.threshold)),
-                          proto_.add_public(proto_.neg(x), fixed_matrix(r, c, table.threshold))};
-  const Share index = shift_components_right(proto_.add_public(x, fixed_matrix(r, c, table.offset)), f - table.step_log2);
+  const int test_bits = range_test_bits(value_bits, f, table.threshold);
+  const Share x_f = raw_bits > 0 ? shift_components_right(x, raw_bits) : x;
+  const Share bounds[] = {proto_.add_public(x_f, fixed_matrix(r, c, table.threshold)),
+                          proto_.add_public(proto_.neg(x_f), fixed_matrix(r, c, table.threshold))};
+  const u64 offset = static_cast<u64>(std::llround(std::ldexp(table.offset, f + raw_bits)));
+  const Share index = shift_components_right(proto_.add_public(x, filled(r, c, offset)), f + raw_bits - table.step_log2);
   fss::FssRound round(*key_dealing_);
-  round.add(fss_->prepare(concat_rows(bounds), range_test_bits(value_bits, f, table.threshold)), Shape{2 * r, c});
+  round.add(fss_->prepare(concat_rows(bounds), test_bits), Shape{2 * r, c});
   const fss::LookupTable* lines[] = {&table.intercept, &table.slope};
   round.add(fss_lookup_->prepare(index, lines), Shape{2 * r, c});
+  if (raw_bits > 0) round.add(fss_truncation_->prepare(x, raw_bits), shape_of(x.first));
   const std::vector<Share> out = round.run();
+  const Share& x_t = raw_bits > 0 ? out[2] : x;
   const Share below = rows_of(out[0], 0, r), above = rows_of(out[0], r, r);
   const Share inside = proto_.add_public(proto_.neg(proto_.add(below, above)), filled(r, c, 1));
   const Share lhs[] = {inside, above, rows_of(out[1], r, r)};
-  const Share rhs[] = {rows_of(out[1], 0, r), x, x};
+  const Share rhs[] = {rows_of(out[1], 0, r), x_t, x_t};
   const std::vector<Share> pieces = proto_.mul(lhs, rhs);
   // inside * trunc(slope x) by one truncated-product gate: exact 0 outside, where slope x (an
   // aliased cell's line at a far x) may exceed the truncation's domain.
@@ -104,13 +113,24 @@ Share SecureOps::activation_by_lookup(const Share& x, const ActivationTable& tab
   return proto_.add(proto_.add(pieces[0], sloped), pieces[1]);
 }
 
-Share SecureOps::gelu(const Share& x, int value_bits) {
+// The lookup form where it applies to x as given: with FSS, and range tests on bits that the local
+// shift by raw_bits keeps exact; otherwise x is truncated first.
+Share SecureOps::activation(const Share& x, const ActivationTable* table, const EvenPolynomial& poly, int value_bits,
+                            int raw_bits) {
   check_activation_bits(value_bits);
-  return tables_ ? activation_by_lookup(x, tables_->gelu, value_bits) : piecewise_odd_plus_even(x, gelu_poly_, value_bits);
+  if (raw_bits < 0 || value_bits + raw_bits > 64) throw std::invalid_argument("activation: raw bits must keep the input below 2^62");
+  const int f = proto_.fixed_point().frac_bits();
+  if (table && range_test_bits(value_bits, f, table->threshold) <= 64 - raw_bits)
+    return activation_by_lookup(x, *table, value_bits, raw_bits);
+  const Share x_f = raw_bits > 0 ? proto_.truncate(x, raw_bits) : x;
+  return table ? activation_by_lookup(x_f, *table, value_bits, 0) : piecewise_odd_plus_even(x_f, poly, value_bits);
 }
-Share SecureOps::silu(const Share& x, int value_bits) {
-  check_activation_bits(value_bits);
-  return tables_ ? activation_by_lookup(x, tables_->silu, value_bits) : piecewise_odd_plus_even(x, silu_poly_, value_bits);
+
+Share SecureOps::gelu(const Share& x, int value_bits, int raw_bits) {
+  return activation(x, tables_ ? &tables_->gelu : nullptr, gelu_poly_, value_bits, raw_bits);
+}
+Share SecureOps::silu(const Share& x, int value_bits, int raw_bits) {
+  return activation(x, tables_ ? &tables_->silu : nullptr, silu_poly_, value_bits, raw_bits);
 }
 
 }  // namespace protocols::ops

@@ -149,8 +149,11 @@ class SecureOps {
   int max_input_log2() const { return normalize_bits_ - proto_.fixed_point().frac_bits(); }
   // GeLU and SiLU; with value_bits < 64, |x| < 2^(value_bits - 2) must be known (the range
   // comparisons then run on fewer bits; the operator widens them to cover its own thresholds).
-  Share gelu(const Share& x, int value_bits = 64);
-  Share silu(const Share& x, int value_bits = 64);
+  // x may carry raw_bits fraction bits more than F (a product not yet truncated, |x| below
+  // 2^(value_bits - 2 + raw_bits)); the result has F. With FSS that truncation shares the first
+  // round (the range tests and the cell's index read x shifted locally), otherwise it comes first.
+  Share gelu(const Share& x, int value_bits = 64, int raw_bits = 0);
+  Share silu(const Share& x, int value_bits = 64, int raw_bits = 0);
 
   // --- composite operators -------------------------------------------------------------------
   // With value_bits < 64, |x| < 2^(value_bits - 2) must be known: the max tournament then
@@ -199,7 +202,8 @@ class SecureOps {
   Share reciprocal_by_lookup(const Share& scaled);
   Share rsqrt_by_lookup(const Share& scaled);
   Share lookup(const Share& index, const fss::LookupTable& table);
-  Share activation_by_lookup(const Share& x, const ActivationTable& table, int value_bits);
+  Share activation_by_lookup(const Share& x, const ActivationTable& table, int value_bits, int raw_bits);
+  Share activation(const Share& x, const ActivationTable* table, const EvenPolynomial& poly, int value_bits, int raw_bits);
   Share max_by_relu(const Share& x, int value_bits);
   MaxResult argmax_by_relu(const Share& x, int value_bits);
   Share equal_zero_by_fss(const Share& d, int width);

@@ -75,18 +75,20 @@ std::vector<FixedOperand> DealerProtocol::fix(std::span<const Share> w) {
 }
 
 void DealerProtocol::append_rows(std::span<FixedOperand* const> w, std::span<const Share> rows) {
-  check_counts(w.size(), rows.size(), "append_rows");
-  for (std::size_t i = 0; i < w.size(); ++i) {
-    check_columns(rows[i].cols(), mask_of(*w[i], "append_rows").cols(), "append_rows");
-    append_below(w[i]->value.first, correlations_.mask(rows[i].rows(), rows[i].cols()));
-  }
-  correlations_.finish_operation();
+  fixed_round(w, rows, {}, {}, false, "append_rows");
 }
 
-std::vector<Share> DealerProtocol::matmul_fixed_impl(std::span<const Share> x, std::span<const FixedOperand* const> w,
-                                                     bool transposed) {
-  const char* op = transposed ? "matmul_fixed_transposed" : "matmul_fixed";
+// The parties' fixed_round: the new rows' masks first, then the products' triples, whose C covers
+// the grown operands.
+std::vector<Share> DealerProtocol::fixed_round(std::span<FixedOperand* const> grown, std::span<const Share> rows,
+                                               std::span<const Share> x, std::span<const FixedOperand* const> w,
+                                               bool transposed, const char* op) {
+  check_counts(grown.size(), rows.size(), op);
   check_counts(x.size(), w.size(), op);
+  for (std::size_t i = 0; i < grown.size(); ++i) {
+    check_columns(rows[i].cols(), mask_of(*grown[i], op).cols(), op);
+    append_below(grown[i]->value.first, correlations_.mask(rows[i].rows(), rows[i].cols()));
+  }
   std::vector<Share> out;
   for (std::size_t i = 0; i < x.size(); ++i) {
     const auto& mask = mask_of(*w[i], op);
@@ -99,12 +101,19 @@ std::vector<Share> DealerProtocol::matmul_fixed_impl(std::span<const Share> x, s
 }
 
 std::vector<Share> DealerProtocol::matmul_fixed(std::span<const Share> x, std::span<const FixedOperand* const> w) {
-  return matmul_fixed_impl(x, w, false);
+  return fixed_round({}, {}, x, w, false, "matmul_fixed");
 }
 
 std::vector<Share> DealerProtocol::matmul_fixed_transposed(std::span<const Share> x,
                                                            std::span<const FixedOperand* const> w) {
-  return matmul_fixed_impl(x, w, true);
+  return fixed_round({}, {}, x, w, true, "matmul_fixed_transposed");
+}
+
+std::vector<Share> DealerProtocol::append_rows_and_matmul_fixed_transposed(std::span<FixedOperand* const> grown,
+                                                                         std::span<const Share> rows,
+                                                                         std::span<const Share> x,
+                                                                         std::span<const FixedOperand* const> w) {
+  return fixed_round(grown, rows, x, w, true, "append_rows_and_matmul_fixed_transposed");
 }
 
 FixedOperand DealerProtocol::group_rows(const FixedOperand& w, Eigen::Index rows_per_group) const {

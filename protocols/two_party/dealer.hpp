@@ -37,12 +37,16 @@ class DealerProtocol final : public Protocol {
   std::vector<Share> matmul_fixed(std::span<const Share> x, std::span<const FixedOperand* const> w) override;
   std::vector<Share> matmul_fixed_transposed(std::span<const Share> x,
                                              std::span<const FixedOperand* const> w) override;
+  std::vector<Share> append_rows_and_matmul_fixed_transposed(std::span<FixedOperand* const> grown,
+                                                             std::span<const Share> rows, std::span<const Share> x,
+                                                             std::span<const FixedOperand* const> w) override;
   FixedOperand group_rows(const FixedOperand& w, Eigen::Index rows_per_group) const override;
   std::vector<Share> truncate(std::span<const Share> x, int bits) override;
 
  private:
-  std::vector<Share> matmul_fixed_impl(std::span<const Share> x, std::span<const FixedOperand* const> w,
-                                       bool transposed);
+  std::vector<Share> fixed_round(std::span<FixedOperand* const> grown, std::span<const Share> rows,
+                                 std::span<const Share> x, std::span<const FixedOperand* const> w, bool transposed,
+                                 const char* op);
 
   CorrelationStream correlations_;
 };

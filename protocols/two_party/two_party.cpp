@@ -145,21 +145,7 @@ std::vector<FixedOperand> TwoPartyProtocol::fix(std::span<const Share> w) {
 }
 
 void TwoPartyProtocol::append_rows(std::span<FixedOperand* const> w, std::span<const Share> rows) {
-  check_counts(w.size(), rows.size(), "append_rows");
-  std::vector<RingMatrix> mask_shares, masked;
-  for (std::size_t i = 0; i < w.size(); ++i) {
-    state_of(*w[i], "append_rows");
-    check_columns(rows[i].cols(), w[i]->value.cols(), "append_rows");
-    mask_shares.push_back(correlations_.mask(rows[i].rows(), rows[i].cols()));
-    masked.push_back(rows[i].first - mask_shares.back());
-  }
-  correlations_.finish_operation();
-  const auto opened = open(masked);
-  for (std::size_t i = 0; i < w.size(); ++i) {
-    auto& state = state_of(*w[i], "append_rows");
-    append_below(state.opened, opened[i]);
-    append_below(w[i]->value.first, fixed_share(opened[i], std::move(mask_shares[i]), is_p0()));
-  }
+  fixed_round(w, rows, {}, {}, false, "append_rows");
 }
 
 void TwoPartyProtocol::reserve_rows(FixedOperand& w, Eigen::Index rows) const {
@@ -167,28 +153,53 @@ void TwoPartyProtocol::reserve_rows(FixedOperand& w, Eigen::Index rows) const {
   state_of(w, "reserve_rows").opened.reserve(rows);
 }
 
-std::vector<Share> TwoPartyProtocol::matmul_fixed_impl(std::span<const Share> x,
-                                                       std::span<const FixedOperand* const> w, bool transposed) {
-  const char* op = transposed ? "matmul_fixed_transposed" : "matmul_fixed";
+namespace {
+// Rows that `grown` and `rows` append to the operand w.
+Eigen::Index rows_appended_to(const FixedOperand* w, std::span<FixedOperand* const> grown, std::span<const Share> rows) {
+  Eigen::Index added = 0;
+  for (std::size_t j = 0; j < grown.size(); ++j)
+    if (grown[j] == w) added += rows[j].rows();
+  return added;
+}
+}  // namespace
+
+// One round: the appended rows open as W - B (new rows only) beside the products' x - A, and the
+// products then read the grown operands (the dealer folded the new rows' masks into C as well).
+std::vector<Share> TwoPartyProtocol::fixed_round(std::span<FixedOperand* const> grown, std::span<const Share> rows,
+                                                 std::span<const Share> x, std::span<const FixedOperand* const> w,
+                                                 bool transposed, const char* op) {
+  check_counts(grown.size(), rows.size(), op);
   check_counts(x.size(), w.size(), op);
+  std::vector<RingMatrix> mask_shares, masked;
+  for (std::size_t i = 0; i < grown.size(); ++i) {
+    state_of(*grown[i], op);
+    check_columns(rows[i].cols(), grown[i]->value.cols(), op);
+    mask_shares.push_back(correlations_.mask(rows[i].rows(), rows[i].cols()));
+    masked.push_back(rows[i].first - mask_shares.back());
+  }
   std::vector<FixedTriple> triples;
-  std::vector<RingMatrix> masked;
   for (std::size_t i = 0; i < x.size(); ++i) {
     const auto& state = state_of(*w[i], op);
-    check_inner(x[i].cols(), transposed ? state.opened.cols() : state.opened.rows(), op);
+    const Eigen::Index w_rows = state.opened.rows() + rows_appended_to(w[i], grown, rows);
+    check_inner(x[i].cols(), transposed ? state.opened.cols() : w_rows, op);
     // Parties never need the full mask: the dealer folds it into C.
-    triples.push_back(fixed_triple(correlations_, state.opened, state.opened.rows(), state.opened.cols(), x[i].rows(),
-                                   transposed));
+    triples.push_back(fixed_triple(correlations_, state.opened, w_rows, state.opened.cols(), x[i].rows(), transposed));
     masked.push_back(x[i].first - triples.back().a);
   }
   correlations_.finish_operation();
   const auto opened = open(masked);
+  for (std::size_t i = 0; i < grown.size(); ++i) {
+    auto& state = state_of(*grown[i], op);
+    append_below(state.opened, opened[i]);
+    append_below(grown[i]->value.first, fixed_share(opened[i], std::move(mask_shares[i]), is_p0()));
+  }
   std::vector<Share> out;
   for (std::size_t i = 0; i < x.size(); ++i) {
     const auto& state = state_of(*w[i], op);
     const auto& t = triples[i];
+    const RingMatrix& d = opened[grown.size() + i];
     const RingRows& share = w[i]->value.first;
-    RingMatrix z = transposed ? ring_product_transposed(opened[i], share) : ring_product(opened[i], share);
+    RingMatrix z = transposed ? ring_product_transposed(d, share) : ring_product(d, share);
     z += transposed ? ring_product_transposed(t.a, state.opened) : ring_product(t.a, state.opened);
     z += t.c;
     out.push_back(additive(std::move(z)));
@@ -197,12 +208,19 @@ std::vector<Share> TwoPartyProtocol::matmul_fixed_impl(std::span<const Share> x,
 }
 
 std::vector<Share> TwoPartyProtocol::matmul_fixed(std::span<const Share> x, std::span<const FixedOperand* const> w) {
-  return matmul_fixed_impl(x, w, false);
+  return fixed_round({}, {}, x, w, false, "matmul_fixed");
 }
 
 std::vector<Share> TwoPartyProtocol::matmul_fixed_transposed(std::span<const Share> x,
                                                              std::span<const FixedOperand* const> w) {
-  return matmul_fixed_impl(x, w, true);
+  return fixed_round({}, {}, x, w, true, "matmul_fixed_transposed");
+}
+
+std::vector<Share> TwoPartyProtocol::append_rows_and_matmul_fixed_transposed(std::span<FixedOperand* const> grown,
+                                                                           std::span<const Share> rows,
+                                                                           std::span<const Share> x,
+                                                                           std::span<const FixedOperand* const> w) {
+  return fixed_round(grown, rows, x, w, true, "append_rows_and_matmul_fixed_transposed");
 }
 
 FixedOperand TwoPartyProtocol::group_rows(const FixedOperand& w, Eigen::Index rows_per_group) const {

@@ -7,6 +7,7 @@
 //   reveal              1 round
 //   mul / matmul        1 round, each party sends x - a and y - b
 //   fix / append_rows   1 round, each party sends its share of W - B for the new rows only
+//                       (an append can share the round of a product with the grown operand)
 //   matmul_fixed[_T]    1 round, each party sends x - A only (never anything of the size of W)
 //   truncate            1 round, each party sends 8 bytes per element; exact up to one ulp
 #pragma once
@@ -44,6 +45,9 @@ class TwoPartyProtocol final : public Protocol {
   std::vector<Share> matmul_fixed(std::span<const Share> x, std::span<const FixedOperand* const> w) override;
   std::vector<Share> matmul_fixed_transposed(std::span<const Share> x,
                                              std::span<const FixedOperand* const> w) override;
+  std::vector<Share> append_rows_and_matmul_fixed_transposed(std::span<FixedOperand* const> grown,
+                                                             std::span<const Share> rows, std::span<const Share> x,
+                                                             std::span<const FixedOperand* const> w) override;
   FixedOperand group_rows(const FixedOperand& w, Eigen::Index rows_per_group) const override;
   std::vector<Share> truncate(std::span<const Share> x, int bits) override;
 
@@ -51,8 +55,11 @@ class TwoPartyProtocol final : public Protocol {
   bool is_p0() const { return self_ == 0; }
   // One round with the peer: sends this party's parts, returns part + peer's part for each.
   std::vector<RingMatrix> open(const std::vector<RingMatrix>& parts);
-  std::vector<Share> matmul_fixed_impl(std::span<const Share> x, std::span<const FixedOperand* const> w,
-                                       bool transposed);
+  // Appends rows to `grown` and multiplies x by w (transposed or not) in one round; either list may
+  // be empty.
+  std::vector<Share> fixed_round(std::span<FixedOperand* const> grown, std::span<const Share> rows,
+                                 std::span<const Share> x, std::span<const FixedOperand* const> w, bool transposed,
+                                 const char* op);
 
   int self_;
   int peer_;

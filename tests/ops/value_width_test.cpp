@@ -81,10 +81,38 @@ TEST_P(ValueWidth, NarrowOperatorsMatchDoublePrecisionUpToTheirBound) {
     EXPECT_LE(out.rounds.at(op), out.rounds.at(std::string(op) + "_full")) << op;
 }
 
+// GeLU and SiLU of a product not yet truncated (2F fraction bits, as the MLP's input comes out of
+// its matmul): the same values as on the truncated input, the thresholds' neighbourhoods
+// included; with FSS the truncation takes no round of its own.
+TEST_P(ValueWidth, ActivationsOfUntruncatedInputsMatchDoublePrecision) {
+  const mpc::FixedPoint fp(kFrac), fp_raw(2 * kFrac);
+  const int activation_bits = kFrac + 2 + 5;  // |x| < 32
+  FloatMatrix x = up_to_the_bound(512, 32.0, 25);
+  const double unit = std::ldexp(1.0, -kFrac);
+  Eigen::Index at = 2;
+  for (double threshold : {8.0 - 4.0 / 64, 16.0 - 4.0 / 32})  // GeLU's and SiLU's
+    for (double sign : {-1.0, 1.0})
+      for (double ulps : {-3.0, -1.0, -0.4, 0.0, 0.4, 1.0, 3.0}) x(0, at++) = sign * (threshold + ulps * unit);
+  bool fss = false;
+  const auto out = run_session(GetParam(), kFrac, {fp_raw.encode(x), fp.encode(x)}, [&](Party& s) {
+    SecureOps& ops = s.ops();
+    fss = ops.comparisons() == protocols::Comparisons::fss;
+    s.record("gelu_raw", s.timed("gelu_raw", [&] { return ops.gelu(s.input(0), activation_bits, kFrac); }));
+    s.timed("gelu", [&] { return ops.gelu(s.input(1), activation_bits); });
+    s.record("silu_raw", ops.silu(s.input(0), activation_bits, kFrac));
+    s.timed("truncate", [&] { return s.proto().truncate(s.input(0), kFrac); });
+  });
+  const auto decoded = [&](const char* name) { return fp.decode(out.results.at(name)); };
+  EXPECT_LT((decoded("gelu_raw") - x.unaryExpr(&protocols::ops::gelu_reference)).cwiseAbs().maxCoeff(), 5e-4);
+  EXPECT_LT((decoded("silu_raw") - x.unaryExpr(&protocols::ops::silu_reference)).cwiseAbs().maxCoeff(), 3.5e-3);
+  EXPECT_EQ(out.rounds.at("gelu_raw"), out.rounds.at("gelu") + (fss ? 0 : out.rounds.at("truncate")));
+}
+
 TEST_P(ValueWidth, WidthsOutsideTheRingAreRefused) {
   const mpc::FixedPoint fp(kFrac);
   run_session(GetParam(), kFrac, {fp.encode(FloatMatrix::Zero(1, 4))}, [&](Party& s) {
     EXPECT_THROW(s.ops().gelu(s.input(0), 65), std::invalid_argument);
+    EXPECT_THROW(s.ops().gelu(s.input(0), 40, 30), std::invalid_argument);  // 2^68 is outside the ring
     EXPECT_THROW(s.ops().softmax(s.input(0), {}, 2), std::invalid_argument);
     EXPECT_THROW(s.ops().argmax(s.input(0), 0), std::invalid_argument);
   });

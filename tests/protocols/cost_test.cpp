@@ -39,11 +39,13 @@ Rounds rounds_per_operation(Protocol& p, Eigen::Index n, int batch) {
   phase("matmul_fixed", [&] { p.matmul_fixed(xs, fixed_const); });
   phase("append_rows", [&] { p.append_rows(fixed_ptrs, rows); });
   phase("matmul_fixed_transposed", [&] { p.matmul_fixed_transposed(xs, fixed_const); });
+  phase("append_rows_and_matmul_fixed_transposed",
+        [&] { p.append_rows_and_matmul_fixed_transposed(fixed_ptrs, rows, xs, fixed_const); });
   phase("truncate", [&] { p.truncate(xs, 16); });
   phase("reveal", [&] { p.reveal(xs.front(), protocols::kRevealToAll); });
   Rounds out;
   for (const char* name : {"input", "mul", "matmul", "fix", "append_rows", "matmul_fixed", "matmul_fixed_transposed",
-                           "truncate", "reveal"})
+                           "append_rows_and_matmul_fixed_transposed", "truncate", "reveal"})
     out[name] = stats.rounds(name);
   return out;
 }
@@ -68,14 +70,16 @@ TEST_P(Costs, RoundsPerOperationDoNotDependOnSizeOrBatch) {
   if (two_party) {
     const Rounds want{{"input", 0},        {"mul", 1},          {"matmul", 1},
                       {"fix", 1},          {"append_rows", 1},  {"matmul_fixed", 1},
-                      {"matmul_fixed_transposed", 1}, {"truncate", 1}, {"reveal", 1}};
+                      {"matmul_fixed_transposed", 1}, {"append_rows_and_matmul_fixed_transposed", 1},
+                      {"truncate", 1}, {"reveal", 1}};
     EXPECT_EQ(p0, want);
     EXPECT_EQ(got[1][0], want);
     for (const auto& [op, rounds] : got[2][0]) EXPECT_EQ(rounds, 0u) << "the dealer takes part in no round: " << op;
   } else {
     const Rounds want{{"input", 1},        {"mul", 1},          {"matmul", 1},
                       {"fix", 0},          {"append_rows", 0},  {"matmul_fixed", 1},
-                      {"matmul_fixed_transposed", 1}, {"truncate", 2}, {"reveal", 1}};
+                      {"matmul_fixed_transposed", 1}, {"append_rows_and_matmul_fixed_transposed", 1},
+                      {"truncate", 2}, {"reveal", 1}};
     EXPECT_EQ(p0, want);
     EXPECT_EQ(got[1][0].at("truncate"), 2u);
     EXPECT_EQ(got[2][0].at("truncate"), 1u) << "the helper only sends in the first round";

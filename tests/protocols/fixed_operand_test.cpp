@@ -55,6 +55,35 @@ TEST_P(FixedOperands, AppendedRowsJoinBothProductOrientations) {
   EXPECT_EQ(got[1][3], RingMatrix(q * k9.transpose()));
 }
 
+// A decode step's append and its scores in one call: the products read the grown keys, other
+// grown operands (the values) take their rows too, and later products see them.
+TEST_P(FixedOperands, AppendAndTransposedProductInOneCallReadTheGrownKeys) {
+  const int d = 8;
+  const RingMatrix prompt_k = public_random(5, d, 150), prompt_v = public_random(5, d, 151);
+  const RingMatrix new_k = public_random(1, d, 152), new_v = public_random(1, d, 153);
+  const RingMatrix q1 = public_random(1, d, 154), q2 = public_random(2, d, 155), probs = public_random(1, 6, 156);
+  std::array<std::array<RingMatrix, 3>, kParties> got;
+  run_backend(GetParam(), [&](Protocol& p) {
+    protocols::FixedOperand k = p.fix(input_from(p, 0, prompt_k));
+    protocols::FixedOperand v = p.fix(input_from(p, 0, prompt_v));
+    protocols::FixedOperand* grown[] = {&k, &v};
+    const Share rows[] = {input_from(p, 1, new_k), input_from(p, 1, new_v)};
+    const Share queries[] = {input_from(p, 1, q1), input_from(p, 1, q2)};
+    const protocols::FixedOperand* keys[] = {&k, &k};
+    const std::vector<Share> scores = p.append_rows_and_matmul_fixed_transposed(grown, rows, queries, keys);
+    auto& out = got[p.mesh().self()];
+    out[0] = p.reveal(scores[0], 1);
+    out[1] = p.reveal(scores[1], 1);
+    out[2] = p.reveal(p.matmul_fixed(input_from(p, 1, probs), v), 1);
+  });
+  RingMatrix k6(6, d), v6(6, d);
+  k6 << prompt_k, new_k;
+  v6 << prompt_v, new_v;
+  EXPECT_EQ(got[1][0], RingMatrix(q1 * k6.transpose()));
+  EXPECT_EQ(got[1][1], RingMatrix(q2 * k6.transpose()));
+  EXPECT_EQ(got[1][2], RingMatrix(probs * v6));
+}
+
 // Where every matrix of a fixed operand lives: its value (the dealer: the mask) and the 2PC
 // parties' opened value. 3PC and the dealer keep no state matrices.
 std::vector<const mpc::u64*> storage_of(const Protocol& p, const protocols::FixedOperand& w) {
