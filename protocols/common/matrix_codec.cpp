@@ -130,6 +130,18 @@ mpc::RingMatrix MatrixReader::next(Eigen::Index rows, Eigen::Index cols) {
   return m;
 }
 
+std::span<const mpc::u64> MatrixReader::next_words(std::size_t count) {
+  const std::size_t n = bytes_of(static_cast<Eigen::Index>(count));
+  if (offset_ + n > frame_.size())
+    throw net::NetError(std::string(what_) + ": frame of " + std::to_string(frame_.size()) +
+                        " bytes is too short for the expected tensors (the parties disagree on the sequence of operations)");
+  const std::uint8_t* at = frame_.data() + offset_;
+  // Frames start on the allocator's alignment and hold whole words, so every element is aligned.
+  if (reinterpret_cast<std::uintptr_t>(at) % alignof(mpc::u64) != 0) throw std::logic_error("MatrixReader: misaligned frame");
+  offset_ += n;
+  return {reinterpret_cast<const mpc::u64*>(at), count};
+}
+
 void MatrixReader::expect_end() const { expect_end_at(frame_, offset_, what_); }
 
 }  // namespace protocols

@@ -47,6 +47,9 @@ class MatrixReader {
  public:
   MatrixReader(net::Bytes frame, const char* what) : frame_(std::move(frame)), what_(what) {}
   mpc::RingMatrix next(Eigen::Index rows, Eigen::Index cols);
+  // The next `count` elements in place, without a copy: valid while this reader (moved or not)
+  // lives, since its frame's storage never moves.
+  std::span<const mpc::u64> next_words(std::size_t count);
   // Throws if bytes are left over: sender and receiver disagree about the sequence of operations.
   void expect_end() const;
 

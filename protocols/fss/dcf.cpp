@@ -72,7 +72,8 @@ void generate_chunk(FixedKeyAes& aes, int bits, std::span<const u64> alpha, std:
       for (std::size_t w = 0; w < wd; ++w) {
         u64& va = v_alpha[k * wd + w];
         u64 value_cw = signed_by(t1, value_word(h1, lose, w) - value_word(h0, lose, w) - va);
-        if (lose == kLeft) value_cw += signed_by(t1, beta[key * wd + w]);  // inputs left of alpha's path are below alpha
+        // Inputs left of alpha's path are below alpha (a mask: the path's bit is random).
+        value_cw += signed_by(t1, beta[key * wd + w]) & (u64{0} - static_cast<u64>(lose == kLeft));
         va = va - value_word(h1, keep, w) + value_word(h0, keep, w) + signed_by(t1, value_cw);
         keys.value[(key * bits + level) * wd + w] = value_cw;
       }
@@ -80,8 +81,8 @@ void generate_chunk(FixedKeyAes& aes, int bits, std::span<const u64> alpha, std:
       const u64 t_right = static_cast<u64>((h0[kRight] ^ h1[kRight]).lsb() ^ keep);
       keys.seed[key * bits + level] = seed_cw.with_low_bits((t_left << 1) | t_right);
       const Block keep_cw = seed_cw.with_low_bits(keep == kLeft ? t_left : t_right);
-      s[0][k] = h0[keep] ^ (t0 ? keep_cw : Block{});
-      s[1][k] = h1[keep] ^ (t1 ? keep_cw : Block{});
+      s[0][k] = h0[keep] ^ masked_by(t0, keep_cw);
+      s[1][k] = h1[keep] ^ masked_by(t1, keep_cw);
     }
   }
   const std::vector<Block> extra0 = leaf_extras(aes, s[0], wd), extra1 = leaf_extras(aes, s[1], wd);
@@ -91,7 +92,7 @@ void generate_chunk(FixedKeyAes& aes, int bits, std::span<const u64> alpha, std:
                                                                       leaf_word(s[0][k], extra0[k], w) - v_alpha[k * wd + w]);
 }
 
-void evaluate_chunk(FixedKeyAes& aes, int party, std::span<const Block> root, const DcfCorrections& keys,
+void evaluate_chunk(FixedKeyAes& aes, int party, std::span<const Block> root, const DcfKeysView& keys,
                     std::span<const u64> x, std::size_t first, std::size_t n, std::vector<u64>& v) {
   const std::size_t wd = static_cast<std::size_t>(keys.width);
   const std::size_t parts = wd > 2 ? 3 : 2;  // the path's seed, its value and (wide payloads) extra value
@@ -109,14 +110,16 @@ void evaluate_chunk(FixedKeyAes& aes, int party, std::span<const Block> root, co
     for (std::size_t k = 0; k < n; ++k) {
       const std::size_t key = first + k;
       const int bit = bit_of(x[key], bits, level);
+      // The control bit is random: its corrections apply by mask, not by branch.
       const int t = s[k].lsb();
+      const u64 keep = u64{0} - static_cast<u64>(t);
       const Block cw = keys.seed[key * bits + level];
       const u64 t_cw = bit == 0 ? (cw.lo >> 1) & 1 : cw.lo & 1;
       for (std::size_t w = 0; w < wd; ++w) {
         const u64 value = w < 2 ? word(hashed[parts * k + 1], w) : word(hashed[parts * k + 2], w - 2);
-        v[key * wd + w] += signed_by(party, value + (t ? keys.value[(key * bits + level) * wd + w] : 0));
+        v[key * wd + w] += signed_by(party, value + (keys.value[(key * bits + level) * wd + w] & keep));
       }
-      s[k] = hashed[parts * k] ^ (t ? cw.without_low_bits(2).with_low_bits(t_cw) : Block{});
+      s[k] = hashed[parts * k] ^ masked_by(t, cw.without_low_bits(2).with_low_bits(t_cw));
     }
   }
   const std::vector<Block> extras = leaf_extras(aes, s, wd);
@@ -144,9 +147,12 @@ DcfCorrections dcf_generate(FixedKeyAes& aes, int bits, std::span<const u64> alp
   return keys;
 }
 
-std::vector<u64> dcf_evaluate(FixedKeyAes& aes, int party, std::span<const Block> root, const DcfCorrections& keys,
+std::vector<u64> dcf_evaluate(FixedKeyAes& aes, int party, std::span<const Block> root, const DcfKeysView& keys,
                               std::span<const u64> x) {
   check_sizes(keys.bits, root.size(), keys.keys(), x.size(), "dcf_evaluate");
+  const std::size_t levels = keys.keys() * static_cast<std::size_t>(keys.bits);
+  if (keys.seed.size() != levels || keys.value.size() != levels * static_cast<std::size_t>(keys.width))
+    throw std::invalid_argument("dcf_evaluate: correction words of the wrong size");
   if (party != 0 && party != 1) throw std::invalid_argument("dcf_evaluate: party must be 0 or 1");
   std::vector<u64> v(x.size() * static_cast<std::size_t>(keys.width), 0);
   for (std::size_t first = 0; first < x.size(); first += kChunkKeys)

@@ -41,13 +41,30 @@ struct DcfCorrections {
   }
 };
 
+// The correction words read in place: from a DcfCorrections, or from a received frame that
+// outlives the view (the keys are evaluated where they arrived, without a copy).
+struct DcfKeysView {
+  int bits = 0;
+  int width = 1;
+  std::span<const Block> seed;   // keys x bits, key-major
+  std::span<const u64> value;    // keys x bits x width
+  std::span<const u64> final;    // keys x width
+
+  DcfKeysView() = default;
+  DcfKeysView(const DcfCorrections& keys)  // NOLINT: a view of the keys
+      : bits(keys.bits), width(keys.width), seed(keys.seed), value(keys.value), final(keys.final) {}
+  DcfKeysView(int bits_, int width_, std::span<const Block> seed_, std::span<const u64> value_, std::span<const u64> final_)
+      : bits(bits_), width(width_), seed(seed_), value(value_), final(final_) {}
+  std::size_t keys() const { return final.size() / static_cast<std::size_t>(width); }
+};
+
 // Correction words of keys[k] = DCF(alpha[k], beta[k]) for root seeds root0[k] (party 0) and
 // root1[k] (party 1). 1 <= bits <= 64; alpha below 2^bits; beta holds keys x width words.
 DcfCorrections dcf_generate(FixedKeyAes& aes, int bits, std::span<const u64> alpha, std::span<const u64> beta,
                             std::span<const Block> root0, std::span<const Block> root1, int width = 1);
 
 // Party `party` (0 or 1)'s shares of f_k(x[k]) for every key k (keys x width words).
-std::vector<u64> dcf_evaluate(FixedKeyAes& aes, int party, std::span<const Block> root, const DcfCorrections& keys,
+std::vector<u64> dcf_evaluate(FixedKeyAes& aes, int party, std::span<const Block> root, const DcfKeysView& keys,
                               std::span<const u64> x);
 
 }  // namespace protocols::fss

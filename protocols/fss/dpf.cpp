@@ -20,11 +20,11 @@ void check_bits(int bits, const char* what) {
     throw std::invalid_argument(std::string(what) + ": input bits must be in [1, " + std::to_string(kMaxDpfBits) + "]");
 }
 
-// The child of a node on side `side`, given its hash and the level's correction word.
+// The child of a node on side `side`, given its hash and the level's correction word, which applies
+// when the parent's control bit is set: without a branch, since that bit is random.
 Block child(Block hashed, int parent_t, Block cw, int side) {
-  if (!parent_t) return hashed;
   const u64 t_cw = side == kLeft ? (cw.lo >> 1) & 1 : cw.lo & 1;
-  return hashed ^ cw.without_low_bits(2).with_low_bits(t_cw);
+  return hashed ^ masked_by(parent_t, cw.without_low_bits(2).with_low_bits(t_cw));
 }
 
 }  // namespace
@@ -112,7 +112,8 @@ std::vector<u64> dpf_evaluate_domain(FixedKeyAes& aes, int party, std::span<cons
     for (std::size_t i = 0; i < width; ++i) {
       const Block node = nodes[k * width + i], conv = hashed[k * width + i];
       const int t = node.lsb();
-      for (int w = 0; w < 2; ++w) out[k * domain + 2 * i + w] = signed_by(party, word(conv, w) + (t ? word(cw, w) : 0));
+      const Block correction = masked_by(t, cw);
+      for (int w = 0; w < 2; ++w) out[k * domain + 2 * i + w] = signed_by(party, word(conv, w) + word(correction, w));
     }
   }
   return out;

@@ -3,6 +3,7 @@
 #include "protocols/common/matrix_codec.hpp"
 #include "protocols/fss/dcf.hpp"
 
+#include <memory>
 #include <stdexcept>
 
 namespace protocols::fss {
@@ -13,35 +14,19 @@ constexpr const char* kWhat = "FSS comparison keys";
 
 u64 low_mask(int bits) { return bits >= 64 ? ~u64{0} : (u64{1} << bits) - 1; }
 
-// The correction words as three ring matrices (blocks as two words), for one frame.
-std::vector<RingMatrix> as_matrices(const DcfCorrections& keys) {
-  const auto n = static_cast<Eigen::Index>(keys.keys());
-  const int w = keys.width;
-  RingMatrix seeds(n, 2 * keys.bits), values(n, keys.bits * w), final(n, w);
-  for (Eigen::Index k = 0; k < n; ++k) {
-    for (int l = 0; l < keys.bits; ++l) {
-      const Block b = keys.seed[k * keys.bits + l];
-      seeds(k, 2 * l) = b.lo, seeds(k, 2 * l + 1) = b.hi;
-    }
-    for (int i = 0; i < keys.bits * w; ++i) values(k, i) = keys.value[k * keys.bits * w + i];
-    for (int i = 0; i < w; ++i) final(k, i) = keys.final[k * w + i];
-  }
-  return {seeds, values, final};
+std::span<const u64> as_words(std::span<const Block> blocks) {
+  static_assert(sizeof(Block) == 2 * sizeof(u64));
+  return {reinterpret_cast<const u64*>(blocks.data()), 2 * blocks.size()};
 }
 
-DcfCorrections read_corrections(MatrixReader& reader, std::size_t n, int bits, int width) {
-  const auto rows = static_cast<Eigen::Index>(n);
-  const RingMatrix seeds = reader.next(rows, 2 * bits), values = reader.next(rows, bits * width),
-                   final = reader.next(rows, width);
-  DcfCorrections keys;
-  keys.bits = bits;
-  keys.width = width;
-  keys.seed.resize(n * bits);
-  keys.value.assign(values.data(), values.data() + values.size());
-  keys.final.assign(final.data(), final.data() + final.size());
-  for (Eigen::Index k = 0; k < rows; ++k)
-    for (int l = 0; l < bits; ++l) keys.seed[k * bits + l] = {seeds(k, 2 * l), seeds(k, 2 * l + 1)};
-  return keys;
+// The correction words where they arrived in the dealer's frame: seeds (keys x bits blocks, each
+// as its two words), values, finals; the view is valid while the reader lives.
+DcfKeysView read_corrections(MatrixReader& reader, std::size_t n, int bits, int width) {
+  const std::size_t levels = n * static_cast<std::size_t>(bits), w = static_cast<std::size_t>(width);
+  const std::span<const u64> seed = reader.next_words(2 * levels);
+  const std::span<const u64> value = reader.next_words(levels * w);
+  const std::span<const u64> final = reader.next_words(n * w);
+  return {bits, width, {reinterpret_cast<const Block*>(seed.data()), levels}, value, final};
 }
 
 }  // namespace
@@ -106,6 +91,14 @@ std::optional<MaskedGate> FssComparison::prepare(const Share& x, int value_bits,
   return std::nullopt;
 }
 
+std::optional<MaskedGate> FssComparison::prepare_signs(const Share& x, std::span<const u64> offsets, int value_bits) {
+  if (value_bits < 2 || value_bits > 64) throw std::invalid_argument("FSS signs: value bits must be in [2, 64]");
+  if (offsets.empty()) throw std::invalid_argument("FSS signs: at least one offset");
+  if (!dealing_.is_key_dealer()) return receive(x, nullptr, value_bits, Output::sign_bit, offsets);
+  deal(x, value_bits, Output::sign_bit);
+  return std::nullopt;
+}
+
 std::optional<MaskedGate> FssComparison::prepare_select(const Share& x, const Share& y, int value_bits) {
   if (value_bits < 2 || value_bits > 64) throw std::invalid_argument("FSS select: value bits must be in [2, 64]");
   if (x.rows() != y.rows() || x.cols() != y.cols()) throw std::invalid_argument("FSS select: x and y shapes differ");
@@ -150,12 +143,35 @@ void FssComparison::deal(const Share& x, int value_bits, Output output) {
       select_product1.data()[i] = s * top - m.select_product0[i];
     }
   }
-  std::vector<RingMatrix> frame = as_matrices(dcf_generate(dealing_.aes(), dcf_bits, alpha, beta, m.root0, m.root1, width));
-  std::vector<RingMatrix> to_p1 = frame;
-  to_p1.push_back(std::move(top1));
-  if (width >= 2) to_p1.push_back(std::move(product1));
-  if (width == 3) to_p1.push_back(std::move(select_product1));
-  dealing_.send_keys(frame, to_p1);
+  const DcfCorrections keys = dcf_generate(dealing_.aes(), dcf_bits, alpha, beta, m.root0, m.root1, width);
+  const std::span<const u64> common[] = {as_words(keys.seed), keys.value, keys.final};
+  std::vector<RingMatrix> p1_only;
+  p1_only.push_back(std::move(top1));
+  if (width >= 2) p1_only.push_back(std::move(product1));
+  if (width == 3) p1_only.push_back(std::move(select_product1));
+  dealing_.send_keys(common, p1_only);
+}
+
+// [x + c < 0] for every public offset c, stacked by offset: x + c + r = y + c is the opening shifted,
+// so the same key answers at y + c as at y (a DCF key may be evaluated at any input: each
+// evaluation gives only shares).
+RingMatrix FssComparison::signs_at_offsets(const RingMatrix& opened, std::span<const u64> offsets, const DcfKeysView& keys,
+                                           std::span<const Block> root, const RingMatrix& top_share, int value_bits) {
+  const std::size_t n = static_cast<std::size_t>(opened.size());
+  const int dcf_bits = value_bits - 1;
+  const u64 one = dealing_.self() == 0 ? 1 : 0;
+  RingMatrix out(static_cast<Eigen::Index>(offsets.size()) * opened.rows(), opened.cols());
+  std::vector<u64> low(n);
+  for (std::size_t j = 0; j < offsets.size(); ++j) {
+    for (std::size_t i = 0; i < n; ++i) low[i] = (opened.data()[i] + offsets[j]) & low_mask(dcf_bits);
+    const std::vector<u64> below = dcf_evaluate(dealing_.aes(), dealing_.self(), root, keys, low);
+    for (std::size_t i = 0; i < n; ++i) {
+      const bool y_top = (((opened.data()[i] + offsets[j]) & low_mask(value_bits)) >> dcf_bits) != 0;
+      const u64 z = top_share.data()[i] + below[i];
+      out.data()[j * n + i] = y_top ? one - z : z;
+    }
+  }
+  return out;
 }
 
 // bit = [x < 0] = y_top xor z with z = r_top xor [y' < r'] = r_top + [y' < r'] (1 - 2 r_top), linear
@@ -163,14 +179,16 @@ void FssComparison::deal(const Share& x, int value_bits, Output output) {
 // bit r = y_top ? r - z r : z r, z r = r r_top + [y' < r'] r (1 - 2 r_top): also linear. A selection's
 // [x >= 0] v = v - bit v for v opened as w = v + s the same way: bit v = bit w - bit s, with
 // bit s = y_top ? s - z s : z s and z s = s r_top + [y' < r'] s (1 - 2 r_top).
-MaskedGate FssComparison::receive(const Share& x, const Share* y, int value_bits, Output output) {
+MaskedGate FssComparison::receive(const Share& x, const Share* y, int value_bits, Output output,
+                                  std::span<const u64> offsets) {
   const std::size_t n = static_cast<std::size_t>(x.first.size());
   Material m = draw_material(n, output);
   const int dcf_bits = value_bits - 1, width = payload_width(output);
   const int self = dealing_.self();
   const Eigen::Index rows = x.rows(), cols = x.cols();
-  MatrixReader reader = dealing_.receive_keys(kWhat);
-  DcfCorrections keys = read_corrections(reader, n, dcf_bits, width);
+  // Shared by every copy of the gate: its frame holds the keys' correction words.
+  const auto reader = std::make_shared<MatrixReader>(dealing_.receive_keys(kWhat));
+  const DcfKeysView keys = read_corrections(*reader, n, dcf_bits, width);
   auto own_words = [&](const std::vector<u64>& words) {
     RingMatrix out(rows, cols);
     std::copy(words.begin(), words.end(), out.data());
@@ -182,11 +200,11 @@ MaskedGate FssComparison::receive(const Share& x, const Share* y, int value_bits
     if (width >= 2) product_share = own_words(m.product0);
     if (width == 3) select_product_share = own_words(m.select_product0);
   } else {
-    top_share = reader.next(rows, cols);
-    if (width >= 2) product_share = reader.next(rows, cols);
-    if (width == 3) select_product_share = reader.next(rows, cols);
+    top_share = reader->next(rows, cols);
+    if (width >= 2) product_share = reader->next(rows, cols);
+    if (width == 3) select_product_share = reader->next(rows, cols);
   }
-  reader.expect_end();
+  reader->expect_end();
   // y = x + r is opened, mod 2^w for the sign bit (all it reads), mod 2^64 for ReLU (y times the
   // bit): uniform either way; a selection's v + s beside it.
   std::vector<u64> mask = std::move(self == 0 ? m.mask0 : m.mask1);
@@ -205,11 +223,13 @@ MaskedGate FssComparison::receive(const Share& x, const Share* y, int value_bits
   }
   gate.opened_bits = width == 1 ? value_bits : 64;
   std::vector<Block> root = std::move(self == 0 ? m.root0 : m.root1);
-  gate.evaluate = [this, self, n, rows, value_bits, dcf_bits, width, output, keys = std::move(keys), top_share = std::move(top_share),
+  gate.evaluate = [this, self, n, rows, value_bits, dcf_bits, width, output, offsets = offsets.empty() ? std::vector<u64>{0} : std::vector<u64>(offsets.begin(), offsets.end()),
+                   reader, keys, top_share = std::move(top_share),
                    product_share = std::move(product_share), select_product_share = std::move(select_product_share),
                    root = std::move(root), mask = std::move(mask), select_mask = std::move(select_mask),
                    own = std::move(own), own_selected = std::move(own_selected)](const RingMatrix& opened_all) {
     const RingMatrix opened = opened_all.topRows(rows);
+    if (output == Output::sign_bit) return signs_at_offsets(opened, offsets, keys, root, top_share, value_bits);
     std::vector<u64> low(n);
     for (std::size_t i = 0; i < n; ++i) low[i] = opened.data()[i] & low_mask(dcf_bits);
     const std::vector<u64> below = dcf_evaluate(dealing_.aes(), self, root, keys, low);

@@ -20,10 +20,12 @@
 // honest majority, as the 3PC backend does.
 #pragma once
 
+#include "protocols/fss/dcf.hpp"
 #include "protocols/fss/key_dealing.hpp"
 #include "protocols/protocol.hpp"
 
 #include <optional>
+#include <span>
 
 namespace protocols::fss {
 
@@ -49,6 +51,12 @@ class FssComparison {
   // ReLU(x) over [x >= 0] y (2 x.rows() rows). A max tree keeps the winner's index with it this way.
   std::optional<MaskedGate> prepare_select(const Share& x, const Share& y, int value_bits);
 
+  // [x + c_j < 0] for public ring constants c_j, stacked by offset (offsets.size() x.rows() rows),
+  // for |x + c_j| < 2^(value_bits - 1): one key and one opening of x per element, whatever the
+  // number of offsets (the key is evaluated at each shift of the opening), for the range tests of
+  // one value against several thresholds.
+  std::optional<MaskedGate> prepare_signs(const Share& x, std::span<const u64> offsets, int value_bits);
+
   // Dealer bytes of one comparison on `value_bits`-bit values (both parties together).
   static std::size_t dealer_bytes_per_comparison(int value_bits);
   static std::size_t dealer_bytes_per_relu(int value_bits);
@@ -58,7 +66,10 @@ class FssComparison {
   struct Material;
   Material draw_material(std::size_t n, Output output);
   void deal(const Share& x, int value_bits, Output output);
-  MaskedGate receive(const Share& x, const Share* y, int value_bits, Output output);
+  // `offsets` (sign bits only; none: x itself) as in prepare_signs.
+  MaskedGate receive(const Share& x, const Share* y, int value_bits, Output output, std::span<const u64> offsets = {});
+  RingMatrix signs_at_offsets(const RingMatrix& opened, std::span<const u64> offsets, const DcfKeysView& keys,
+                              std::span<const Block> root, const RingMatrix& top_share, int value_bits);
 
   KeyDealing& dealing_;
 };

@@ -127,7 +127,7 @@ void FssLookup::deal(const Material& m, int bits) {
   std::vector<u64> alpha(m.mask0.size()), beta(m.mask0.size(), 1);
   for (std::size_t k = 0; k < alpha.size(); ++k) alpha[k] = (m.mask0[k] + m.mask1[k]) & low_mask(bits);
   const std::vector<RingMatrix> frame = as_matrices(dpf_generate(dealing_.aes(), bits, alpha, beta, m.root0, m.root1));
-  dealing_.send_keys(frame, frame);
+  dealing_.send_keys(frame);
 }
 
 MaskedGate FssLookup::masked_index(const Share& index, const Material& m, int bits, DpfCorrections& keys) {

@@ -32,11 +32,30 @@ KeyDealing::KeyDealing(Protocol& proto)
 
 bool KeyDealing::is_key_dealer() const { return self_ == kDealerId; }
 
-void KeyDealing::send_keys(std::span<const RingMatrix> to_p0, std::span<const RingMatrix> to_p1) {
+void KeyDealing::send_keys(std::span<const std::span<const std::uint64_t>> common, std::span<const RingMatrix> p1_only) {
+  std::size_t common_bytes = 0, total = 0;
+  for (const auto& words : common) common_bytes += words.size_bytes();
+  total = common_bytes;
+  for (const RingMatrix& m : p1_only) total += static_cast<std::size_t>(m.size()) * sizeof(std::uint64_t);
+  net::Bytes frame;
+  frame.reserve(total);
+  auto append = [&frame](std::span<const std::uint64_t> words) {
+    const auto bytes = std::as_bytes(words);
+    const auto* at = reinterpret_cast<const std::uint8_t*>(bytes.data());
+    frame.insert(frame.end(), at, at + bytes.size());
+  };
+  for (const auto& words : common) append(words);
+  for (const RingMatrix& m : p1_only) append({m.data(), static_cast<std::size_t>(m.size())});
   net::Mesh& mesh = proto_.mesh();
   net::PhaseScope phase(mesh.stats(), kOfflinePhase);
-  mesh.send(0, pack(to_p0));
-  mesh.send(1, pack(to_p1));
+  mesh.send(0, std::span<const std::uint8_t>(frame).first(common_bytes));
+  mesh.send(1, frame);
+}
+
+void KeyDealing::send_keys(std::span<const RingMatrix> common, std::span<const RingMatrix> p1_only) {
+  std::vector<std::span<const std::uint64_t>> words;
+  for (const RingMatrix& m : common) words.emplace_back(m.data(), static_cast<std::size_t>(m.size()));
+  send_keys(std::span<const std::span<const std::uint64_t>>(words), p1_only);
 }
 
 void KeyDealing::send_keys_to_p1(std::span<const RingMatrix> to_p1) {

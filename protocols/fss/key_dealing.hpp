@@ -37,8 +37,11 @@ class KeyDealing {
   mpc::Prg* with_p0() { return prg_p0_ ? &*prg_p0_ : nullptr; }
   mpc::Prg* with_p1() { return prg_p1_ ? &*prg_p1_ : nullptr; }
 
-  // Key material to P0 and P1, each one frame, in the "offline" phase (dealer only).
-  void send_keys(std::span<const RingMatrix> to_p0, std::span<const RingMatrix> to_p1);
+  // Key material common to P0 and P1 (the correction words of DCF and DPF keys, the same in both
+  // keys) followed by P1's own part, one frame each, in the "offline" phase (dealer only): packed
+  // once into P1's frame, of which P0 is sent the common prefix.
+  void send_keys(std::span<const std::span<const std::uint64_t>> common, std::span<const RingMatrix> p1_only = {});
+  void send_keys(std::span<const RingMatrix> common, std::span<const RingMatrix> p1_only = {});
   // The same for material that only P1 receives (P0 expands all of its own from its seed).
   void send_keys_to_p1(std::span<const RingMatrix> to_p1);
   // The dealer's frame at P0 or P1.

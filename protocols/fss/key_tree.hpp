@@ -19,8 +19,18 @@ inline Block root_of(Block seed, int party) { return seed.without_low_bits(1).wi
 // Bit `level` of x counted from the top of `bits` bits (the tree's path).
 inline int bit_of(u64 x, int bits, int level) { return static_cast<int>((x >> (bits - 1 - level)) & 1); }
 
-// v, or -v when `negative` (party 1's sign, or the correction's).
-inline u64 signed_by(int negative, u64 v) { return negative ? u64{0} - v : v; }
+// v, or -v when `negative` (party 1's sign, or the correction's): (v xor m) - m for m all ones or
+// zero, without a branch on what is often a random control bit.
+inline u64 signed_by(int negative, u64 v) {
+  const u64 m = u64{0} - static_cast<u64>(negative != 0);
+  return (v ^ m) - m;
+}
+
+// b where `bit` is set, else the zero block, without a branch.
+inline Block masked_by(int bit, Block b) {
+  const u64 m = u64{0} - static_cast<u64>(bit != 0);
+  return {b.lo & m, b.hi & m};
+}
 
 // Word w (0: low, 1: high) of a block.
 inline u64 word(Block b, std::size_t w) { return w == 0 ? b.lo : b.hi; }

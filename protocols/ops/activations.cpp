@@ -76,8 +76,8 @@ Share SecureOps::piecewise_odd_plus_even(const Share& x, const EvenPolynomial& p
   return proto_.add(pieces[0], pieces[1]);
 }
 
-// With FSS: the two range comparisons and the cell's line (intercept and slope, one DPF key) in one
-// round; then inside * intercept, above * x (integer bits: no truncation) and slope * x in one
+// With FSS: the two range comparisons (one DCF key evaluated at x + T and x - T) and the cell's line
+// (intercept and slope, one DPF key) in one round; then inside * intercept, above * x (integer bits: no truncation) and slope * x in one
 // round, and the last truncated and multiplied by inside in one gate: 3 rounds (3PC: 5) instead of
 // 11 (17). An x with raw_bits more fraction bits is truncated by a gate of the first round; the
 // range tests read x's components shifted right by raw_bits (floor(x / 2^raw_bits) less a carry
@@ -89,19 +89,21 @@ Share SecureOps::activation_by_lookup(const Share& x, const ActivationTable& tab
   const auto r = x.rows(), c = x.cols();
   const int test_bits = range_test_bits(value_bits, f, table.threshold);
   const Share x_f = raw_bits > 0 ? shift_components_right(x, raw_bits) : x;
-  const Share bounds[] = {proto_.add_public(x_f, fixed_matrix(r, c, table.threshold)),
-                          proto_.add_public(proto_.neg(x_f), fixed_matrix(r, c, table.threshold))};
+  const u64 threshold = proto_.fixed_point().encode(table.threshold);
+  const u64 thresholds[] = {threshold, u64{0} - threshold};
   const u64 offset = static_cast<u64>(std::llround(std::ldexp(table.offset, f + raw_bits)));
   const Share index = shift_components_right(proto_.add_public(x, filled(r, c, offset)), f + raw_bits - table.step_log2);
   fss::FssRound round(*key_dealing_);
-  round.add(fss_->prepare(concat_rows(bounds), test_bits), Shape{2 * r, c});
+  round.add(fss_->prepare_signs(x_f, thresholds, test_bits), Shape{2 * r, c});
   const fss::LookupTable* lines[] = {&table.intercept, &table.slope};
   round.add(fss_lookup_->prepare(index, lines), Shape{2 * r, c});
   if (raw_bits > 0) round.add(fss_truncation_->prepare(x, raw_bits), shape_of(x.first));
   const std::vector<Share> out = round.run();
   const Share& x_t = raw_bits > 0 ? out[2] : x;
-  const Share below = rows_of(out[0], 0, r), above = rows_of(out[0], r, r);
-  const Share inside = proto_.add_public(proto_.neg(proto_.add(below, above)), filled(r, c, 1));
+  // [x + T < 0] and [x - T < 0] from one key: below, and inside or below.
+  const Share below = rows_of(out[0], 0, r), not_above = rows_of(out[0], r, r);
+  const Share inside = proto_.sub(not_above, below);
+  const Share above = proto_.add_public(proto_.neg(not_above), filled(r, c, 1));
   const Share lhs[] = {inside, above, rows_of(out[1], r, r)};
   const Share rhs[] = {rows_of(out[1], 0, r), x_t, x_t};
   const std::vector<Share> pieces = proto_.mul(lhs, rhs);

@@ -238,6 +238,43 @@ TEST_P(Lookup, ReluAndSelectGatesAreExactInsideTheirBoundInOneRound) {
   EXPECT_EQ(protocols::fss::FssComparison::dealer_bytes_per_select(64), 2u * (40 * 63 + 24) + 24);
 }
 
+// One key answers [x + c < 0] at several public offsets c (the range tests of an activation): exact
+// at the thresholds and the width's edges, in one round (3PC: two), for the dealer bytes of a
+// single comparison whatever the number of offsets.
+TEST_P(Lookup, SignsAtSeveralOffsetsComeFromOneKey) {
+  constexpr int kWidth = 24;
+  const std::int64_t threshold = 5000, bound = (std::int64_t{1} << (kWidth - 1)) - 1 - threshold;
+  RingMatrix x = random_words(3, 20, 91);
+  for (Eigen::Index j = 0; j < x.size(); ++j) x.data()[j] = static_cast<mpc::u64>(static_cast<std::int64_t>(x.data()[j]) % bound);
+  const std::int64_t edges[] = {-threshold, threshold, -threshold - 1, threshold - 1, -threshold + 1, threshold + 1, bound, -bound, 0};
+  for (std::size_t i = 0; i < std::size(edges); ++i) x.data()[i] = static_cast<mpc::u64>(edges[i]);
+  const mpc::u64 offsets[] = {static_cast<mpc::u64>(threshold), static_cast<mpc::u64>(-threshold), 0};
+  std::uint64_t dealer_bytes[2] = {0, 0};  // P0 and P1 received, for three offsets and for one
+  const auto out = run_session(GetParam(), 16, {x}, [&](Party& s) {
+    KeyDealing dealing(s.proto());
+    protocols::fss::FssComparison gate(dealing);
+    const auto offline = [&] { return s.proto().mesh().stats().phase_total(protocols::kOfflinePhase).bytes_received; };
+    const std::uint64_t before = offline();
+    s.record("signs", s.timed("signs", [&] {
+      protocols::fss::FssRound round(dealing);
+      round.add(gate.prepare_signs(s.input(0), offsets, kWidth), protocols::Shape{3 * x.rows(), x.cols()});
+      return std::move(round.run().front());
+    }));
+    const std::uint64_t middle = offline();
+    s.record("one", gate.less_than_zero(s.input(0), kWidth));
+    if (s.proto().mesh().self() == 1) dealer_bytes[0] = middle - before, dealer_bytes[1] = offline() - middle;
+  });
+  EXPECT_EQ(out.rounds.at("signs"), GetParam() == Backend::TwoPartyDealer ? 1u : 2u);
+  const RingMatrix& signs = out.results.at("signs");
+  for (std::size_t o = 0; o < std::size(offsets); ++o)
+    for (Eigen::Index j = 0; j < x.size(); ++j) {
+      const std::int64_t v = static_cast<std::int64_t>(x.data()[j]) + static_cast<std::int64_t>(offsets[o]);
+      ASSERT_EQ(signs.data()[static_cast<Eigen::Index>(o) * x.size() + j], v < 0 ? 1u : 0u) << "offset " << o << " at " << j;
+    }
+  EXPECT_EQ(out.results.at("one"), RingMatrix(signs.bottomRows(x.rows())));
+  EXPECT_EQ(dealer_bytes[0], dealer_bytes[1]) << "three offsets cost the keys of one";
+}
+
 // Shifting every component right by s gives floor(v / 2^s) - c with 0 <= c < components, modulo
 // 2^(64 - s), for signed v of any size, negative ones and the ring's edges included.
 TEST_P(Lookup, ShiftedComponentsGiveTheQuotientLessACarry) {

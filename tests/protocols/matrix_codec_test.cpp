@@ -52,6 +52,21 @@ TEST(MatrixCodec, LowBytesRefuseAFrameOfTheWrongSizeAndInvalidWidths) {
   EXPECT_THROW(protocols::pack_low_bytes(matrices, two), std::invalid_argument);
 }
 
+// Keys are read where they arrived: the words in place, valid after the reader moved, beside
+// copied matrices, with the same checks on the frame's length.
+TEST(MatrixCodec, ReaderGivesWordsInPlaceAndChecksTheFrame) {
+  const std::vector<RingMatrix> matrices = {random_matrix(3, 5, 6), random_matrix(2, 2, 7)};
+  protocols::MatrixReader reader(protocols::pack(matrices), "codec test");
+  const std::span<const mpc::u64> words = reader.next_words(15);
+  protocols::MatrixReader moved = std::move(reader);
+  const RingMatrix second = moved.next(2, 2);
+  moved.expect_end();
+  for (Eigen::Index e = 0; e < 15; ++e) EXPECT_EQ(words[static_cast<std::size_t>(e)], matrices[0].data()[e]);
+  EXPECT_EQ(second, matrices[1]);
+  protocols::MatrixReader short_frame(protocols::pack(matrices), "short frame");
+  EXPECT_THROW(short_frame.next_words(20), net::NetError);
+}
+
 TEST(MatrixCodec, BytesForBitsRoundsUp) {
   EXPECT_EQ(protocols::bytes_for_bits(1), 1);
   EXPECT_EQ(protocols::bytes_for_bits(8), 1);
