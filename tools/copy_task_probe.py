@@ -25,6 +25,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from train_llama import Llama, LlamaConfig, autocast  # noqa: E402
 
 
+# Shortest span; a slot must leave room for spans of at least this many different lengths, or every
+# copy sits at (nearly) the same offset and a positional head solves `varied` as it solves `fixed`.
+MIN_SPAN, MIN_SPAN_CHOICES = 16, 8
+
+
+def varied_slot_problem(length, repeats):
+    """Why `varied` with these settings would not vary the copy offset, or None."""
+    slot = (length + 1) // repeats
+    if slot // 2 - MIN_SPAN + 1 < MIN_SPAN_CHOICES:
+        return (f"--repeats {repeats} leaves slots of {slot} tokens at --length {length}: spans of "
+                f"{MIN_SPAN}-{max(MIN_SPAN, slot // 2)} tokens copy at (nearly) one offset, which a positional head "
+                f"solves; use slots of at least {2 * (MIN_SPAN + MIN_SPAN_CHOICES - 1)} tokens")
+    return None
+
+
 def copy_batch(task, rng, batch, length, vocab, repeats=1):
     x = rng.integers(3, vocab, (batch, length + 1))
     w = np.zeros((batch, length), np.float32)  # w[:, p] weighs the prediction of x[:, p + 1]
@@ -36,7 +51,7 @@ def copy_batch(task, rng, batch, length, vocab, repeats=1):
         else:
             slot = (length + 1) // repeats  # each repeat gets its own slot so that copies never overlap
             for r in range(repeats):
-                span = int(rng.integers(min(16, slot // 2), min(120, slot // 2 + 1)))
+                span = int(rng.integers(min(MIN_SPAN, slot // 2), min(120, slot // 2 + 1)))
                 start = r * slot + int(rng.integers(0, slot + 1 - 2 * span))
                 x[b, start + span:start + 2 * span] = x[b, start:start + span]
                 w[b, start + span:start + 2 * span - 1] = 1.0
@@ -61,6 +76,8 @@ def main():
     ap.add_argument("--dtype", default="bf16", choices=["bf16", "fp16", "fp32"], help="autocast compute type")
     ap.add_argument("--weight-decay", type=float, default=0.1)
     args = ap.parse_args()
+    if args.task == "varied" and (problem := varied_slot_problem(args.length, args.repeats)):
+        ap.error(problem)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
