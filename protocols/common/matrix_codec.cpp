@@ -14,12 +14,17 @@ void append(net::Bytes& out, const mpc::RingMatrix& m) {
   out.insert(out.end(), bytes.begin(), bytes.end());
 }
 
-// Copies the elements of `out` (sized already) from `frame` at `offset`, which it advances.
-void read_into(const net::Bytes& frame, std::size_t& offset, mpc::RingMatrix& out, const char* what) {
-  const std::size_t n = bytes_of(out.size());
+// Throws unless `frame` holds n more bytes at `offset`.
+void expect_room(const net::Bytes& frame, std::size_t offset, std::size_t n, const char* what) {
   if (offset + n > frame.size())
     throw net::NetError(std::string(what) + ": frame of " + std::to_string(frame.size()) +
                         " bytes is too short for the expected tensors (the parties disagree on the sequence of operations)");
+}
+
+// Copies the elements of `out` (sized already) from `frame` at `offset`, which it advances.
+void read_into(const net::Bytes& frame, std::size_t& offset, mpc::RingMatrix& out, const char* what) {
+  const std::size_t n = bytes_of(out.size());
+  expect_room(frame, offset, n, what);
   if (n > 0) std::memcpy(out.data(), frame.data() + offset, n);
   offset += n;
 }
@@ -132,9 +137,7 @@ mpc::RingMatrix MatrixReader::next(Eigen::Index rows, Eigen::Index cols) {
 
 std::span<const mpc::u64> MatrixReader::next_words(std::size_t count) {
   const std::size_t n = bytes_of(static_cast<Eigen::Index>(count));
-  if (offset_ + n > frame_.size())
-    throw net::NetError(std::string(what_) + ": frame of " + std::to_string(frame_.size()) +
-                        " bytes is too short for the expected tensors (the parties disagree on the sequence of operations)");
+  expect_room(frame_, offset_, n, what_);
   const std::uint8_t* at = frame_.data() + offset_;
   // Frames start on the allocator's alignment and hold whole words, so every element is aligned.
   if (reinterpret_cast<std::uintptr_t>(at) % alignof(mpc::u64) != 0) throw std::logic_error("MatrixReader: misaligned frame");

@@ -242,10 +242,6 @@ MaskedGate FssComparison::receive(const Share& x, const Share* y, int value_bits
       const bool y_top = ((y & low_mask(value_bits)) >> dcf_bits) != 0;
       const u64 z = top_share.data()[i] + below[i * width];
       const u64 bit = y_top ? one - z : z;
-      if (width == 1) {
-        out.data()[i] = bit;
-        continue;
-      }
       const u64 zr = product_share.data()[i] + below[i * width + 1];
       const u64 bit_r = y_top ? mask[i] - zr : zr;
       out.data()[i] = own.data()[i] - (bit * y - bit_r);
@@ -256,7 +252,7 @@ MaskedGate FssComparison::receive(const Share& x, const Share* y, int value_bits
         selected.data()[i] = own_selected.data()[i] - (bit * opened_selected.data()[i] - bit_s);
       }
     }
-    if (output == Output::sign_bit || output == Output::relu) return out;
+    if (output == Output::relu) return out;
     RingMatrix stacked(2 * rows, out.cols());
     stacked << out, selected;
     return stacked;

@@ -33,9 +33,9 @@ KeyDealing::KeyDealing(Protocol& proto)
 bool KeyDealing::is_key_dealer() const { return self_ == kDealerId; }
 
 void KeyDealing::send_keys(std::span<const std::span<const std::uint64_t>> common, std::span<const RingMatrix> p1_only) {
-  std::size_t common_bytes = 0, total = 0;
+  std::size_t common_bytes = 0;
   for (const auto& words : common) common_bytes += words.size_bytes();
-  total = common_bytes;
+  std::size_t total = common_bytes;
   for (const RingMatrix& m : p1_only) total += static_cast<std::size_t>(m.size()) * sizeof(std::uint64_t);
   net::Bytes frame;
   frame.reserve(total);
